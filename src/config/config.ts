@@ -1,0 +1,102 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+export type ServerRole = 'serve' | 'api' | 'orchestrator';
+
+/**
+ * The whole configuration of a Lifeboat server process, parsed once from the environment at the
+ * entry point and passed down. Every problem is reported on a line of its own.
+ */
+export interface Config {
+  role: ServerRole;
+  dataDir: string;
+  host: string;
+  port: number;
+  /** Base of the download links the API hands out; unset: the address the API listens on. */
+  publicUrl: string | undefined;
+  databaseUrl: string | undefined;
+  busUrl: string | undefined;
+  /** Undefined means "not configured": the API fails closed. Under `serve` it defaults to the data dir. */
+  storageUrl: string | undefined;
+  runner: 'local';
+  adminToken: string | undefined;
+  secretKey: string | undefined;
+  downloadUrlTtlSeconds: number;
+  killSwitch: boolean;
+  jobDeadlineSeconds: number;
+  maxConcurrentJobs: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+const flag = z.enum(['0', '1', 'true', 'false']).transform((value) => value === '1' || value === 'true');
+const integer = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const environment = z.object({
+  LIFEBOAT_DATA_DIR: z.string().min(1).default('./.lifeboat'),
+  LIFEBOAT_HOST: z.string().min(1).default('127.0.0.1'),
+  LIFEBOAT_PORT: integer(0, 65535).default(8080),
+  LIFEBOAT_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  LIFEBOAT_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
+  LIFEBOAT_BUS_URL: z.url({ protocol: /^nats$/, error: 'must be a nats:// URL' }).optional(),
+  LIFEBOAT_STORAGE_URL: z.url({ protocol: /^(file|s3)$/, error: 'must be a file:///absolute/dir or s3://bucket/prefix URL' }).optional(),
+  LIFEBOAT_RUNNER: z.enum(['local', 'kubernetes']).default('local'),
+  LIFEBOAT_ADMIN_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  LIFEBOAT_SECRET_KEY: z.string().min(32, 'must be at least 32 characters of random text').optional(),
+  LIFEBOAT_DOWNLOAD_URL_TTL_SECONDS: integer(10, 7 * 24 * 3600).default(900),
+  LIFEBOAT_KILL_SWITCH: flag.default(false),
+  LIFEBOAT_JOB_DEADLINE_SECONDS: integer(5, 7 * 24 * 3600).default(6 * 3600),
+  LIFEBOAT_MAX_CONCURRENT_JOBS: integer(1, 256).default(4),
+  LIFEBOAT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+  }
+}
+
+export function loadConfig(role: ServerRole, env: Record<string, string | undefined>): Config {
+  // An empty variable means "unset", as it does in most shells' `VAR= command`.
+  const present = Object.fromEntries(Object.entries(env).filter(([key, value]) => key.startsWith('LIFEBOAT_') && value !== ''));
+  const parsed = environment.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
+  }
+  const values = parsed.data;
+  const problems: string[] = [];
+  if (values.LIFEBOAT_RUNNER === 'kubernetes') {
+    problems.push('LIFEBOAT_RUNNER: the kubernetes runner is not available in this version; use local');
+  }
+  if (values.LIFEBOAT_BUS_URL) {
+    problems.push('LIFEBOAT_BUS_URL: the NATS bus is not available in this version; leave it unset for the embedded bus');
+  }
+  if (values.LIFEBOAT_STORAGE_URL?.startsWith('s3:')) {
+    problems.push('LIFEBOAT_STORAGE_URL: S3 storage is not available in this version; use file:///absolute/dir');
+  }
+  if (role !== 'serve' && !values.LIFEBOAT_SECRET_KEY) {
+    problems.push(`LIFEBOAT_SECRET_KEY: required for \`lifeboat ${role}\`; api and orchestrator must share the same key`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const dataDir = resolve(values.LIFEBOAT_DATA_DIR);
+  const storageUrl = values.LIFEBOAT_STORAGE_URL ?? (role === 'serve' ? new URL(`file://${resolve(dataDir, 'artifacts')}`).href : undefined);
+  return {
+    role,
+    dataDir,
+    host: values.LIFEBOAT_HOST,
+    port: values.LIFEBOAT_PORT,
+    publicUrl: values.LIFEBOAT_PUBLIC_URL?.replace(/\/+$/, ''),
+    databaseUrl: values.LIFEBOAT_DATABASE_URL,
+    busUrl: values.LIFEBOAT_BUS_URL,
+    storageUrl,
+    runner: 'local',
+    adminToken: values.LIFEBOAT_ADMIN_TOKEN,
+    secretKey: values.LIFEBOAT_SECRET_KEY,
+    downloadUrlTtlSeconds: values.LIFEBOAT_DOWNLOAD_URL_TTL_SECONDS,
+    killSwitch: values.LIFEBOAT_KILL_SWITCH,
+    jobDeadlineSeconds: values.LIFEBOAT_JOB_DEADLINE_SECONDS,
+    maxConcurrentJobs: values.LIFEBOAT_MAX_CONCURRENT_JOBS,
+    logLevel: values.LIFEBOAT_LOG_LEVEL,
+  };
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { artifactSchema, connectionSchema, engines } from './backup-messages.js';
+import { failureSchema } from './failures.js';
+
+/**
+ * What the orchestrator tells an agent to do (`LIFEBOAT_JOB`, JSON) and what the agent reports
+ * back (its last line of standard output, or a Kubernetes termination message). Secrets are not
+ * here: the password arrives as PGPASSWORD in the agent's environment.
+ */
+export const backupJobSpec = z.object({
+  kind: z.literal('backup'),
+  jobId: z.string().min(1),
+  backupId: z.string().min(1),
+  projectId: z.string().min(1),
+  serviceId: z.string().min(1),
+  engine: z.enum(engines),
+  connection: connectionSchema,
+  /** Folder in object storage that holds the artifact and its manifest. */
+  artifactPrefix: z.string().min(1),
+});
+export type BackupJobSpec = z.infer<typeof backupJobSpec>;
+
+export const agentReport = z.discriminatedUnion('outcome', [
+  z.object({
+    outcome: z.literal('succeeded'),
+    artifact: artifactSchema,
+    serverVersion: z.string(),
+    toolVersion: z.string(),
+  }),
+  z.object({ outcome: z.literal('failed'), failure: failureSchema }),
+  z.object({ outcome: z.literal('canceled') }),
+]);
+export type AgentReport = z.infer<typeof agentReport>;
+
+/** A progress line the agent prints while it streams, so the orchestrator can report bytes written. */
+export const agentProgress = z.object({ progress: z.object({ bytesWritten: z.number().int().nonnegative() }) });
+
+/** Where a backup's files live: the layout DESIGN.md promises. */
+export function artifactPrefixOf(ids: { projectId: string; serviceId: string; backupId: string }): string {
+  return `projects/${ids.projectId}/services/${ids.serviceId}/backups/${ids.backupId}/`;
+}

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/**
+ * Why a backup (or, later, a restore) failed. A closed set: the dashboard, the CLI and webhooks
+ * branch on these codes, so adding one is a contract change.
+ */
+export const failureCodes = [
+  'auth_failed',
+  'connection_refused',
+  'connection_timeout',
+  'host_not_found',
+  'database_not_found',
+  'permission_denied',
+  'connection_lost',
+  'pg_dump_not_found',
+  'pg_dump_version_mismatch',
+  'pg_dump_failed',
+  'storage_unavailable',
+  'artifact_verification_failed',
+  'timeout',
+  'feature_disabled',
+  'job_lost',
+  'agent_crashed',
+  'invalid_command',
+] as const;
+
+export type FailureCode = (typeof failureCodes)[number];
+
+export const failureSchema = z.object({
+  code: z.enum(failureCodes),
+  message: z.string().min(1).max(2000),
+});
+
+export type Failure = z.infer<typeof failureSchema>;

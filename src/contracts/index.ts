@@ -1,0 +1,5 @@
+export * from './agent-job.js';
+export * from './backup-messages.js';
+export * from './envelope.js';
+export * from './failures.js';
+export * from './subjects.js';

@@ -1,0 +1,15 @@
+/**
+ * Bus subjects. Commands go from the control plane to the orchestrator and events come back, on
+ * separate subject trees so that each side consumes only what it owns.
+ */
+const commandTypes = new Set(['backup.requested', 'backup.cancel_requested', 'restore.requested', 'artifact.delete_requested']);
+
+/** The subject a message of this type is published on. */
+export function subjectOf(type: string): string {
+  return commandTypes.has(type) ? `lifeboat.cmd.${type}` : `lifeboat.evt.${type}`;
+}
+
+export const subjects = {
+  backupRequested: subjectOf('backup.requested'),
+  backupEvents: ['backup.started', 'backup.progress', 'backup.succeeded', 'backup.failed', 'backup.canceled'].map(subjectOf),
+} as const;

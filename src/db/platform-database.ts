@@ -1,0 +1,147 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { lockDataDir } from './data-dir-lock.js';
+
+// Sizes and counts are int8; both drivers give them back as plain numbers (PGlite does so when
+// the value is a safe integer, which byte counts are).
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+/**
+ * The platform database: PGlite in the data dir, or PostgreSQL. Each half of Lifeboat views it
+ * through its own schema (see `schemaView`), and the SQL is the same on both.
+ */
+export interface PlatformDatabase {
+  readonly kind: 'pglite' | 'postgres';
+  readonly db: Kysely<unknown>;
+  /** Calls `onNotify` on every NOTIFY on `channel` until the returned function is called. */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /** Rejects if the database cannot answer a query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openPlatformDatabase(options: {
+  url: string | undefined;
+  dataDir: string;
+  logger: Logger;
+}): Promise<PlatformDatabase> {
+  return options.url ? openPostgres(options.url, options.logger) : openPGlite(join(options.dataDir, 'platform-db'), options.dataDir);
+}
+
+/** A typed view of one schema of the platform database. */
+export function schemaView<Tables>(database: PlatformDatabase, schema: string): Kysely<Tables> {
+  return database.db.withSchema(schema) as unknown as Kysely<Tables>;
+}
+
+async function openPGlite(directory: string, dataDir: string): Promise<PlatformDatabase> {
+  const lock = await lockDataDir(dataDir);
+  try {
+    await mkdir(directory, { recursive: true });
+    const client = await PGlite.create(directory);
+    const db = new Kysely<unknown>({ dialect: new PGliteDialect(client) });
+    return {
+      kind: 'pglite',
+      db,
+      async listen(channel, onNotify) {
+        const unlisten = await client.listen(channel, () => onNotify());
+        return async () => unlisten();
+      },
+      async ping() {
+        await sql`select 1`.execute(db);
+      },
+      async close() {
+        await db.destroy();
+        await lock.release();
+      },
+    };
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+async function openPostgres(url: string, logger: Logger): Promise<PlatformDatabase> {
+  const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 10_000 });
+  pool.on('error', (error) => logger.warn({ err: error }, 'idle platform database connection failed'));
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  await sql`select 1`.execute(db);
+  const listeners = new Set<ListenerConnection>();
+  return {
+    kind: 'postgres',
+    db,
+    async listen(channel, onNotify) {
+      const listener = new ListenerConnection(url, channel, onNotify, logger);
+      listeners.add(listener);
+      await listener.start();
+      return async () => {
+        listeners.delete(listener);
+        await listener.stop();
+      };
+    },
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await Promise.all([...listeners].map((listener) => listener.stop()));
+      await db.destroy();
+    },
+  };
+}
+
+/**
+ * A dedicated connection for LISTEN that reconnects after a failure. Notifications only wake
+ * pollers early, so a gap while reconnecting costs latency, never correctness.
+ */
+class ListenerConnection {
+  private client: pg.Client | undefined;
+  private stopped = false;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly channel: string,
+    private readonly onNotify: () => void,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url });
+    client.on('notification', () => this.onNotify());
+    client.on('error', (error) => {
+      this.logger.warn({ err: error, channel: this.channel }, 'LISTEN connection lost; reconnecting');
+      this.scheduleReconnect();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${pg.escapeIdentifier(this.channel)}`);
+      this.client = client;
+      // Whatever was notified while we were away is picked up by the callers' next poll; wake them now.
+      this.onNotify();
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (this.retry === undefined) throw error;
+    }
+  }
+
+  private scheduleReconnect(): void {
+    void this.client?.end().catch(() => undefined);
+    this.client = undefined;
+    if (this.stopped || this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      if (!this.stopped) this.start().catch(() => this.scheduleReconnect());
+    }, 1000);
+    this.retry.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    await this.client?.end().catch(() => undefined);
+  }
+}
