@@ -3,3 +3,4 @@ export * from './backup-messages.js';
 export * from './envelope.js';
 export * from './failures.js';
 export * from './subjects.js';
+export * from './decode.js';

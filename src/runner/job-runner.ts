@@ -24,6 +24,8 @@ export interface JobExit {
   report: string | null;
   /** The end of its diagnostic output, for failures the agent could not classify. */
   stderrTail: string;
+  /** The runner killed it because `deadlineMs` passed. */
+  deadlineExceeded: boolean;
 }
 
 export interface RunningJob {
@@ -37,6 +39,6 @@ export interface RunningJob {
 export interface JobRunner {
   readonly kind: 'local' | 'kubernetes';
   launch(job: JobLaunch): Promise<RunningJob>;
-  /** Whether a job started by an earlier process with this handle is still running. */
-  isAlive(handle: string): Promise<boolean>;
+  /** Whether the job with this handle still runs; undefined when this runner cannot tell (another host). */
+  isAlive(handle: string): Promise<boolean | undefined>;
 }

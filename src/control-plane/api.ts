@@ -1,0 +1,74 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { EventBus, Subscription } from '../bus/event-bus.js';
+import { migrateSchema } from '../db/migrations.js';
+import { type PlatformDatabase, schemaView } from '../db/platform-database.js';
+import { OutboxRelay } from '../outbox/relay.js';
+import type { Keys } from '../secrets/keys.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { consumeBackupEvents } from './backup-events.js';
+import { markQueued } from './backups.js';
+import type { ControlPlane } from './context.js';
+import { buildApp } from './http/app.js';
+import { controlMigrations } from './migrations.js';
+import { controlSchema, type ControlTables } from './tables.js';
+
+export interface ApiOptions {
+  database: PlatformDatabase;
+  bus: EventBus;
+  store: ObjectStore | undefined;
+  keys: Keys;
+  adminToken: string;
+  logger: Logger;
+  settings: ControlPlane['settings'];
+  host: string;
+  port: number;
+  /** Base of links handed out; unset: the address the server listens on. */
+  publicUrl: string | undefined;
+}
+
+/**
+ * The control-plane role: the HTTP API, the relay that sends its commands, and the consumer
+ * that applies the orchestrator's events to backup records.
+ */
+export class Api {
+  private constructor(
+    readonly app: FastifyInstance,
+    readonly url: string,
+    private readonly relay: OutboxRelay<ControlTables>,
+    private readonly events: Subscription,
+  ) {}
+
+  static async start(options: ApiOptions): Promise<Api> {
+    const { database, bus, logger } = options;
+    await migrateSchema(database.db, controlSchema, controlMigrations);
+    const db = schemaView<ControlTables>(database, controlSchema);
+    let listeningUrl = '';
+    const plane: ControlPlane = {
+      db,
+      keys: options.keys,
+      store: options.store,
+      adminToken: options.adminToken,
+      logger: logger.child({ role: 'api' }),
+      settings: options.settings,
+      publicUrl: () => options.publicUrl ?? listeningUrl,
+      isReady: async () => {
+        await database.ping();
+        return bus.isHealthy();
+      },
+    };
+    const relay = new OutboxRelay<ControlTables>({ database, schema: controlSchema, bus, logger: plane.logger, afterPublish: markQueued });
+    await relay.start();
+    const events = await consumeBackupEvents({ bus, db, logger: plane.logger });
+    const app = await buildApp(plane);
+    const address = await app.listen({ host: options.host, port: options.port });
+    listeningUrl = address.replace('[::1]', 'localhost');
+    return new Api(app, listeningUrl, relay, events);
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close();
+    await this.events.stop();
+    await this.relay.stop();
+  }
+}

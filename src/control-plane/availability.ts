@@ -1,0 +1,53 @@
+import { type Kysely, sql } from 'kysely';
+import { z } from 'zod';
+import type { ControlTables } from './tables.js';
+
+/**
+ * Whether the backup path is on (invariant 6). Off when storage is not configured or the kill
+ * switch is engaged, from configuration or by an operator; the API then refuses new backups and
+ * says why.
+ */
+export interface KillSwitchState {
+  engaged: boolean;
+  reason: string | null;
+  /** `configuration` when LIFEBOAT_KILL_SWITCH=1 holds it engaged: an operator cannot release that from the API. */
+  source: 'configuration' | 'operator' | null;
+  changedBy: string | null;
+  changedAt: string | null;
+}
+
+export interface Availability {
+  available: boolean;
+  reason: string | null;
+}
+
+export function backupAvailability(input: { storageConfigured: boolean; killSwitch: KillSwitchState }): Availability {
+  if (input.killSwitch.engaged) {
+    return { available: false, reason: `the kill switch is engaged: ${input.killSwitch.reason ?? 'no reason given'}` };
+  }
+  if (!input.storageConfigured) {
+    return { available: false, reason: 'object storage is not configured (set LIFEBOAT_STORAGE_URL)' };
+  }
+  return { available: true, reason: null };
+}
+
+const storedKillSwitch = z.object({ engaged: z.boolean(), reason: z.string().nullable(), changedBy: z.string(), changedAt: z.string() });
+
+export async function readKillSwitch(db: Kysely<ControlTables>, engagedByConfiguration: boolean): Promise<KillSwitchState> {
+  if (engagedByConfiguration) {
+    return { engaged: true, reason: 'engaged by configuration (LIFEBOAT_KILL_SWITCH=1)', source: 'configuration', changedBy: null, changedAt: null };
+  }
+  const row = await db.selectFrom('settings').select('value').where('key', '=', 'kill_switch').executeTakeFirst();
+  const stored = storedKillSwitch.safeParse(row?.value);
+  if (!stored.success) return { engaged: false, reason: null, source: null, changedBy: null, changedAt: null };
+  return { ...stored.data, source: 'operator' };
+}
+
+export async function writeKillSwitch(db: Kysely<ControlTables>, change: { engaged: boolean; reason: string | null; actor: string }): Promise<void> {
+  const value = JSON.stringify({ engaged: change.engaged, reason: change.reason, changedBy: change.actor, changedAt: new Date().toISOString() });
+  await db
+    .insertInto('settings')
+    .values({ key: 'kill_switch', value })
+    .onConflict((conflict) => conflict.column('key').doUpdateSet({ value, updated_at: sql<Date>`now()` }))
+    .execute();
+}

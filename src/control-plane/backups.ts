@@ -1,0 +1,171 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import { envelope, type BackupTrigger } from '../contracts/index.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { enqueue } from '../outbox/outbox.js';
+import type { PublishedMessage } from '../outbox/relay.js';
+import { apiErrors } from './errors.js';
+import { newId } from './ids.js';
+import type { ServiceRow } from './services.js';
+import { controlSchema, type ControlTables } from './tables.js';
+
+export type BackupRow = Selectable<ControlTables['backups']>;
+
+export interface BackupRequest {
+  service: ServiceRow;
+  trigger: BackupTrigger;
+  idempotencyKey: string | null;
+  requestedBy: string;
+  deadlineSeconds: number;
+}
+
+/**
+ * Records a backup and its `backup.requested` command in one transaction (invariant 1). The
+ * database refuses a second backup of a service while one is in progress (invariant 4); the
+ * same idempotency key for the same service returns the backup it first created.
+ */
+export async function requestBackup(db: Kysely<ControlTables>, request: BackupRequest): Promise<{ backup: BackupRow; created: boolean }> {
+  const { service, idempotencyKey } = request;
+  if (idempotencyKey !== null) {
+    const earlier = await findByIdempotencyKey(db, service.id, idempotencyKey);
+    if (earlier) return { backup: earlier, created: false };
+  }
+  try {
+    const backup = await db.transaction().execute(async (trx) => {
+      const live = await trx.selectFrom('services').select('id').where('id', '=', service.id).where('deleted_at', 'is', null).forShare().executeTakeFirst();
+      if (!live) throw apiErrors.notFound('service', service.id);
+      const row = await trx
+        .insertInto('backups')
+        .values({
+          id: newId('bkp'),
+          project_id: service.project_id,
+          service_id: service.id,
+          status: 'requested',
+          trigger: request.trigger,
+          idempotency_key: idempotencyKey,
+          requested_by: request.requestedBy,
+          queued_at: null,
+          started_at: null,
+          finished_at: null,
+          artifact_key: null,
+          manifest_key: null,
+          size_bytes: null,
+          sha256: null,
+          server_version: null,
+          tool_version: null,
+          expires_at: null,
+          failure_code: null,
+          failure_message: null,
+          verification: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await enqueue<ControlTables>(
+        trx,
+        controlSchema,
+        envelope(
+          'backup.requested',
+          { correlationId: row.id, projectId: row.project_id },
+          {
+            backupId: row.id,
+            serviceId: service.id,
+            serviceName: service.name,
+            trigger: request.trigger,
+            engine: service.engine,
+            connection: { host: service.host, port: service.port, database: service.database_name, user: service.username },
+            sealedPassword: service.sealed_password,
+            deadlineSeconds: request.deadlineSeconds,
+          },
+        ),
+      );
+      return row;
+    });
+    return { backup, created: true };
+  } catch (error) {
+    if (idempotencyKey !== null && isUniqueViolation(error, 'backups_idempotency_key')) {
+      const earlier = await findByIdempotencyKey(db, service.id, idempotencyKey);
+      if (earlier) return { backup: earlier, created: false };
+    }
+    if (isUniqueViolation(error, 'backups_one_in_progress')) {
+      const running = await db
+        .selectFrom('backups')
+        .select('id')
+        .where('service_id', '=', service.id)
+        .where('status', 'in', ['requested', 'queued', 'running'])
+        .executeTakeFirst();
+      throw apiErrors.backupInProgress(service.name, running?.id ?? 'unknown');
+    }
+    throw error;
+  }
+}
+
+async function findByIdempotencyKey(db: Kysely<ControlTables>, serviceId: string, key: string): Promise<BackupRow | undefined> {
+  return db.selectFrom('backups').selectAll().where('service_id', '=', serviceId).where('idempotency_key', '=', key).executeTakeFirst();
+}
+
+export async function findBackup(db: Kysely<ControlTables>, backupId: string): Promise<BackupRow> {
+  const row = await db.selectFrom('backups').selectAll().where('id', '=', backupId).executeTakeFirst();
+  if (!row) throw apiErrors.notFound('backup', backupId);
+  return row;
+}
+
+/** A page of a service's backups, newest first; `after` is the cursor of the previous page's last item. */
+export async function listBackups(
+  db: Kysely<ControlTables>,
+  serviceId: string,
+  page: { limit: number; after: string | undefined },
+): Promise<{ backups: BackupRow[]; nextCursor: string | null }> {
+  let query = db.selectFrom('backups').selectAll().where('service_id', '=', serviceId);
+  if (page.after !== undefined) {
+    const position = decodeCursor(page.after);
+    query = query.where((eb) => eb(eb.refTuple('requested_at', 'id'), '<', eb.tuple(position.requestedAt, position.id)));
+  }
+  const rows = await query.orderBy('requested_at', 'desc').orderBy('id', 'desc').limit(page.limit + 1).execute();
+  const backups = rows.slice(0, page.limit);
+  const last = backups.at(-1);
+  return { backups, nextCursor: rows.length > page.limit && last ? encodeCursor(last) : null };
+}
+
+function encodeCursor(row: BackupRow): string {
+  return Buffer.from(JSON.stringify([row.requested_at.toISOString(), row.id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { requestedAt: Date; id: string } {
+  try {
+    const [requestedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const date = new Date(requestedAt);
+    if (typeof id !== 'string' || Number.isNaN(date.getTime())) throw new Error('bad cursor');
+    return { requestedAt: date, id };
+  } catch {
+    throw apiErrors.invalidRequest('cursor is not one this API returned');
+  }
+}
+
+/** Run by the outbox relay when `backup.requested` commands reach the bus: those backups are now queued. */
+export async function markQueued(trx: Kysely<ControlTables>, published: PublishedMessage[]): Promise<void> {
+  const ids = published.filter((message) => message.type === 'backup.requested').map((message) => (message.message as { payload: { backupId: string } }).payload.backupId);
+  if (ids.length === 0) return;
+  await trx
+    .updateTable('backups')
+    .set({ status: 'queued', queued_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+    .where('id', 'in', ids)
+    .where('status', '=', 'requested')
+    .execute();
+}
+
+export function backupView(row: BackupRow) {
+  return {
+    id: row.id,
+    serviceId: row.service_id,
+    projectId: row.project_id,
+    status: row.status,
+    trigger: row.trigger,
+    requestedAt: row.requested_at.toISOString(),
+    startedAt: row.started_at?.toISOString() ?? null,
+    finishedAt: row.finished_at?.toISOString() ?? null,
+    sizeBytes: row.size_bytes,
+    sha256: row.sha256,
+    expiresAt: row.expires_at?.toISOString() ?? null,
+    failure: row.failure_code ? { code: row.failure_code, message: row.failure_message ?? '' } : null,
+    verification: row.verification ?? null,
+  };
+}

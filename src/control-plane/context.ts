@@ -1,0 +1,35 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Keys } from '../secrets/keys.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { type Availability, backupAvailability, type KillSwitchState, readKillSwitch } from './availability.js';
+import type { ControlTables } from './tables.js';
+
+/** What the control plane's routes and consumers need, built once by the server wiring. */
+export interface ControlPlane {
+  db: Kysely<ControlTables>;
+  keys: Keys;
+  /** Undefined when no storage is configured: backups are then unavailable. */
+  store: ObjectStore | undefined;
+  adminToken: string;
+  logger: Logger;
+  settings: {
+    killSwitchFromConfiguration: boolean;
+    downloadUrlTtlSeconds: number;
+    jobDeadlineSeconds: number;
+    busKind: 'embedded' | 'nats';
+    runnerKind: 'local' | 'kubernetes';
+  };
+  /** Base URL for links the API hands out (known once the server listens). */
+  publicUrl(): string;
+  /** Readiness: whether the database and bus answer. */
+  isReady(): Promise<boolean>;
+}
+
+export async function killSwitchOf(plane: ControlPlane): Promise<KillSwitchState> {
+  return readKillSwitch(plane.db, plane.settings.killSwitchFromConfiguration);
+}
+
+export async function availabilityOf(plane: ControlPlane): Promise<Availability> {
+  return backupAvailability({ storageConfigured: plane.store !== undefined, killSwitch: await killSwitchOf(plane) });
+}

@@ -1,0 +1,49 @@
+/**
+ * The API's error codes and the HTTP status each one is rendered with: one table, read by the
+ * one error handler (http/error-handler.ts). Clients branch on `code`; `message` is for people.
+ */
+const statusByCode = {
+  invalid_request: 400,
+  unsupported_engine: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  download_link_invalid: 403,
+  download_link_expired: 403,
+  not_found: 404,
+  backup_in_progress: 409,
+  backup_not_downloadable: 409,
+  service_name_taken: 409,
+  payload_too_large: 413,
+  range_not_satisfiable: 416,
+  internal_error: 500,
+  backups_unavailable: 503,
+  not_ready: 503,
+} as const;
+
+export type ApiErrorCode = keyof typeof statusByCode;
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  get status(): number {
+    return statusByCode[this.code];
+  }
+}
+
+export const apiErrors = {
+  invalidRequest: (message: string) => new ApiError('invalid_request', message),
+  unauthorized: () => new ApiError('unauthorized', 'missing or unknown token: send `Authorization: Bearer <token>`'),
+  forbidden: (needed: string) => new ApiError('forbidden', `this token's role cannot do this; it needs ${needed}`),
+  /** Also answers for other projects' objects, so a token cannot probe what exists elsewhere. */
+  notFound: (what: string, id: string) => new ApiError('not_found', `no ${what} ${id}`),
+  backupInProgress: (serviceName: string, backupId: string) =>
+    new ApiError('backup_in_progress', `service ${serviceName} already has a backup in progress (${backupId}); wait for it to finish`),
+  backupsUnavailable: (reason: string) => new ApiError('backups_unavailable', `backups are unavailable: ${reason}`),
+} as const;

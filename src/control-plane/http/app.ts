@@ -1,0 +1,46 @@
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { ControlPlane } from '../context.js';
+import { installAuthentication } from './authenticate.js';
+import { installErrorHandler } from './error-handler.js';
+import { adminRoutes } from './routes/admin.js';
+import { backupRoutes } from './routes/backups.js';
+import { capabilityRoutes } from './routes/capabilities.js';
+import { downloadRoutes } from './routes/downloads.js';
+import { healthRoutes } from './routes/health.js';
+import { projectRoutes } from './routes/projects.js';
+import { serviceRoutes } from './routes/services.js';
+
+/** The HTTP API (DESIGN.md "Public HTTP API"). Tests build it with `inject`; the server wiring listens. */
+export async function buildApp(plane: ControlPlane): Promise<FastifyInstance> {
+  const app = Fastify({
+    // Fastify bundles its own pino typings; the instance is the same pino logger.
+    loggerInstance: plane.logger as unknown as FastifyBaseLogger,
+    bodyLimit: 64 * 1024,
+    // Request lines are logged without their query: a download link's signature is a credential.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+  installAuthentication(app, plane.db, plane.adminToken);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Lifeboat API', version: '1', description: 'Backups as recovery promises for the services of a platform catalog.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+
+  for (const routes of [healthRoutes, capabilityRoutes, projectRoutes, serviceRoutes, backupRoutes, downloadRoutes, adminRoutes]) {
+    await app.register(routes(plane));
+  }
+  return app;
+}

@@ -1,0 +1,30 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { actorOf, requireAdmin } from '../../access.js';
+import { writeKillSwitch } from '../../availability.js';
+import { type ControlPlane, killSwitchOf } from '../../context.js';
+import { ApiError } from '../../errors.js';
+import { principal } from '../authenticate.js';
+import { errorBody, killSwitch, killSwitchBody } from '../schemas.js';
+
+export function adminRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get('/v1/admin/kill-switch', { schema: { summary: 'The kill switch (admin)', response: { 200: killSwitch, 403: errorBody } } }, async (request) => {
+      requireAdmin(principal(request));
+      return killSwitchOf(plane);
+    });
+
+    app.put(
+      '/v1/admin/kill-switch',
+      { schema: { summary: 'Engage or release the kill switch (admin)', body: killSwitchBody, response: { 200: killSwitch, 403: errorBody, 409: errorBody } } },
+      async (request) => {
+        const caller = principal(request);
+        requireAdmin(caller);
+        if (!request.body.engaged && plane.settings.killSwitchFromConfiguration) {
+          throw new ApiError('invalid_request', 'the kill switch is held by configuration (LIFEBOAT_KILL_SWITCH=1); unset it and restart to release');
+        }
+        await writeKillSwitch(plane.db, { engaged: request.body.engaged, reason: request.body.reason ?? null, actor: actorOf(caller) });
+        return killSwitchOf(plane);
+      },
+    );
+  };
+}

@@ -1,0 +1,106 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { actorOf, authorize } from '../../access.js';
+import { backupView, findBackup, listBackups, requestBackup } from '../../backups.js';
+import { availabilityOf, type ControlPlane } from '../../context.js';
+import { signDownloadLink } from '../../download-links.js';
+import { ApiError, apiErrors } from '../../errors.js';
+import { findService } from '../../services.js';
+import { principal } from '../authenticate.js';
+import { backup, backupIdParam, backupListQuery, downloadUrl, errorBody, idempotencyHeaders, serviceIdParam } from '../schemas.js';
+
+export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/v1/services/:serviceId/backups',
+      {
+        schema: {
+          summary: 'Back up a service now (member)',
+          description: 'Answers 202 with the backup; the same Idempotency-Key returns the same backup.',
+          params: serviceIdParam,
+          headers: idempotencyHeaders,
+          response: { 202: backup, 404: errorBody, 409: errorBody, 503: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const caller = principal(request);
+        const service = await findService(plane.db, request.params.serviceId);
+        authorize(caller, service.project_id, 'member', { kind: 'service', id: service.id });
+        // Fail closed (invariant 6): refuse before writing anything.
+        const availability = await availabilityOf(plane);
+        if (!availability.available) throw apiErrors.backupsUnavailable(availability.reason ?? 'unknown');
+        const { backup: row } = await requestBackup(plane.db, {
+          service,
+          trigger: 'manual',
+          idempotencyKey: request.headers['idempotency-key'] ?? null,
+          requestedBy: actorOf(caller),
+          deadlineSeconds: plane.settings.jobDeadlineSeconds,
+        });
+        return reply.status(202).header('location', `/v1/backups/${row.id}`).send(backupView(row));
+      },
+    );
+
+    app.get(
+      '/v1/services/:serviceId/backups',
+      {
+        schema: {
+          summary: "A service's backups, newest first",
+          params: serviceIdParam,
+          querystring: backupListQuery,
+          response: { 200: z.object({ backups: z.array(backup), nextCursor: z.string().nullable() }), 404: errorBody },
+        },
+      },
+      async (request) => {
+        const service = await findService(plane.db, request.params.serviceId);
+        authorize(principal(request), service.project_id, 'viewer', { kind: 'service', id: service.id });
+        const page = await listBackups(plane.db, service.id, { limit: request.query.limit, after: request.query.cursor });
+        return { backups: page.backups.map(backupView), nextCursor: page.nextCursor };
+      },
+    );
+
+    app.get(
+      '/v1/backups/:backupId',
+      { schema: { summary: 'Read a backup', params: backupIdParam, response: { 200: backup, 404: errorBody } } },
+      async (request) => {
+        const row = await findBackup(plane.db, request.params.backupId);
+        authorize(principal(request), row.project_id, 'viewer', { kind: 'backup', id: row.id });
+        return backupView(row);
+      },
+    );
+
+    app.post(
+      '/v1/backups/:backupId/download-url',
+      {
+        schema: {
+          summary: 'A short-lived download link for a succeeded backup (member)',
+          description: 'The URL needs no token and stops working at expiresAt.',
+          params: backupIdParam,
+          response: { 200: downloadUrl, 404: errorBody, 409: errorBody, 503: errorBody },
+        },
+      },
+      async (request) => {
+        const row = await findBackup(plane.db, request.params.backupId);
+        authorize(principal(request), row.project_id, 'member', { kind: 'backup', id: row.id });
+        if (row.status !== 'succeeded' || !row.artifact_key) {
+          throw new ApiError('backup_not_downloadable', `backup ${row.id} is ${row.status}; only a succeeded backup can be downloaded`);
+        }
+        if (!plane.store) throw apiErrors.backupsUnavailable('object storage is not configured (set LIFEBOAT_STORAGE_URL)');
+        const ttl = plane.settings.downloadUrlTtlSeconds;
+        const expiresAt = new Date(Date.now() + ttl * 1000);
+        if (plane.store.presignedDownloadUrl) {
+          const service = await plane.db.selectFrom('services').select('name').where('id', '=', row.service_id).executeTakeFirstOrThrow();
+          const url = await plane.store.presignedDownloadUrl(row.artifact_key, { expiresInSeconds: ttl, fileName: artifactFileName(service.name, row.requested_at) });
+          return { url, expiresAt: expiresAt.toISOString() };
+        }
+        const link = signDownloadLink(plane.keys.downloadLinks, row.id, expiresAt);
+        const query = new URLSearchParams({ expires: String(link.expires), signature: link.signature });
+        return { url: `${plane.publicUrl()}/v1/downloads/${row.id}?${query}`, expiresAt: new Date(link.expires * 1000).toISOString() };
+      },
+    );
+  };
+}
+
+/** `orders-db-20260301T120000Z.dump`: the service and the time, so files sort and say what they are. */
+export function artifactFileName(serviceName: string, requestedAt: Date): string {
+  return `${serviceName}-${requestedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.dump`;
+}

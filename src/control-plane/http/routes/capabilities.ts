@@ -1,0 +1,20 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { engines } from '../../../contracts/index.js';
+import { availabilityOf, type ControlPlane } from '../../context.js';
+import { capabilities } from '../schemas.js';
+
+export function capabilityRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get(
+      '/v1/capabilities',
+      { schema: { summary: 'What this Lifeboat can do now, and why not', response: { 200: capabilities } } },
+      async () => ({
+        backups: await availabilityOf(plane),
+        storage: { kind: plane.store?.kind ?? null, configured: plane.store !== undefined },
+        bus: { kind: plane.settings.busKind },
+        runner: { kind: plane.settings.runnerKind },
+        engines: [...engines],
+      }),
+    );
+  };
+}

@@ -1,0 +1,71 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { authorize } from '../../access.js';
+import type { ControlPlane } from '../../context.js';
+import { ApiError, apiErrors } from '../../errors.js';
+import { findService, listServices, registerService, removeService, serviceView } from '../../services.js';
+import { principal } from '../authenticate.js';
+import { errorBody, newServiceBody, projectIdParam, service, serviceIdParam, supportedEngines } from '../schemas.js';
+
+export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/v1/projects/:projectId/services',
+      {
+        schema: {
+          summary: 'Register a catalog service (owner)',
+          params: projectIdParam,
+          body: newServiceBody,
+          response: { 201: service, 400: errorBody, 404: errorBody, 409: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const { projectId } = request.params;
+        authorize(principal(request), projectId, 'owner', { kind: 'project', id: projectId });
+        const { engine } = request.body;
+        if (!isSupported(engine)) {
+          throw new ApiError('unsupported_engine', `engine ${JSON.stringify(engine)} is not supported; supported: ${supportedEngines.join(', ')}`);
+        }
+        const project = await plane.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst();
+        if (!project) throw apiErrors.notFound('project', projectId);
+        const row = await registerService(plane.db, plane.keys.credentials, { ...request.body, engine, projectId });
+        return reply.status(201).send(serviceView(row));
+      },
+    );
+
+    app.get(
+      '/v1/projects/:projectId/services',
+      { schema: { summary: "List a project's services", params: projectIdParam, response: { 200: z.object({ services: z.array(service) }) } } },
+      async (request) => {
+        const { projectId } = request.params;
+        authorize(principal(request), projectId, 'viewer', { kind: 'project', id: projectId });
+        return { services: (await listServices(plane.db, projectId)).map(serviceView) };
+      },
+    );
+
+    app.get(
+      '/v1/services/:serviceId',
+      { schema: { summary: 'Read a service', params: serviceIdParam, response: { 200: service, 404: errorBody } } },
+      async (request) => {
+        const row = await findService(plane.db, request.params.serviceId);
+        authorize(principal(request), row.project_id, 'viewer', { kind: 'service', id: row.id });
+        return serviceView(row);
+      },
+    );
+
+    app.delete(
+      '/v1/services/:serviceId',
+      { schema: { summary: 'Remove a service (owner); its backups stay', params: serviceIdParam, response: { 204: z.null(), 404: errorBody, 409: errorBody } } },
+      async (request, reply) => {
+        const row = await findService(plane.db, request.params.serviceId);
+        authorize(principal(request), row.project_id, 'owner', { kind: 'service', id: row.id });
+        await removeService(plane.db, row);
+        return reply.status(204).send(null);
+      },
+    );
+  };
+}
+
+function isSupported(engine: string): engine is (typeof supportedEngines)[number] {
+  return (supportedEngines as readonly string[]).includes(engine);
+}

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+import { engines, failureCodes } from '../../contracts/index.js';
+import { projectRoles } from '../access.js';
+import { backupStatuses } from '../backup-status.js';
+
+/** The public API's shapes (DESIGN.md "Public HTTP API"): request validation, responses and the OpenAPI document. */
+
+export const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).meta({ id: 'Error' });
+
+const resourceId = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{16}$`), `must be a ${prefix}_… id`);
+export const projectIdParam = z.object({ projectId: resourceId('prj') });
+export const serviceIdParam = z.object({ serviceId: resourceId('svc') });
+export const backupIdParam = z.object({ backupId: resourceId('bkp') });
+
+/** Names appear in file names and URLs, so they are plain: lower-case letters, digits and dashes. */
+const name = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lower-case letters, digits or dashes, not starting or ending with a dash');
+
+export const newProjectBody = z.object({ name }).strict();
+export const project = z.object({ id: z.string(), name: z.string(), createdAt: z.string() }).meta({ id: 'Project' });
+
+export const newTokenBody = z.object({ role: z.enum(projectRoles) }).strict();
+export const issuedToken = z
+  .object({ id: z.string(), projectId: z.string(), role: z.enum(projectRoles), token: z.string().describe('shown once; store it now') })
+  .meta({ id: 'ProjectToken' });
+
+/** Host names and IP addresses only: anything else (spaces, URLs, options) is refused before it can reach a tool's argv. */
+const host = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$/, 'must be a host name or an IP address');
+const identifier = z
+  .string()
+  .min(1)
+  .max(63)
+  .refine((value) => !value.startsWith('-') && !/[\0\n\r]/.test(value), 'must not start with a dash or contain control characters');
+
+export const newServiceBody = z
+  .object({
+    name,
+    engine: z.string().min(1).max(40),
+    connection: z
+      .object({
+        host,
+        port: z.number().int().min(1).max(65535).default(5432),
+        database: identifier,
+        user: identifier,
+        password: z.string().max(1024),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const supportedEngines = engines;
+
+export const service = z
+  .object({
+    id: z.string(),
+    projectId: z.string(),
+    name: z.string(),
+    engine: z.enum(engines),
+    connection: z.object({ host: z.string(), port: z.number(), database: z.string(), user: z.string() }).describe('the password is never returned'),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Service' });
+
+export const backup = z
+  .object({
+    id: z.string(),
+    serviceId: z.string(),
+    projectId: z.string(),
+    status: z.enum(backupStatuses),
+    trigger: z.enum(['manual', 'scheduled']),
+    requestedAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    sizeBytes: z.number().nullable(),
+    sha256: z.string().nullable(),
+    expiresAt: z.string().nullable(),
+    failure: z.object({ code: z.union([z.enum(failureCodes), z.string()]), message: z.string() }).nullable(),
+    verification: z.unknown().nullable(),
+  })
+  .meta({ id: 'Backup' });
+
+export const backupListQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
+});
+
+export const downloadUrl = z.object({ url: z.string(), expiresAt: z.string() }).meta({ id: 'DownloadUrl' });
+
+export const downloadQuery = z.object({ expires: z.coerce.number().int().positive(), signature: z.string().min(1).max(100) });
+
+export const capabilities = z
+  .object({
+    backups: z.object({ available: z.boolean(), reason: z.string().nullable() }),
+    storage: z.object({ kind: z.enum(['filesystem', 's3']).nullable(), configured: z.boolean() }),
+    bus: z.object({ kind: z.enum(['embedded', 'nats']) }),
+    runner: z.object({ kind: z.enum(['local', 'kubernetes']) }),
+    engines: z.array(z.enum(engines)),
+  })
+  .meta({ id: 'Capabilities' });
+
+export const killSwitch = z
+  .object({
+    engaged: z.boolean(),
+    reason: z.string().nullable(),
+    source: z.enum(['configuration', 'operator']).nullable(),
+    changedBy: z.string().nullable(),
+    changedAt: z.string().nullable(),
+  })
+  .meta({ id: 'KillSwitch' });
+
+export const killSwitchBody = z
+  .object({ engaged: z.boolean(), reason: z.string().min(1).max(500).optional() })
+  .strict()
+  .refine((body) => !body.engaged || body.reason !== undefined, { message: 'say why the kill switch is engaged (reason)', path: ['reason'] });

@@ -1,0 +1,69 @@
+import type { Migration } from 'kysely';
+import { sqlMigration } from '../db/migrations.js';
+import { outboxAndInboxStatements } from '../outbox/tables.js';
+
+export const controlMigrations: Record<string, Migration> = {
+  '0001_initial': sqlMigration(
+    `CREATE TABLE control.projects (
+      id text PRIMARY KEY,
+      name text NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    `CREATE TABLE control.project_tokens (
+      id text PRIMARY KEY,
+      project_id text NOT NULL REFERENCES control.projects(id),
+      role text NOT NULL CHECK (role IN ('viewer', 'member', 'owner')),
+      token_hash text NOT NULL UNIQUE,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      revoked_at timestamptz
+    )`,
+    `CREATE TABLE control.services (
+      id text PRIMARY KEY,
+      project_id text NOT NULL REFERENCES control.projects(id),
+      name text NOT NULL,
+      engine text NOT NULL CHECK (engine IN ('postgresql')),
+      host text NOT NULL,
+      port integer NOT NULL CHECK (port BETWEEN 1 AND 65535),
+      database_name text NOT NULL,
+      username text NOT NULL,
+      sealed_password text NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      deleted_at timestamptz
+    )`,
+    `CREATE UNIQUE INDEX services_name_per_project ON control.services (project_id, name) WHERE deleted_at IS NULL`,
+    `CREATE TABLE control.backups (
+      id text PRIMARY KEY,
+      project_id text NOT NULL REFERENCES control.projects(id),
+      service_id text NOT NULL REFERENCES control.services(id),
+      status text NOT NULL CHECK (status IN ('requested', 'queued', 'running', 'succeeded', 'failed', 'canceled', 'expired', 'deleted')),
+      trigger text NOT NULL CHECK (trigger IN ('manual', 'scheduled')),
+      idempotency_key text,
+      requested_by text NOT NULL,
+      requested_at timestamptz NOT NULL DEFAULT now(),
+      queued_at timestamptz,
+      started_at timestamptz,
+      finished_at timestamptz,
+      artifact_key text,
+      manifest_key text,
+      size_bytes bigint,
+      sha256 text,
+      server_version text,
+      tool_version text,
+      expires_at timestamptz,
+      failure_code text,
+      failure_message text,
+      verification jsonb,
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    // Invariant 4: at most one backup of a service in progress, enforced here and nowhere else.
+    `CREATE UNIQUE INDEX backups_one_in_progress ON control.backups (service_id) WHERE status IN ('requested', 'queued', 'running')`,
+    `CREATE UNIQUE INDEX backups_idempotency_key ON control.backups (service_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+    `CREATE INDEX backups_newest_first ON control.backups (service_id, requested_at DESC, id DESC)`,
+    `CREATE TABLE control.settings (
+      key text PRIMARY KEY,
+      value jsonb NOT NULL,
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    ...outboxAndInboxStatements('control'),
+  ),
+};

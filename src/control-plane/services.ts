@@ -1,0 +1,86 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { Engine } from '../contracts/index.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { seal } from '../secrets/sealed-box.js';
+import { ApiError, apiErrors } from './errors.js';
+import { newId } from './ids.js';
+import type { ControlTables } from './tables.js';
+
+export type ServiceRow = Selectable<ControlTables['services']>;
+
+export interface NewService {
+  projectId: string;
+  name: string;
+  engine: Engine;
+  connection: { host: string; port: number; database: string; user: string; password: string };
+}
+
+/** Registers a catalog service. The password is sealed with the credentials key, bound to the service id. */
+export async function registerService(db: Kysely<ControlTables>, credentialsKey: Buffer, input: NewService): Promise<ServiceRow> {
+  const id = newId('svc');
+  try {
+    return await db
+      .insertInto('services')
+      .values({
+        id,
+        project_id: input.projectId,
+        name: input.name,
+        engine: input.engine,
+        host: input.connection.host,
+        port: input.connection.port,
+        database_name: input.connection.database,
+        username: input.connection.user,
+        sealed_password: seal(credentialsKey, input.connection.password, id),
+        deleted_at: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  } catch (error) {
+    if (isUniqueViolation(error, 'services_name_per_project')) {
+      throw new ApiError('service_name_taken', `this project already has a service named ${input.name}`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+export async function listServices(db: Kysely<ControlTables>, projectId: string): Promise<ServiceRow[]> {
+  return db.selectFrom('services').selectAll().where('project_id', '=', projectId).where('deleted_at', 'is', null).orderBy('name').execute();
+}
+
+/** A live (not removed) service, or a not-found error. */
+export async function findService(db: Kysely<ControlTables>, serviceId: string): Promise<ServiceRow> {
+  const row = await db.selectFrom('services').selectAll().where('id', '=', serviceId).where('deleted_at', 'is', null).executeTakeFirst();
+  if (!row) throw apiErrors.notFound('service', serviceId);
+  return row;
+}
+
+/**
+ * Removes a service from the catalog. Its backups stay (they are how its data comes back);
+ * removal waits until no backup of it is in progress.
+ */
+export async function removeService(db: Kysely<ControlTables>, service: ServiceRow): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    // Locks the service first, so a backup requested at the same moment either commits before
+    // this check sees it or finds the service gone (requestBackup takes a share lock on it).
+    await trx.selectFrom('services').select('id').where('id', '=', service.id).forUpdate().execute();
+    const running = await trx
+      .selectFrom('backups')
+      .select('id')
+      .where('service_id', '=', service.id)
+      .where('status', 'in', ['requested', 'queued', 'running'])
+      .executeTakeFirst();
+    if (running) throw apiErrors.backupInProgress(service.name, running.id);
+    await trx.updateTable('services').set({ deleted_at: new Date() }).where('id', '=', service.id).execute();
+  });
+}
+
+export function serviceView(row: ServiceRow) {
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    name: row.name,
+    engine: row.engine,
+    connection: { host: row.host, port: row.port, database: row.database_name, user: row.username },
+    createdAt: row.created_at.toISOString(),
+  };
+}

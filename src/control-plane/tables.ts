@@ -1,0 +1,65 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { OutboxAndInbox } from '../outbox/tables.js';
+import type { BackupStatus } from './backup-status.js';
+
+/** The control plane's tables, in the `control` schema of the platform database. */
+export const controlSchema = 'control';
+
+export interface ControlTables extends OutboxAndInbox {
+  projects: {
+    id: string;
+    name: string;
+    created_at: Generated<Date>;
+  };
+  project_tokens: {
+    id: string;
+    project_id: string;
+    role: 'viewer' | 'member' | 'owner';
+    /** SHA-256 of the token; the token itself is shown once and never stored. */
+    token_hash: string;
+    created_at: Generated<Date>;
+    revoked_at: Date | null;
+  };
+  services: {
+    id: string;
+    project_id: string;
+    name: string;
+    engine: 'postgresql';
+    host: string;
+    port: number;
+    database_name: string;
+    username: string;
+    sealed_password: string;
+    created_at: Generated<Date>;
+    deleted_at: Date | null;
+  };
+  backups: {
+    id: string;
+    project_id: string;
+    service_id: string;
+    status: BackupStatus;
+    trigger: 'manual' | 'scheduled';
+    idempotency_key: string | null;
+    requested_by: string;
+    requested_at: Generated<Date>;
+    queued_at: Date | null;
+    started_at: Date | null;
+    finished_at: Date | null;
+    artifact_key: string | null;
+    manifest_key: string | null;
+    size_bytes: number | null;
+    sha256: string | null;
+    server_version: string | null;
+    tool_version: string | null;
+    expires_at: Date | null;
+    failure_code: string | null;
+    failure_message: string | null;
+    verification: ColumnType<unknown, string | null, string | null>;
+    updated_at: Generated<Date>;
+  };
+  settings: {
+    key: string;
+    value: ColumnType<unknown, string, string>;
+    updated_at: Generated<Date>;
+  };
+}

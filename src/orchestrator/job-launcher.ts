@@ -1,0 +1,241 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { artifactPrefixOf, backupRequested, type BackupJobSpec, envelope } from '../contracts/index.js';
+import { enqueue } from '../outbox/outbox.js';
+import type { JobRunner, RunningJob } from '../runner/job-runner.js';
+import { unseal } from '../secrets/sealed-box.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { isInstanceGone } from './instance.js';
+import { type KillSwitchReading, killSwitchFailure } from './intake.js';
+import { type JobOutcome, outcomeOfExit, verifyArtifact } from './job-outcome.js';
+import { claimPendingJobs, finishJob, handBackJob, heartbeat, type JobRow, recordRunnerHandle, refusePendingJobs, runningJobsOfOthers } from './jobs.js';
+import { orchestratorSchema, type OrchestratorTables } from './tables.js';
+
+export interface JobLauncherOptions {
+  db: Kysely<OrchestratorTables>;
+  runner: JobRunner;
+  store: ObjectStore;
+  /** Where agents write; passed to them as LIFEBOAT_STORAGE_URL. */
+  storageUrl: string;
+  credentialsKey: Buffer;
+  logger: Logger;
+  /** This process, as written on the jobs it owns. */
+  owner: string;
+  maxConcurrentJobs: number;
+  killSwitch: () => Promise<KillSwitchReading>;
+  pollIntervalMs?: number;
+  heartbeatIntervalMs?: number;
+  /** A running job whose owner has not heartbeated for this long is lost. */
+  lostAfterMs?: number;
+  /** How long a stopping launcher lets its jobs finish before handing them back. */
+  shutdownGraceMs?: number;
+  progressIntervalMs?: number;
+}
+
+interface ActiveJob {
+  job: JobRow;
+  process: RunningJob | undefined;
+  handingBack: boolean;
+  done: Promise<void>;
+}
+
+/**
+ * Starts pending jobs through the runner, up to a number at a time, and sees each to a
+ * terminal state: outcome from the agent's report, artifact checked in storage before success,
+ * leftovers removed after anything else. It also heartbeats its jobs and fails other owners'
+ * jobs whose owner is gone (`job_lost`).
+ */
+export class JobLauncher {
+  private readonly active = new Map<string, ActiveJob>();
+  private stopped = true;
+  private loop: Promise<void> | undefined;
+  private wakeLoop: (() => void) | undefined;
+  private housekeeping: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: JobLauncherOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.loop = this.run();
+    this.housekeeping = setInterval(() => void this.keepHouse(), this.options.heartbeatIntervalMs ?? 5000);
+    void this.keepHouse();
+  }
+
+  /** Looks for pending jobs now rather than at the next poll. */
+  wake(): void {
+    this.wakeLoop?.();
+  }
+
+  /** Stops launching; lets running jobs finish within the grace period, then hands the rest back. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake();
+    await this.loop;
+    clearInterval(this.housekeeping);
+    const all = () => Promise.all([...this.active.values()].map((entry) => entry.done));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([all(), new Promise((resolve) => (timer = setTimeout(resolve, this.options.shutdownGraceMs ?? 10_000)))]);
+    clearTimeout(timer);
+    for (const entry of this.active.values()) {
+      entry.handingBack = true;
+      await entry.process?.kill();
+    }
+    await all();
+  }
+
+  get activeJobs(): number {
+    return this.active.size;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.launchPending();
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'could not launch pending jobs; will retry');
+      }
+      if (this.stopped) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.pollIntervalMs ?? 1000);
+        this.wakeLoop = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeLoop = undefined;
+    }
+  }
+
+  private async launchPending(): Promise<void> {
+    const reading = await this.options.killSwitch();
+    if (reading.engaged) {
+      const refused = await refusePendingJobs(this.options.db, killSwitchFailure(reading));
+      if (refused > 0) this.options.logger.warn({ refused }, 'kill switch engaged: failed queued backups instead of launching them');
+      return;
+    }
+    const jobs = await claimPendingJobs(this.options.db, this.options.owner, this.options.maxConcurrentJobs - this.active.size);
+    for (const job of jobs) {
+      const entry: ActiveJob = { job, process: undefined, handingBack: false, done: Promise.resolve() };
+      this.active.set(job.id, entry);
+      entry.done = this.runJob(entry)
+        .catch((error: unknown) => this.options.logger.error({ err: error, jobId: job.id, backupId: job.backup_id }, 'job handling failed'))
+        .finally(() => {
+          this.active.delete(job.id);
+          this.wake();
+        });
+    }
+  }
+
+  private async runJob(entry: ActiveJob): Promise<void> {
+    const { job } = entry;
+    const log = this.options.logger.child({ jobId: job.id, backupId: job.backup_id });
+    const command = backupRequested.parse(job.command);
+    const artifactPrefix = artifactPrefixOf({ projectId: job.project_id, serviceId: job.service_id, backupId: job.backup_id });
+
+    let password: string;
+    try {
+      password = unseal(this.options.credentialsKey, command.payload.sealedPassword, command.payload.serviceId);
+    } catch (error) {
+      log.error({ err: error }, 'could not open the service password');
+      await this.finish(job, { status: 'failed', failure: { code: 'invalid_command', message: 'the service password could not be decrypted; was LIFEBOAT_SECRET_KEY changed since the service was registered?' } });
+      return;
+    }
+
+    const spec: BackupJobSpec = {
+      kind: 'backup',
+      jobId: job.id,
+      backupId: job.backup_id,
+      projectId: job.project_id,
+      serviceId: job.service_id,
+      engine: command.payload.engine,
+      connection: command.payload.connection,
+      artifactPrefix,
+    };
+    try {
+      entry.process = await this.options.runner.launch({
+        jobId: job.id,
+        args: ['agent', 'backup'],
+        env: { LIFEBOAT_JOB: JSON.stringify(spec), LIFEBOAT_STORAGE_URL: this.options.storageUrl },
+        secretEnv: password === '' ? {} : { PGPASSWORD: password },
+        deadlineMs: Math.max(1000, job.deadline_at.getTime() - Date.now()),
+        onProgress: this.progressReporter(job),
+      });
+    } catch (error) {
+      log.error({ err: error }, 'could not start the agent');
+      await this.finish(job, { status: 'failed', failure: { code: 'agent_crashed', message: `the backup agent could not be started: ${(error as Error).message}` } });
+      return;
+    }
+    log.info({ handle: entry.process.handle }, 'backup job started');
+    await recordRunnerHandle(this.options.db, job.id, entry.process.handle);
+    const exit = await entry.process.exited;
+
+    if (entry.handingBack) {
+      await this.removeArtifacts(artifactPrefix, log);
+      await handBackJob(this.options.db, job, this.options.owner);
+      log.info('job handed back for another orchestrator to run');
+      return;
+    }
+    let outcome = outcomeOfExit(exit, command.payload.deadlineSeconds);
+    if (outcome.status === 'succeeded') {
+      const failure = verifyArtifact(outcome.artifact, await this.options.store.head(outcome.artifact.key).catch(() => null));
+      if (failure) outcome = { status: 'failed', failure };
+    }
+    // Invariant 5: whatever did not succeed leaves nothing behind.
+    if (outcome.status !== 'succeeded') await this.removeArtifacts(artifactPrefix, log);
+    await this.finish(job, outcome);
+    log.info({ status: outcome.status, failure: outcome.status === 'failed' ? outcome.failure.code : undefined }, 'backup job finished');
+  }
+
+  private async finish(job: JobRow, outcome: JobOutcome): Promise<void> {
+    const finished = await finishJob(this.options.db, job, outcome);
+    if (!finished) this.options.logger.warn({ jobId: job.id }, 'job was already finished elsewhere; outcome not recorded');
+  }
+
+  private async removeArtifacts(prefix: string, log: Logger): Promise<void> {
+    try {
+      await this.options.store.deletePrefix(prefix);
+    } catch (error) {
+      log.warn({ err: error, prefix }, 'could not remove the unfinished artifact; the orphan sweep will');
+    }
+  }
+
+  /** Announces bytes written every few seconds, for live progress in the dashboard. */
+  private progressReporter(job: JobRow): (bytesWritten: number) => void {
+    let last = 0;
+    return (bytesWritten) => {
+      if (Date.now() - last < (this.options.progressIntervalMs ?? 5000)) return;
+      last = Date.now();
+      void this.options.db
+        .transaction()
+        .execute((trx) =>
+          enqueue<OrchestratorTables>(trx, orchestratorSchema, envelope('backup.progress', { correlationId: job.correlation_id, projectId: job.project_id }, { backupId: job.backup_id, bytesWritten })),
+        )
+        .catch((error: unknown) => this.options.logger.debug({ err: error }, 'progress not recorded'));
+    };
+  }
+
+  private async keepHouse(): Promise<void> {
+    try {
+      await heartbeat(this.options.db, this.options.owner);
+      await this.failLostJobs();
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'job housekeeping failed; will retry');
+    }
+  }
+
+  /** Jobs whose owner is gone (its process is dead, or it stopped heartbeating) can never finish: fail them. */
+  private async failLostJobs(): Promise<void> {
+    const lostAfterMs = this.options.lostAfterMs ?? 30_000;
+    for (const job of await runningJobsOfOthers(this.options.db, this.options.owner)) {
+      const gone = job.owner ? isInstanceGone(job.owner) : true;
+      const stale = (job.heartbeat_at?.getTime() ?? 0) < Date.now() - lostAfterMs;
+      if (gone === false || (gone === undefined && !stale)) continue;
+      await this.removeArtifacts(artifactPrefixOf({ projectId: job.project_id, serviceId: job.service_id, backupId: job.backup_id }), this.options.logger);
+      await this.finish(job, {
+        status: 'failed',
+        failure: { code: 'job_lost', message: 'the orchestrator running this backup stopped before it finished (was it restarted?); request a new backup' },
+      });
+      this.options.logger.warn({ jobId: job.id, backupId: job.backup_id, owner: job.owner }, 'failed a job whose orchestrator is gone');
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { agentReport, type Artifact, type Failure } from '../contracts/index.js';
+import type { JobExit } from '../runner/job-runner.js';
+import type { ObjectInfo } from '../storage/object-store.js';
+
+export type JobOutcome =
+  | { status: 'succeeded'; artifact: Artifact; serverVersion: string; toolVersion: string }
+  | { status: 'failed'; failure: Failure }
+  | { status: 'canceled' };
+
+/**
+ * What a finished job amounts to, from how its process ended and what it reported. Pure. The
+ * deadline wins over whatever the agent managed to print while being killed.
+ */
+export function outcomeOfExit(exit: JobExit, deadlineSeconds: number): JobOutcome {
+  if (exit.deadlineExceeded) {
+    return { status: 'failed', failure: { code: 'timeout', message: `the backup did not finish within its deadline of ${formatDuration(deadlineSeconds)}` } };
+  }
+  const report = parseReport(exit.report);
+  if (report) {
+    switch (report.outcome) {
+      case 'succeeded':
+        return { status: 'succeeded', artifact: report.artifact, serverVersion: report.serverVersion, toolVersion: report.toolVersion };
+      case 'failed':
+        return { status: 'failed', failure: report.failure };
+      case 'canceled':
+        return { status: 'canceled' };
+    }
+  }
+  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode ?? 'unknown'}`;
+  const detail = lastLine(exit.stderrTail);
+  return {
+    status: 'failed',
+    failure: { code: 'agent_crashed', message: `the backup agent ${how} without reporting a result${detail ? `: ${detail}` : ''}` },
+  };
+}
+
+/**
+ * Invariant 2: a backup succeeds only if its artifact is in storage with the size the agent
+ * reported. Returns the failure when it is not.
+ */
+export function verifyArtifact(reported: Artifact, stored: ObjectInfo | null): Failure | null {
+  if (!stored) {
+    return { code: 'artifact_verification_failed', message: `the agent reported ${reported.key} but storage has no such object` };
+  }
+  if (stored.sizeBytes !== reported.sizeBytes) {
+    return {
+      code: 'artifact_verification_failed',
+      message: `storage holds ${stored.sizeBytes} bytes at ${reported.key} but the agent wrote ${reported.sizeBytes}`,
+    };
+  }
+  return null;
+}
+
+function parseReport(text: string | null) {
+  if (text === null) return undefined;
+  try {
+    const parsed = agentReport.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function lastLine(text: string): string {
+  const line = text.trim().split('\n').at(-1) ?? '';
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line;
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600} h`;
+  if (seconds % 60 === 0) return `${seconds / 60} min`;
+  return `${seconds} s`;
+}

@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import { type BackupRequested, envelope, type Failure } from '../contracts/index.js';
+import { enqueue } from '../outbox/outbox.js';
+import type { JobOutcome } from './job-outcome.js';
+import { orchestratorSchema, type OrchestratorTables } from './tables.js';
+
+/** The orchestrator's job records: every state change and the event announcing it commit together. */
+export type JobRow = Selectable<OrchestratorTables['jobs']>;
+type Db = Kysely<OrchestratorTables>;
+
+export function newJobId(): string {
+  return `job_${randomBytes(10).toString('hex')}`;
+}
+
+/**
+ * Records the job for a `backup.requested` command: pending, or failed at once when `refusal`
+ * is given (the kill switch). Returns false when the backup already has a job: a duplicate
+ * delivery launches nothing.
+ */
+export async function recordJob(db: Db, command: BackupRequested, refusal: Failure | null): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('jobs')
+      .values({
+        id: newJobId(),
+        backup_id: command.payload.backupId,
+        project_id: command.projectId,
+        service_id: command.payload.serviceId,
+        correlation_id: command.correlationId,
+        status: refusal ? 'failed' : 'pending',
+        command: JSON.stringify(command),
+        owner: null,
+        runner_handle: null,
+        heartbeat_at: null,
+        deadline_at: new Date(new Date(command.occurredAt).getTime() + command.payload.deadlineSeconds * 1000),
+        started_at: null,
+        finished_at: refusal ? new Date() : null,
+        failure_code: refusal?.code ?? null,
+        failure_message: refusal?.message ?? null,
+      })
+      .onConflict((conflict) => conflict.column('backup_id').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted && refusal) await enqueue<OrchestratorTables>(trx, orchestratorSchema, terminalEvent(inserted, { status: 'failed', failure: refusal }));
+    return inserted !== undefined;
+  });
+}
+
+/**
+ * Claims up to `limit` pending jobs for `owner` and announces that they started. Pending jobs
+ * already past their deadline are failed instead of started.
+ */
+export async function claimPendingJobs(db: Db, owner: string, limit: number): Promise<JobRow[]> {
+  if (limit <= 0) return [];
+  return db.transaction().execute(async (trx) => {
+    const pending = await trx.selectFrom('jobs').selectAll().where('status', '=', 'pending').orderBy('created_at').limit(limit).forUpdate().skipLocked().execute();
+    const claimed: JobRow[] = [];
+    for (const job of pending) {
+      if (job.deadline_at.getTime() <= Date.now()) {
+        await finishInTransaction(trx, job, { status: 'failed', failure: { code: 'timeout', message: 'the backup waited for a free job slot past its deadline' } });
+        continue;
+      }
+      const row = await trx
+        .updateTable('jobs')
+        .set({ status: 'running', owner, attempt: sql<number>`attempt + 1`, started_at: sql<Date>`now()`, heartbeat_at: sql<Date>`now()` })
+        .where('id', '=', job.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await enqueue<OrchestratorTables>(
+        trx,
+        orchestratorSchema,
+        envelope(
+          'backup.started',
+          { correlationId: row.correlation_id, projectId: row.project_id },
+          { backupId: row.backup_id, jobId: row.id, attempt: row.attempt, startedAt: (row.started_at ?? new Date()).toISOString() },
+        ),
+      );
+      claimed.push(row);
+    }
+    return claimed;
+  });
+}
+
+/** Fails every pending job with `failure` (the kill switch: no queued command launches). */
+export async function refusePendingJobs(db: Db, failure: Failure): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const pending = await trx.selectFrom('jobs').selectAll().where('status', '=', 'pending').forUpdate().skipLocked().execute();
+    for (const job of pending) await finishInTransaction(trx, job, { status: 'failed', failure });
+    return pending.length;
+  });
+}
+
+export async function recordRunnerHandle(db: Db, jobId: string, handle: string): Promise<void> {
+  await db.updateTable('jobs').set({ runner_handle: handle }).where('id', '=', jobId).execute();
+}
+
+/**
+ * Moves a job to its terminal state and emits the matching event, once: returns false when the
+ * job was no longer open (another path, such as the lost-job sweep, finished it first).
+ */
+export async function finishJob(db: Db, job: JobRow, outcome: JobOutcome): Promise<boolean> {
+  return db.transaction().execute((trx) => finishInTransaction(trx, job, outcome));
+}
+
+async function finishInTransaction(trx: Db, job: JobRow, outcome: JobOutcome): Promise<boolean> {
+  const failure = outcome.status === 'failed' ? outcome.failure : null;
+  const updated = await trx
+    .updateTable('jobs')
+    .set({ status: outcome.status, finished_at: sql<Date>`now()`, failure_code: failure?.code ?? null, failure_message: failure?.message ?? null })
+    .where('id', '=', job.id)
+    .where('status', 'in', ['pending', 'running'])
+    .returningAll()
+    .executeTakeFirst();
+  if (!updated) return false;
+  await enqueue<OrchestratorTables>(trx, orchestratorSchema, terminalEvent(updated, outcome));
+  return true;
+}
+
+/** Gives a job back to the queue (a stopping orchestrator that could not finish it). */
+export async function handBackJob(db: Db, job: JobRow, owner: string): Promise<void> {
+  await db
+    .updateTable('jobs')
+    .set({ status: 'pending', owner: null, runner_handle: null, heartbeat_at: null })
+    .where('id', '=', job.id)
+    .where('status', '=', 'running')
+    .where('owner', '=', owner)
+    .execute();
+}
+
+export async function heartbeat(db: Db, owner: string): Promise<void> {
+  await db.updateTable('jobs').set({ heartbeat_at: sql<Date>`now()` }).where('status', '=', 'running').where('owner', '=', owner).execute();
+}
+
+/** Running jobs of other owners: candidates for the lost-job sweep. */
+export async function runningJobsOfOthers(db: Db, owner: string): Promise<JobRow[]> {
+  return db.selectFrom('jobs').selectAll().where('status', '=', 'running').where('owner', '!=', owner).execute();
+}
+
+export function terminalEvent(job: JobRow, outcome: JobOutcome) {
+  const fields = { correlationId: job.correlation_id, projectId: job.project_id };
+  const finishedAt = (job.finished_at ?? new Date()).toISOString();
+  switch (outcome.status) {
+    case 'succeeded':
+      return envelope('backup.succeeded', fields, {
+        backupId: job.backup_id,
+        artifact: outcome.artifact,
+        serverVersion: outcome.serverVersion,
+        toolVersion: outcome.toolVersion,
+        startedAt: (job.started_at ?? job.created_at).toISOString(),
+        finishedAt,
+      });
+    case 'failed':
+      return envelope('backup.failed', fields, {
+        backupId: job.backup_id,
+        failure: outcome.failure,
+        startedAt: job.started_at?.toISOString() ?? null,
+        finishedAt,
+      });
+    case 'canceled':
+      return envelope('backup.canceled', fields, { backupId: job.backup_id, finishedAt });
+  }
+}

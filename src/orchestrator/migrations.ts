@@ -1,0 +1,30 @@
+import type { Migration } from 'kysely';
+import { sqlMigration } from '../db/migrations.js';
+import { outboxAndInboxStatements } from '../outbox/tables.js';
+
+export const orchestratorMigrations: Record<string, Migration> = {
+  '0001_initial': sqlMigration(
+    `CREATE TABLE orchestrator.jobs (
+      id text PRIMARY KEY,
+      backup_id text NOT NULL UNIQUE,
+      project_id text NOT NULL,
+      service_id text NOT NULL,
+      correlation_id text NOT NULL,
+      status text NOT NULL CHECK (status IN ('pending', 'running', 'succeeded', 'failed', 'canceled')),
+      attempt integer NOT NULL DEFAULT 0,
+      command jsonb NOT NULL,
+      owner text,
+      runner_handle text,
+      heartbeat_at timestamptz,
+      deadline_at timestamptz NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      started_at timestamptz,
+      finished_at timestamptz,
+      failure_code text,
+      failure_message text
+    )`,
+    `CREATE INDEX jobs_pending ON orchestrator.jobs (created_at) WHERE status = 'pending'`,
+    `CREATE INDEX jobs_running ON orchestrator.jobs (heartbeat_at) WHERE status = 'running'`,
+    ...outboxAndInboxStatements('orchestrator'),
+  ),
+};

@@ -1,0 +1,67 @@
+import type { Logger } from 'pino';
+import type { EventBus, Subscription } from '../bus/event-bus.js';
+import { migrateSchema } from '../db/migrations.js';
+import { type PlatformDatabase, schemaView } from '../db/platform-database.js';
+import { OutboxRelay } from '../outbox/relay.js';
+import type { JobRunner } from '../runner/job-runner.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { newInstanceId } from './instance.js';
+import { consumeBackupCommands, type KillSwitchReading } from './intake.js';
+import { JobLauncher, type JobLauncherOptions } from './job-launcher.js';
+import { orchestratorMigrations } from './migrations.js';
+import { orchestratorSchema, type OrchestratorTables } from './tables.js';
+
+export interface OrchestratorOptions {
+  database: PlatformDatabase;
+  bus: EventBus;
+  runner: JobRunner;
+  store: ObjectStore;
+  storageUrl: string;
+  credentialsKey: Buffer;
+  logger: Logger;
+  maxConcurrentJobs: number;
+  killSwitch: () => Promise<KillSwitchReading>;
+  /** Test and tuning knobs for the launcher (poll, heartbeat, lost-job and shutdown timings). */
+  timings?: Pick<JobLauncherOptions, 'pollIntervalMs' | 'heartbeatIntervalMs' | 'lostAfterMs' | 'shutdownGraceMs' | 'progressIntervalMs'>;
+}
+
+/**
+ * The orchestrator role: takes backup commands off the bus, runs them as jobs, and reports
+ * their outcome through its own outbox. It shares no table with the control plane.
+ */
+export class Orchestrator {
+  readonly owner = newInstanceId();
+  private readonly launcher: JobLauncher;
+  private readonly relay: OutboxRelay<OrchestratorTables>;
+  private intake: Subscription | undefined;
+
+  private constructor(private readonly options: OrchestratorOptions) {
+    const db = schemaView<OrchestratorTables>(options.database, orchestratorSchema);
+    const logger = options.logger.child({ role: 'orchestrator' });
+    this.launcher = new JobLauncher({ ...options, ...options.timings, db, logger, owner: this.owner });
+    this.relay = new OutboxRelay<OrchestratorTables>({ database: options.database, schema: orchestratorSchema, bus: options.bus, logger });
+  }
+
+  static async start(options: OrchestratorOptions): Promise<Orchestrator> {
+    await migrateSchema(options.database.db, orchestratorSchema, orchestratorMigrations);
+    const orchestrator = new Orchestrator(options);
+    await orchestrator.relay.start();
+    orchestrator.launcher.start();
+    orchestrator.intake = await consumeBackupCommands({
+      bus: options.bus,
+      db: schemaView<OrchestratorTables>(options.database, orchestratorSchema),
+      logger: options.logger.child({ role: 'orchestrator' }),
+      killSwitch: options.killSwitch,
+      onRecorded: () => orchestrator.launcher.wake(),
+    });
+    return orchestrator;
+  }
+
+  /** Stops taking commands, lets jobs finish or hands them back, then flushes the outbox. */
+  async stop(): Promise<void> {
+    await this.intake?.stop();
+    await this.launcher.stop();
+    await this.relay.relayPending().catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not flush the orchestrator outbox'));
+    await this.relay.stop();
+  }
+}

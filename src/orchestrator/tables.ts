@@ -1,0 +1,34 @@
+import type { ColumnType, Generated } from 'kysely';
+import type { OutboxAndInbox } from '../outbox/tables.js';
+
+export const orchestratorSchema = 'orchestrator';
+
+export const jobStatuses = ['pending', 'running', 'succeeded', 'failed', 'canceled'] as const;
+export type JobStatus = (typeof jobStatuses)[number];
+
+/** The orchestrator's own records, in the `orchestrator` schema; it shares no table with the control plane. */
+export interface OrchestratorTables extends OutboxAndInbox {
+  jobs: {
+    id: string;
+    /** One job per backup, however often its command is delivered. */
+    backup_id: string;
+    project_id: string;
+    service_id: string;
+    correlation_id: string;
+    status: JobStatus;
+    attempt: Generated<number>;
+    /** The `backup.requested` command as received (its password is sealed). */
+    command: ColumnType<unknown, string, string>;
+    /** The orchestrator process that runs it, and where (pid, Job name). */
+    owner: string | null;
+    runner_handle: string | null;
+    heartbeat_at: Date | null;
+    /** The backup must be terminal by then (invariant 3), counted from its request. */
+    deadline_at: Date;
+    created_at: Generated<Date>;
+    started_at: Date | null;
+    finished_at: Date | null;
+    failure_code: string | null;
+    failure_message: string | null;
+  };
+}

@@ -1,0 +1,47 @@
+import { type Kysely, sql } from 'kysely';
+import { subjectOf } from '../contracts/subjects.js';
+import { type OutboxAndInbox, outboxChannel } from './tables.js';
+
+interface Envelope {
+  id: string;
+  type: string;
+}
+
+/**
+ * Writes a message to the outbox. Call it inside the transaction that makes the decision the
+ * message announces: both commit or neither does. The NOTIFY is delivered at commit and wakes
+ * the relay at once. Name the caller's table map explicitly (`enqueue<ControlTables>(trx, …)`):
+ * TypeScript cannot infer it through Kysely's Transaction type.
+ */
+export async function enqueue<Tables extends OutboxAndInbox>(trx: Kysely<Tables>, schema: string, message: Envelope): Promise<void> {
+  await own(trx)
+    .insertInto('outbox')
+    .values({ id: message.id, type: message.type, subject: subjectOf(message.type), message: JSON.stringify(message), lease_until: null, published_at: null })
+    .execute();
+  await sql`select pg_notify(${outboxChannel(schema)}, '')`.execute(trx);
+}
+
+/**
+ * Records that a message was received. Returns false if it was already recorded: the caller
+ * then skips its effect. Call it inside the transaction that applies the effect, so a crash
+ * before commit leaves the message unrecorded and its redelivery applies it.
+ */
+export async function receiveOnce<Tables extends OutboxAndInbox>(trx: Kysely<Tables>, message: Envelope, outcome: string): Promise<boolean> {
+  const inserted = await own(trx)
+    .insertInto('inbox')
+    .values({ message_id: message.id, type: message.type, outcome })
+    .onConflict((conflict) => conflict.column('message_id').doNothing())
+    .returning('message_id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+/** Replaces the outcome recorded by `receiveOnce` once the effect is known (same transaction). */
+export async function recordOutcome<Tables extends OutboxAndInbox>(trx: Kysely<Tables>, messageId: string, outcome: string): Promise<void> {
+  await own(trx).updateTable('inbox').set({ outcome }).where('message_id', '=', messageId).execute();
+}
+
+/** Kysely's types are invariant in the table map; a schema that has these tables can be used as one that has only them. */
+function own<Tables extends OutboxAndInbox>(db: Kysely<Tables>): Kysely<OutboxAndInbox> {
+  return db as unknown as Kysely<OutboxAndInbox>;
+}
