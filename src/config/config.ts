@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 
 export type ServerRole = 'serve' | 'api' | 'orchestrator';
@@ -60,27 +61,12 @@ export function loadConfig(role: ServerRole, env: Record<string, string | undefi
   // An empty variable means "unset", as it does in most shells' `VAR= command`.
   const present = Object.fromEntries(Object.entries(env).filter(([key, value]) => key.startsWith('LIFEBOAT_') && value !== ''));
   const parsed = environment.safeParse(present);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`));
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  problems.push(...roleProblems(role, present));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const values = parsed.data;
-  const problems: string[] = [];
-  if (values.LIFEBOAT_RUNNER === 'kubernetes') {
-    problems.push('LIFEBOAT_RUNNER: the kubernetes runner is not available in this version; use local');
-  }
-  if (values.LIFEBOAT_BUS_URL) {
-    problems.push('LIFEBOAT_BUS_URL: the NATS bus is not available in this version; leave it unset for the embedded bus');
-  }
-  if (values.LIFEBOAT_STORAGE_URL?.startsWith('s3:')) {
-    problems.push('LIFEBOAT_STORAGE_URL: S3 storage is not available in this version; use file:///absolute/dir');
-  }
-  if (role !== 'serve' && !values.LIFEBOAT_SECRET_KEY) {
-    problems.push(`LIFEBOAT_SECRET_KEY: required for \`lifeboat ${role}\`; api and orchestrator must share the same key`);
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-
   const dataDir = resolve(values.LIFEBOAT_DATA_DIR);
-  const storageUrl = values.LIFEBOAT_STORAGE_URL ?? (role === 'serve' ? new URL(`file://${resolve(dataDir, 'artifacts')}`).href : undefined);
+  const storageUrl = values.LIFEBOAT_STORAGE_URL ?? (role === 'serve' ? pathToFileURL(resolve(dataDir, 'artifacts')).href : undefined);
   return {
     role,
     dataDir,
@@ -99,4 +85,25 @@ export function loadConfig(role: ServerRole, env: Record<string, string | undefi
     maxConcurrentJobs: values.LIFEBOAT_MAX_CONCURRENT_JOBS,
     logLevel: values.LIFEBOAT_LOG_LEVEL,
   };
+}
+
+/** Rules across variables, checked on the raw values so that every problem is reported at once. */
+function roleProblems(role: ServerRole, present: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  if (present.LIFEBOAT_RUNNER === 'kubernetes') {
+    problems.push('LIFEBOAT_RUNNER: the kubernetes runner is not available in this version; use local');
+  }
+  if (present.LIFEBOAT_BUS_URL) {
+    problems.push('LIFEBOAT_BUS_URL: the NATS bus is not available in this version; leave it unset for the embedded bus');
+  }
+  if (present.LIFEBOAT_STORAGE_URL?.startsWith('s3:')) {
+    problems.push('LIFEBOAT_STORAGE_URL: S3 storage is not available in this version; use file:///absolute/dir');
+  }
+  if (role !== 'serve' && !present.LIFEBOAT_SECRET_KEY) {
+    problems.push(`LIFEBOAT_SECRET_KEY: required for \`lifeboat ${role}\`; api and orchestrator must share the same key`);
+  }
+  if (role === 'orchestrator' && !present.LIFEBOAT_STORAGE_URL) {
+    problems.push('LIFEBOAT_STORAGE_URL: required for `lifeboat orchestrator`: its jobs write there');
+  }
+  return problems;
 }

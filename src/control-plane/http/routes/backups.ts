@@ -94,7 +94,7 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         }
         const link = signDownloadLink(plane.keys.downloadLinks, row.id, expiresAt);
         const query = new URLSearchParams({ expires: String(link.expires), signature: link.signature });
-        return { url: `${plane.publicUrl()}/v1/downloads/${row.id}?${query}`, expiresAt: new Date(link.expires * 1000).toISOString() };
+        return { url: `${plane.publicUrl()}/v1/downloads/${row.id}?${query.toString()}`, expiresAt: new Date(link.expires * 1000).toISOString() };
       },
     );
   };

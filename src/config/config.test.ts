@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+function problemsOf(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('runs `serve` on the embedded defaults with nothing set', () => {
+    const config = loadConfig('serve', {});
+    expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', databaseUrl: undefined, busUrl: undefined, downloadUrlTtlSeconds: 900, killSwitch: false, runner: 'local' });
+    expect(config.dataDir).toMatch(/\/\.lifeboat$/);
+    expect(config.storageUrl).toBe(`file://${config.dataDir}/artifacts`);
+  });
+
+  it('leaves storage unset for a split api, so it fails closed', () => {
+    expect(loadConfig('api', { LIFEBOAT_SECRET_KEY: 'k'.repeat(32) }).storageUrl).toBeUndefined();
+  });
+
+  it('reads every variable, treating empty as unset', () => {
+    const config = loadConfig('serve', {
+      LIFEBOAT_PORT: '9000',
+      LIFEBOAT_DATABASE_URL: 'postgres://u@db/lifeboat',
+      LIFEBOAT_STORAGE_URL: 'file:///var/lib/lifeboat',
+      LIFEBOAT_KILL_SWITCH: '1',
+      LIFEBOAT_DOWNLOAD_URL_TTL_SECONDS: '60',
+      LIFEBOAT_PUBLIC_URL: 'https://backups.example.com/',
+      LIFEBOAT_ADMIN_TOKEN: '',
+      UNRELATED: 'x',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      databaseUrl: 'postgres://u@db/lifeboat',
+      storageUrl: 'file:///var/lib/lifeboat',
+      killSwitch: true,
+      downloadUrlTtlSeconds: 60,
+      publicUrl: 'https://backups.example.com',
+      adminToken: undefined,
+    });
+  });
+
+  it('reports every problem at once, one line each, naming the variable', () => {
+    const problems = problemsOf(() =>
+      loadConfig('orchestrator', { LIFEBOAT_PORT: 'eighty', LIFEBOAT_DATABASE_URL: 'mysql://x', LIFEBOAT_KILL_SWITCH: 'yes', LIFEBOAT_ADMIN_TOKEN: 'short' }),
+    );
+    expect(problems.map((line) => line.split(':')[0])).toEqual([
+      'LIFEBOAT_PORT',
+      'LIFEBOAT_DATABASE_URL',
+      'LIFEBOAT_ADMIN_TOKEN',
+      'LIFEBOAT_KILL_SWITCH',
+      'LIFEBOAT_SECRET_KEY',
+      'LIFEBOAT_STORAGE_URL',
+    ]);
+    expect(problems.join('\n')).toContain('must be a postgres:// URL');
+    expect(new ConfigError(problems).message.split('\n')).toHaveLength(problems.length + 1);
+  });
+
+  it('refuses engines this version does not have, instead of ignoring them', () => {
+    const problems = problemsOf(() => loadConfig('serve', { LIFEBOAT_BUS_URL: 'nats://localhost:4222', LIFEBOAT_RUNNER: 'kubernetes' }));
+    expect(problems).toHaveLength(2);
+  });
+});

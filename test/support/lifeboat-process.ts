@@ -1,0 +1,85 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const cli = resolve(import.meta.dirname, '../../bin/lifeboat.js');
+
+export interface LifeboatProcess {
+  child: ChildProcess;
+  /** The API's address, once it listens (api and serve roles). */
+  url: string;
+  /** The admin token `serve` printed. */
+  adminToken: string | undefined;
+  /** Everything it wrote so far, stdout and stderr interleaved. */
+  output(): string;
+  /** Sends `signal` and waits for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * Starts the real CLI (`bin/lifeboat.js <role>`) with `env` on top of a minimal environment,
+ * and waits until it prints where its API listens.
+ */
+export async function startLifeboat(role: 'serve' | 'api' | 'orchestrator', env: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<LifeboatProcess> {
+  const child = spawn(process.execPath, [cli, role], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LIFEBOAT_PORT: '0', LIFEBOAT_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const started = await new Promise<boolean>((resolve) => {
+    const deadline = setTimeout(() => resolve(false), options.timeoutMs ?? 60_000);
+    const check = () => {
+      if (/is running\./.test(output)) {
+        clearTimeout(deadline);
+        resolve(true);
+      }
+    };
+    child.stdout.on('data', check);
+    void exited.then(() => {
+      clearTimeout(deadline);
+      resolve(false);
+    });
+  });
+  if (!started) {
+    child.kill('SIGKILL');
+    throw new Error(`lifeboat ${role} did not start:\n${output}`);
+  }
+  return {
+    child,
+    url: /API:\s+(\S+)/.exec(output)?.[1] ?? '',
+    adminToken: /Admin token:\s+(\S+)/.exec(output)?.[1],
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** A small JSON client for the API of a running Lifeboat. */
+export function apiClient(baseUrl: string, token: string) {
+  return async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text === '' ? null : JSON.parse(text) };
+  };
+}
+
+/** Polls a backup until it reaches a terminal status. */
+export async function waitForBackup(request: ReturnType<typeof apiClient>, backupId: string, timeoutMs = 60_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body } = await request('GET', `/v1/backups/${backupId}`);
+    if (['succeeded', 'failed', 'canceled'].includes(body.status)) return body;
+    if (Date.now() > deadline) throw new Error(`backup ${backupId} is still ${body.status} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
