@@ -1,0 +1,242 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openPlatformDatabase } from '../db/platform-database.js';
+import { openTestPlatformDatabase, platformKinds, silentLogger, type TestPlatformDatabase } from '../../test/support/platform-db.js';
+import { EmbeddedBus } from './embedded.js';
+import type { ConsumerOptions, Delivery, EventBus } from './event-bus.js';
+
+/**
+ * The semantics every bus implementation must have (JetStream's): durable, deduplicated by
+ * message id, at-least-once to each durable consumer, redelivery after a failure or an expired
+ * ack wait, dead letters after the last attempt.
+ */
+interface BusUnderTest {
+  bus: EventBus;
+  /** Another subscriber's view of the same bus: another connection where the storage allows it. */
+  peer(): Promise<EventBus>;
+  /** Closes `bus` and opens it again over the same storage, as a restarted process would. */
+  restart(): Promise<EventBus>;
+  close(): Promise<void>;
+}
+
+const implementations: { name: string; open(): Promise<BusUnderTest> }[] = platformKinds.map((kind) => ({
+  name: `embedded on ${kind}`,
+  async open() {
+    const platform: TestPlatformDatabase = await openTestPlatformDatabase(kind);
+    const options = { logger: silentLogger, pollIntervalMs: 200, retryBaseMs: 100 };
+    const bus = await EmbeddedBus.open({ database: platform.database, ...options });
+    const extra: { close(): Promise<void> }[] = [];
+    return {
+      bus,
+      async peer() {
+        // PGlite has one owner per data dir, so its subscribers share the one instance.
+        if (kind === 'pglite') return bus;
+        const database = await openPlatformDatabase({ url: platform.url, dataDir: '/nonexistent', logger: silentLogger });
+        const other = await EmbeddedBus.open({ database, ...options });
+        extra.push({ close: async () => (await other.close(), await database.close()) });
+        return other;
+      },
+      async restart() {
+        await bus.close();
+        const reopened = await EmbeddedBus.open({ database: platform.database, ...options });
+        extra.push(reopened);
+        return reopened;
+      },
+      async close() {
+        for (const item of extra) await item.close();
+        await bus.close();
+        await platform.close();
+      },
+    };
+  },
+}));
+
+const message = (subject = 'test.subject', data = 'hello') => ({ id: randomUUID(), subject, data });
+
+/** Collects deliveries until `count` arrived (or the timeout passes). */
+function collector() {
+  const seen: Delivery[] = [];
+  const waiters: (() => void)[] = [];
+  return {
+    seen,
+    handler: async (delivery: Delivery) => {
+      seen.push(delivery);
+      waiters.splice(0).forEach((wake) => wake());
+    },
+    async until(count: number, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (seen.length < count) {
+        if (Date.now() > deadline) throw new Error(`only ${seen.length} of ${count} deliveries arrived`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 100);
+        });
+      }
+      return seen;
+    },
+  };
+}
+
+const settle = (ms = 600) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.each(implementations)('event bus contract: $name', (implementation) => {
+  let under: BusUnderTest | undefined;
+  afterEach(async () => {
+    await under?.close();
+    under = undefined;
+  });
+  const open = async () => (under = await implementation.open());
+  const consumer = (durable: string, extra: Partial<ConsumerOptions> = {}): ConsumerOptions => ({ durable, subjects: ['test.subject'], ackWaitMs: 1000, ...extra });
+
+  it('delivers what was published, in order, with its id and subject', async () => {
+    const { bus } = await open();
+    const received = collector();
+    await bus.consume(consumer('a'), received.handler);
+    const sent = [message(), message(), message()];
+    for (const m of sent) await bus.publish(m);
+    const seen = await received.until(3);
+    expect(seen.map((d) => [d.id, d.subject, d.data, d.deliveryCount])).toEqual(sent.map((m) => [m.id, m.subject, m.data, 1]));
+  });
+
+  it('drops a second publish with the same id', async () => {
+    const { bus } = await open();
+    const received = collector();
+    await bus.consume(consumer('a'), received.handler);
+    const m = message();
+    await bus.publish(m);
+    await bus.publish({ ...m, data: 'different' });
+    await received.until(1);
+    await settle();
+    expect(received.seen).toHaveLength(1);
+    expect(received.seen[0]?.data).toBe('hello');
+  });
+
+  it('gives every durable consumer its own copy, and only of its subjects', async () => {
+    const { bus } = await open();
+    const first = collector();
+    const second = collector();
+    await bus.consume(consumer('first'), first.handler);
+    await bus.consume(consumer('second', { subjects: ['test.subject', 'other.subject'] }), second.handler);
+    await bus.publish(message());
+    await bus.publish(message('other.subject'));
+    await first.until(1);
+    await second.until(2);
+    await settle();
+    expect(first.seen).toHaveLength(1);
+  });
+
+  it('hands a new durable the messages published before it existed', async () => {
+    const { bus } = await open();
+    const early = message();
+    await bus.publish(early);
+    const received = collector();
+    await bus.consume(consumer('late'), received.handler);
+    expect((await received.until(1))[0]?.id).toBe(early.id);
+  });
+
+  it('splits the work of one durable between its subscribers, each message once', async () => {
+    // On PostgreSQL the second subscriber has its own connection and is woken by NOTIFY.
+    const opened = await open();
+    const bus = opened.bus;
+    const other = await opened.peer();
+    const seen: string[] = [];
+    const handler = async (delivery: Delivery) => {
+      seen.push(delivery.id);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    const sent = Array.from({ length: 20 }, () => message());
+    await bus.consume(consumer('shared', { concurrency: 2 }), handler);
+    await other.consume(consumer('shared', { concurrency: 2 }), handler);
+    for (const m of sent) await bus.publish(m);
+    const deadline = Date.now() + 10_000;
+    while (seen.length < sent.length && Date.now() < deadline) await settle(100);
+    await settle();
+    expect(seen.sort()).toEqual(sent.map((m) => m.id).sort());
+  });
+
+  it('redelivers after the handler throws, counting deliveries', async () => {
+    const { bus } = await open();
+    const counts: number[] = [];
+    await bus.consume(consumer('flaky'), async (delivery) => {
+      counts.push(delivery.deliveryCount);
+      if (delivery.deliveryCount === 1) throw new Error('not yet');
+    });
+    await bus.publish(message());
+    const deadline = Date.now() + 10_000;
+    while (counts.length < 2 && Date.now() < deadline) await settle(100);
+    await settle();
+    expect(counts).toEqual([1, 2]);
+  });
+
+  it('redelivers a message whose handler outlives the ack wait', async () => {
+    const { bus } = await open();
+    const counts: number[] = [];
+    await bus.consume(consumer('slow', { ackWaitMs: 300, concurrency: 2 }), async (delivery) => {
+      counts.push(delivery.deliveryCount);
+      if (delivery.deliveryCount === 1) await new Promise((resolve) => setTimeout(resolve, 1500));
+    });
+    await bus.publish(message());
+    const deadline = Date.now() + 10_000;
+    while (counts.length < 2 && Date.now() < deadline) await settle(100);
+    expect(counts.slice(0, 2)).toEqual([1, 2]);
+  });
+
+  it('dead-letters a message once its deliveries are used up', async () => {
+    const { bus } = await open();
+    let attempts = 0;
+    const dead: { id: string; error: unknown }[] = [];
+    const m = message();
+    await bus.consume(
+      consumer('poisoned', {
+        maxDeliver: 3,
+        onDeadLetter: async (delivery, error) => {
+          dead.push({ id: delivery.id, error });
+        },
+      }),
+      async () => {
+        attempts++;
+        throw new Error('poison');
+      },
+    );
+    await bus.publish(m);
+    const deadline = Date.now() + 15_000;
+    while (dead.length === 0 && Date.now() < deadline) await settle(100);
+    await settle(1500);
+    expect(attempts).toBe(3);
+    expect(dead).toHaveLength(1);
+    expect(dead[0]?.id).toBe(m.id);
+    expect((dead[0]?.error as Error).message).toBe('poison');
+  });
+
+  it('waits for handlers in flight when a subscription stops', async () => {
+    const { bus } = await open();
+    let finished = false;
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const subscription = await bus.consume(consumer('stopping'), async () => {
+      started();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      finished = true;
+    });
+    await bus.publish(message());
+    await running;
+    await subscription.stop();
+    expect(finished).toBe(true);
+  });
+
+  it('keeps unacked messages across a restart and delivers them afterwards', async () => {
+    const opened = await open();
+    const bus = opened.bus;
+    const subscription = await bus.consume(consumer('durable', { ackWaitMs: 200 }), async () => {
+      throw new Error('crash before ack');
+    });
+    const m = message();
+    await bus.publish(m);
+    await settle(300);
+    await subscription.stop();
+    const restarted = await opened.restart();
+    const received = collector();
+    await restarted.consume(consumer('durable', { ackWaitMs: 200 }), received.handler);
+    expect((await received.until(1))[0]?.id).toBe(m.id);
+  });
+});

@@ -1,0 +1,327 @@
+import { EventEmitter } from 'node:events';
+import { type Kysely, sql } from 'kysely';
+import type { Logger } from 'pino';
+import { migrateSchema } from '../db/migrations.js';
+import { type PlatformDatabase, schemaView } from '../db/platform-database.js';
+import { busMigrations, busSchema, type BusTables } from './embedded-tables.js';
+import type { BusMessage, ConsumerOptions, Delivery, DeliveryHandler, EventBus, Subscription } from './event-bus.js';
+
+const notifyChannel = 'lifeboat_bus';
+
+export interface EmbeddedBusOptions {
+  database: PlatformDatabase;
+  logger: Logger;
+  /** Fallback poll for redeliveries and missed notifications. */
+  pollIntervalMs?: number;
+  /** Back-off before a failed delivery is retried: `base * 2^(attempt-1)`, capped at 30 s. */
+  retryBaseMs?: number;
+  /** How long published messages are kept (and their ids deduplicated). */
+  retentionMs?: number;
+}
+
+/**
+ * The embedded bus: JetStream's semantics on the platform database, so `lifeboat serve` needs
+ * no broker and loses no accepted message in a crash (docs/decisions.md). Messages are rows;
+ * each durable consumer has a delivery row per message until it acks. Deliveries are claimed
+ * with FOR UPDATE SKIP LOCKED and hidden for the ack wait, so replicas share the work and an
+ * unacked message comes back. No transaction is ever held while a handler runs: PGlite has one
+ * connection.
+ */
+export class EmbeddedBus implements EventBus {
+  readonly kind = 'embedded';
+  private readonly db: Kysely<BusTables>;
+  private readonly published = new EventEmitter().setMaxListeners(0);
+  private readonly subscriptions = new Set<EmbeddedSubscription>();
+  private unlisten: (() => Promise<void>) | undefined;
+  private lastPrune = 0;
+
+  private constructor(private readonly options: EmbeddedBusOptions) {
+    this.db = schemaView<BusTables>(options.database, busSchema);
+  }
+
+  static async open(options: EmbeddedBusOptions): Promise<EmbeddedBus> {
+    await migrateSchema(options.database.db, busSchema, busMigrations);
+    const bus = new EmbeddedBus(options);
+    // Other processes sharing a PostgreSQL database publish too; their NOTIFY wakes our consumers.
+    bus.unlisten = await options.database.listen(notifyChannel, () => bus.published.emit('message'));
+    return bus;
+  }
+
+  async publish(message: BusMessage): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const inserted = await trx
+        .insertInto('messages')
+        .values({ id: message.id, subject: message.subject, data: message.data })
+        .onConflict((conflict) => conflict.column('id').doNothing())
+        .returning('seq')
+        .executeTakeFirst();
+      if (!inserted) return;
+      await trx
+        .insertInto('deliveries')
+        .columns(['consumer', 'seq'])
+        .expression((eb) =>
+          eb
+            .selectFrom('consumers')
+            .select(['name', sql<number>`${inserted.seq}::bigint`.as('seq')])
+            .where(sql<boolean>`${message.subject} = any(subjects)`),
+        )
+        .execute();
+      await sql`select pg_notify(${notifyChannel}, '')`.execute(trx);
+    });
+    this.published.emit('message');
+    await this.pruneOccasionally();
+  }
+
+  async consume(options: ConsumerOptions, handler: DeliveryHandler): Promise<Subscription> {
+    await this.ensureConsumer(options.durable, options.subjects);
+    const subscription = new EmbeddedSubscription(this.db, options, handler, {
+      logger: this.options.logger.child({ consumer: options.durable }),
+      pollIntervalMs: this.options.pollIntervalMs ?? 1000,
+      retryBaseMs: this.options.retryBaseMs ?? 1000,
+      published: this.published,
+      onStopped: () => this.subscriptions.delete(subscription),
+    });
+    this.subscriptions.add(subscription);
+    subscription.start();
+    return subscription;
+  }
+
+  async isHealthy(): Promise<boolean> {
+    return this.options.database.ping().then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.subscriptions].map((subscription) => subscription.stop()));
+    await this.unlisten?.();
+  }
+
+  /**
+   * Creates a durable consumer, or updates its subjects. A new durable is handed every retained
+   * message on its subjects (JetStream's DeliverAll), so commands published before their
+   * consumer first started are not lost.
+   */
+  private async ensureConsumer(name: string, subjects: readonly string[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      const created = await trx
+        .insertInto('consumers')
+        .values({ name, subjects: [...subjects] })
+        .onConflict((conflict) => conflict.column('name').doNothing())
+        .returning('name')
+        .executeTakeFirst();
+      if (!created) {
+        await trx.updateTable('consumers').set({ subjects: [...subjects] }).where('name', '=', name).execute();
+        return;
+      }
+      await trx
+        .insertInto('deliveries')
+        .columns(['consumer', 'seq'])
+        .expression((eb) =>
+          eb
+            .selectFrom('messages')
+            .select([sql<string>`${name}::text`.as('consumer'), 'seq'])
+            .where('subject', 'in', [...subjects]),
+        )
+        .execute();
+    });
+  }
+
+  /** Drops messages past retention that no consumer still owes an ack for. */
+  private async pruneOccasionally(): Promise<void> {
+    if (Date.now() - this.lastPrune < 60_000) return;
+    this.lastPrune = Date.now();
+    const retentionMs = this.options.retentionMs ?? 24 * 3600 * 1000;
+    await this.db
+      .deleteFrom('messages')
+      .where('published_at', '<', sql<Date>`now() - ${retentionMs} * interval '1 millisecond'`)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('deliveries').select('seq').whereRef('deliveries.seq', '=', 'messages.seq'))))
+      .execute()
+      .catch((error: unknown) => this.options.logger.warn({ err: error }, 'bus pruning failed'));
+  }
+}
+
+/** A delivery and the sequence number that identifies its row. */
+interface Claimed {
+  seq: number;
+  delivery: Delivery;
+}
+
+interface SubscriptionContext {
+  logger: Logger;
+  pollIntervalMs: number;
+  retryBaseMs: number;
+  published: EventEmitter;
+  onStopped: () => void;
+}
+
+class EmbeddedSubscription implements Subscription {
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private wake: (() => void) | undefined;
+  private readonly onPublished = () => this.wake?.();
+
+  constructor(
+    private readonly db: Kysely<BusTables>,
+    private readonly options: ConsumerOptions,
+    private readonly handler: DeliveryHandler,
+    private readonly context: SubscriptionContext,
+  ) {}
+
+  start(): void {
+    this.context.published.on('message', this.onPublished);
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return this.loop;
+    this.stopped = true;
+    this.context.published.off('message', this.onPublished);
+    this.wake?.();
+    await this.loop;
+    await Promise.all(this.inFlight);
+    this.context.onStopped();
+  }
+
+  private async run(): Promise<void> {
+    const concurrency = this.options.concurrency ?? 1;
+    while (!this.stopped) {
+      let claimed = 0;
+      try {
+        const free = concurrency - this.inFlight.size;
+        const deliveries = free > 0 ? await this.claim(free) : [];
+        claimed = deliveries.length;
+        for (const item of deliveries) {
+          const handling: Promise<void> = this.handle(item).finally(() => {
+            this.inFlight.delete(handling);
+            this.wake?.();
+          });
+          this.inFlight.add(handling);
+        }
+      } catch (error) {
+        this.context.logger.warn({ err: error }, 'could not fetch deliveries; will retry');
+      }
+      if (this.stopped) break;
+      // Full, or nothing to do: wait for a publish, a finished handler, or the poll.
+      if (claimed === 0 || this.inFlight.size >= concurrency) await this.sleep();
+    }
+  }
+
+  private async sleep(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, this.context.pollIntervalMs);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = undefined;
+  }
+
+  /** Claims up to `limit` visible deliveries in publish order and hides them for the ack wait. */
+  private async claim(limit: number): Promise<Claimed[]> {
+    const ackWaitMs = this.options.ackWaitMs ?? 30_000;
+    const claimed = await this.db
+      .updateTable('deliveries')
+      .set({ delivery_count: sql<number>`delivery_count + 1`, visible_at: sql<Date>`now() + ${ackWaitMs} * interval '1 millisecond'` })
+      .where('consumer', '=', this.options.durable)
+      .where('seq', 'in', (eb) =>
+        eb
+          .selectFrom('deliveries')
+          .select('seq')
+          .where('consumer', '=', this.options.durable)
+          .where('visible_at', '<=', sql<Date>`now()`)
+          .orderBy('seq')
+          .limit(limit)
+          .forUpdate()
+          .skipLocked(),
+      )
+      .returning(['seq', 'delivery_count'])
+      .execute();
+    if (claimed.length === 0) return [];
+    const messages = await this.db
+      .selectFrom('messages')
+      .select(['seq', 'id', 'subject', 'data'])
+      .where(
+        'seq',
+        'in',
+        claimed.map((row) => row.seq),
+      )
+      .orderBy('seq')
+      .execute();
+    const counts = new Map(claimed.map((row) => [row.seq, row.delivery_count]));
+    return messages.map((message) => ({
+      seq: message.seq,
+      delivery: { id: message.id, subject: message.subject, data: message.data, deliveryCount: counts.get(message.seq) ?? 1 },
+    }));
+  }
+
+  private async handle({ seq, delivery }: Claimed): Promise<void> {
+    const maxDeliver = this.options.maxDeliver ?? 5;
+    if (delivery.deliveryCount > maxDeliver) {
+      await this.deadLetter(seq, delivery, new Error(`not acknowledged within ${this.options.ackWaitMs ?? 30_000} ms, ${maxDeliver} times`));
+      return;
+    }
+    try {
+      await this.handler(delivery);
+    } catch (error) {
+      await this.nak(seq, delivery, error);
+      return;
+    }
+    await this.db
+      .deleteFrom('deliveries')
+      .where('consumer', '=', this.options.durable)
+      .where('seq', '=', seq)
+      .execute()
+      .catch((error: unknown) => this.context.logger.warn({ err: error, messageId: delivery.id }, 'ack failed; the message will be delivered again'));
+  }
+
+  private async nak(seq: number, delivery: Delivery, error: unknown): Promise<void> {
+    const maxDeliver = this.options.maxDeliver ?? 5;
+    if (delivery.deliveryCount >= maxDeliver) {
+      await this.deadLetter(seq, delivery, error);
+      return;
+    }
+    const delayMs = Math.min(30_000, this.context.retryBaseMs * 2 ** (delivery.deliveryCount - 1));
+    this.context.logger.warn({ err: error, messageId: delivery.id, deliveryCount: delivery.deliveryCount, retryInMs: delayMs }, 'handler failed; will redeliver');
+    await this.db
+      .updateTable('deliveries')
+      .set({ visible_at: sql<Date>`now() + ${delayMs} * interval '1 millisecond'`, last_error: describe(error) })
+      .where('consumer', '=', this.options.durable)
+      .where('seq', '=', seq)
+      .execute()
+      .catch(() => undefined);
+  }
+
+  /** Hands a message that used up its deliveries to the dead-letter handler, then parks it for operators. */
+  private async deadLetter(seq: number, delivery: Delivery, error: unknown): Promise<void> {
+    try {
+      await this.options.onDeadLetter?.(delivery, error);
+    } catch (handlerError) {
+      this.context.logger.error({ err: handlerError, messageId: delivery.id }, 'dead-letter handler failed');
+    }
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto('dead_letters')
+        .values({
+          consumer: this.options.durable,
+          seq,
+          message_id: delivery.id,
+          subject: delivery.subject,
+          data: delivery.data,
+          delivery_count: delivery.deliveryCount,
+          last_error: describe(error),
+        })
+        .onConflict((conflict) => conflict.columns(['consumer', 'seq']).doNothing())
+        .execute();
+      await trx.deleteFrom('deliveries').where('consumer', '=', this.options.durable).where('seq', '=', seq).execute();
+    });
+    this.context.logger.error({ messageId: delivery.id, subject: delivery.subject, deliveryCount: delivery.deliveryCount }, 'message dead-lettered');
+  }
+}
+
+function describe(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 2000);
+}
