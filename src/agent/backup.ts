@@ -1,0 +1,138 @@
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import type { Logger } from 'pino';
+import type { AgentReport, BackupJobSpec, Failure } from '../contracts/index.js';
+import { type ObjectStore, StorageUnavailableError } from '../storage/object-store.js';
+import { BackupFailure } from './backup-failure.js';
+import { DigestStream } from './digest-stream.js';
+import { checkPgDumpVersion, parsePgDumpVersion, pgDumpArgs, type ToolVersion } from './pg-dump.js';
+import { failureFromDumpOutput, redact } from './postgres-failures.js';
+import { readServerVersion } from './preflight.js';
+
+export interface BackupDependencies {
+  password: string | undefined;
+  store: ObjectStore;
+  /** PATH (where pg_dump is found) and locale for pg_dump; nothing else is passed on. */
+  env: Readonly<Record<string, string | undefined>>;
+  signal: AbortSignal;
+  onProgress?: (bytesWritten: number) => void;
+  logger: Logger;
+}
+
+const stderrTailBytes = 16 * 1024;
+
+/**
+ * One backup: check the server and the tool, stream `pg_dump --format=custom` through a
+ * SHA-256 digest into object storage, write the manifest beside it, and report. Whatever does
+ * not succeed leaves nothing in storage.
+ */
+export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): Promise<AgentReport> {
+  const startedAt = new Date();
+  const clean = (text: string) => redact(text, [deps.password]);
+  try {
+    const server = await readServerVersion(spec.connection, deps.password);
+    const tool = await pgDumpVersion(deps.env);
+    const mismatch = checkPgDumpVersion(tool, server);
+    if (mismatch) throw new BackupFailure(mismatch);
+    deps.signal.throwIfAborted();
+
+    const key = `${spec.artifactPrefix}backup.dump`;
+    const { sizeBytes, sha256 } = await dumpInto(spec, deps, key);
+    const manifestKey = `${spec.artifactPrefix}manifest.json`;
+    const manifest = {
+      formatVersion: 1,
+      backupId: spec.backupId,
+      projectId: spec.projectId,
+      serviceId: spec.serviceId,
+      engine: spec.engine,
+      format: 'pg_dump-custom',
+      artifact: { key, sizeBytes, sha256 },
+      server: { version: server.text },
+      tool: { name: 'pg_dump', version: tool.text },
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+    };
+    await deps.store.put(manifestKey, Readable.from([JSON.stringify(manifest, null, 2)]), { contentType: 'application/json', signal: deps.signal });
+    return { outcome: 'succeeded', artifact: { key, manifestKey, sizeBytes, sha256 }, serverVersion: server.text, toolVersion: tool.text };
+  } catch (error) {
+    await removeArtifacts(spec, deps);
+    if (deps.signal.aborted) return { outcome: 'canceled' };
+    const failure = failureOf(error);
+    deps.logger.warn({ code: failure.code, err: error instanceof BackupFailure ? undefined : clean(String(error)) }, 'backup failed');
+    return { outcome: 'failed', failure: { code: failure.code, message: clean(failure.message) } };
+  }
+}
+
+async function pgDumpVersion(env: BackupDependencies['env']): Promise<ToolVersion> {
+  try {
+    const { stdout } = await promisify(execFile)('pg_dump', ['--version'], { env: toolEnv(env), timeout: 10_000 });
+    const version = parsePgDumpVersion(stdout);
+    if (!version) throw new BackupFailure({ code: 'pg_dump_failed', message: `pg_dump --version printed something unexpected: ${stdout.trim().slice(0, 200)}` });
+    return version;
+  } catch (error) {
+    if (error instanceof BackupFailure) throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new BackupFailure({ code: 'pg_dump_not_found', message: 'pg_dump is not installed where the backup job runs (not found on its PATH)' });
+    }
+    throw new BackupFailure({ code: 'pg_dump_failed', message: `pg_dump --version failed: ${(error as Error).message}` }, { cause: error });
+  }
+}
+
+/** Streams pg_dump's output into storage. Throws a BackupFailure if the dump or the upload fails. */
+async function dumpInto(spec: BackupJobSpec, deps: BackupDependencies, key: string): Promise<{ sizeBytes: number; sha256: string }> {
+  const dump = spawn('pg_dump', pgDumpArgs(spec.connection), {
+    env: { ...toolEnv(deps.env), ...(deps.password ? { PGPASSWORD: deps.password } : {}), PGCONNECT_TIMEOUT: '10', PGAPPNAME: 'lifeboat-backup' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = once(dump, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
+  let stderr = '';
+  dump.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-stderrTailBytes);
+  });
+  const stopDump = () => dump.kill('SIGTERM');
+  deps.signal.addEventListener('abort', stopDump, { once: true });
+
+  const digest = new DigestStream(deps.onProgress);
+  dump.stdout.pipe(digest);
+  let uploadError: Error | undefined;
+  try {
+    await deps.store.put(key, digest, { contentType: 'application/octet-stream', signal: deps.signal });
+  } catch (error) {
+    uploadError = error instanceof Error ? error : new Error('the upload failed', { cause: error });
+    dump.kill('SIGKILL');
+  } finally {
+    deps.signal.removeEventListener('abort', stopDump);
+  }
+  const [exitCode, signal] = await exited;
+  if (deps.signal.aborted) throw new Error('canceled');
+  if (exitCode !== 0) {
+    throw new BackupFailure(failureFromDumpOutput(stderr || `pg_dump ${signal ? `was killed by ${signal}` : `exited with code ${exitCode}`}`, spec.connection));
+  }
+  if (uploadError) throw uploadError;
+  return { sizeBytes: digest.bytes, sha256: digest.sha256() };
+}
+
+function failureOf(error: unknown): Failure {
+  if (error instanceof BackupFailure) return error.failure;
+  if (error instanceof StorageUnavailableError) return { code: 'storage_unavailable', message: `could not write the backup to storage: ${error.message}` };
+  return { code: 'pg_dump_failed', message: `the backup failed unexpectedly: ${error instanceof Error ? error.message : String(error)}` };
+}
+
+async function removeArtifacts(spec: BackupJobSpec, deps: BackupDependencies): Promise<void> {
+  try {
+    await deps.store.deletePrefix(spec.artifactPrefix);
+  } catch (error) {
+    deps.logger.warn({ err: error }, 'could not remove the unfinished backup from storage');
+  }
+}
+
+function toolEnv(env: BackupDependencies['env']): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const name of ['PATH', 'LANG', 'LC_ALL', 'TZ', 'HOME']) {
+    const value = env[name];
+    if (value !== undefined) kept[name] = value;
+  }
+  return kept;
+}

@@ -1,0 +1,30 @@
+import { Command } from 'commander';
+import { runAgentBackupCommand } from '../agent/command.js';
+import { runServerCommand } from './server-command.js';
+
+const program = new Command('lifeboat').description('Backups as recovery promises for the databases of a platform service catalog.');
+
+program
+  .command('serve')
+  .description('run every role in one process on the embedded defaults (PGlite, in-process bus, files in the data dir)')
+  .action(() => runServerCommand('serve'));
+program.command('api').description('run the HTTP API and its relay (scale out: any number of replicas)').action(() => runServerCommand('api'));
+program.command('orchestrator').description('run the orchestrator that launches backup jobs (any number of replicas)').action(() => runServerCommand('orchestrator'));
+
+const agent = program.command('agent').description('the entrypoint of a job; started by the orchestrator, not by hand');
+agent
+  .command('backup')
+  .description('back up the database LIFEBOAT_JOB names into LIFEBOAT_STORAGE_URL (password in PGPASSWORD)')
+  .action(async () => {
+    process.exitCode = await runAgentBackupCommand(process.env, {
+      stdin: process.stdin,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      onStopSignal: (handler) => {
+        process.on('SIGTERM', handler).on('SIGINT', handler);
+        return () => process.off('SIGTERM', handler).off('SIGINT', handler);
+      },
+    });
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,56 @@
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { ConfigError, loadConfig, type ServerRole } from '../config/config.js';
+import { startServer } from '../server.js';
+
+/** The environment variables an agent job inherits from its orchestrator; everything else stays behind. */
+const inheritedVariables = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'];
+
+/** `lifeboat serve|api|orchestrator`: runs until SIGINT or SIGTERM, then shuts down gracefully. */
+export async function runServerCommand(role: ServerRole): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(role, process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`lifeboat ${role}: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = pino({ level: config.logLevel, redact: { paths: ['*.password', '*.PGPASSWORD', 'headers.authorization'], censor: '[redacted]' } });
+  const server = await startServer(
+    config,
+    {
+      agentCommand: [process.execPath, fileURLToPath(new URL('./main.js', import.meta.url))],
+      inheritedEnv: Object.fromEntries(inheritedVariables.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : []))),
+    },
+    logger,
+  );
+  printBanner(role, config.dataDir, config.databaseUrl === undefined, server);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+function printBanner(role: ServerRole, dataDir: string, embeddedDatabase: boolean, server: Awaited<ReturnType<typeof startServer>>): void {
+  const lines = [`Lifeboat ${role} is running.`];
+  if (server.url) lines.push(`  API:          ${server.url}`);
+  if (role === 'serve') lines.push(`  Admin token:  ${server.adminToken.value}`);
+  if (server.adminToken.keptIn) lines.push(`  (the admin token is kept in ${server.adminToken.keptIn})`);
+  if (embeddedDatabase) lines.push(`  Data dir:     ${dataDir}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { openEventBus } from './bus/open-bus.js';
+import type { Config } from './config/config.js';
+import { readKillSwitch } from './control-plane/availability.js';
+import { Api } from './control-plane/api.js';
+import { generateAdminToken } from './control-plane/access.js';
+import { controlSchema, type ControlTables } from './control-plane/tables.js';
+import { openPlatformDatabase, schemaView } from './db/platform-database.js';
+import type { KillSwitchReading } from './orchestrator/intake.js';
+import { Orchestrator } from './orchestrator/orchestrator.js';
+import { LocalRunner } from './runner/local.js';
+import { keptSecret } from './secrets/bootstrap.js';
+import { deriveKeys } from './secrets/keys.js';
+import { openObjectStore } from './storage/open-object-store.js';
+
+export interface ProcessSurroundings {
+  /** How to start the CLI for agent jobs: [node, dist/cli/main.js]. */
+  agentCommand: readonly string[];
+  /** The environment an agent inherits (PATH, locale). */
+  inheritedEnv: Readonly<Record<string, string>>;
+}
+
+export interface RunningServer {
+  /** Where the API listens (api and serve roles). */
+  url: string | undefined;
+  adminToken: { value: string; keptIn: string | undefined };
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires one Lifeboat server process from its configuration: `serve` runs every role on the
+ * embedded defaults; `api` and `orchestrator` run one role each.
+ */
+export async function startServer(config: Config, surroundings: ProcessSurroundings, logger: Logger): Promise<RunningServer> {
+  const secret = config.secretKey ?? (await keptSecret(config.dataDir, 'secret-key', () => randomBytes(32).toString('base64url'))).value;
+  const keys = deriveKeys(secret);
+  const admin = config.adminToken
+    ? { value: config.adminToken, keptIn: undefined }
+    : { value: (await keptSecret(config.dataDir, 'admin-token', generateAdminToken)).value, keptIn: `${config.dataDir}/admin-token` };
+
+  const database = await openPlatformDatabase({ url: config.databaseUrl, dataDir: config.dataDir, logger });
+  const stops: (() => Promise<void>)[] = [() => database.close()];
+  const stop = async () => {
+    for (const step of stops.splice(0).reverse()) await step();
+  };
+  try {
+    const bus = await openEventBus({ busUrl: config.busUrl, database, logger });
+    stops.push(() => bus.close());
+    const store = config.storageUrl ? openObjectStore(config.storageUrl) : undefined;
+
+    let url: string | undefined;
+    if (config.role !== 'orchestrator') {
+      const api = await Api.start({
+        database,
+        bus,
+        store,
+        keys,
+        adminToken: admin.value,
+        logger,
+        host: config.host,
+        port: config.port,
+        publicUrl: config.publicUrl,
+        settings: {
+          killSwitchFromConfiguration: config.killSwitch,
+          downloadUrlTtlSeconds: config.downloadUrlTtlSeconds,
+          jobDeadlineSeconds: config.jobDeadlineSeconds,
+          busKind: bus.kind,
+          runnerKind: config.runner,
+        },
+      });
+      stops.push(() => api.stop());
+      url = api.url;
+    }
+
+    if (config.role !== 'api') {
+      if (!store || !config.storageUrl) throw new Error('the orchestrator needs object storage: set LIFEBOAT_STORAGE_URL');
+      const orchestrator = await Orchestrator.start({
+        database,
+        bus,
+        store,
+        storageUrl: config.storageUrl,
+        credentialsKey: keys.credentials,
+        logger,
+        maxConcurrentJobs: config.maxConcurrentJobs,
+        runner: new LocalRunner({ command: surroundings.agentCommand, inheritedEnv: surroundings.inheritedEnv, logger }),
+        killSwitch: killSwitchReader(config, database),
+      });
+      // Stopped before the API and bus, so its last events still go out.
+      stops.push(() => orchestrator.stop());
+    }
+    return { url, adminToken: admin, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * The orchestrator checks the kill switch before recording and before launching any job. Under
+ * `serve` it reads the operator's switch too; a separate orchestrator honours the one from its
+ * own configuration.
+ */
+function killSwitchReader(config: Config, database: Awaited<ReturnType<typeof openPlatformDatabase>>): () => Promise<KillSwitchReading> {
+  if (config.role === 'serve') {
+    const controlDb = schemaView<ControlTables>(database, controlSchema);
+    return () => readKillSwitch(controlDb, config.killSwitch);
+  }
+  return async () => ({ engaged: config.killSwitch, reason: config.killSwitch ? 'engaged by configuration (LIFEBOAT_KILL_SWITCH=1)' : null });
+}
