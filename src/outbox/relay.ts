@@ -38,7 +38,7 @@ export interface OutboxRelayOptions<Tables extends OutboxAndInbox> {
 export class OutboxRelay<Tables extends OutboxAndInbox = OutboxAndInbox> {
   private readonly db: Kysely<OutboxAndInbox>;
   private wake: (() => void) | undefined;
-  private stopped = true;
+  private stopping = false;
   private loop: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   private lastPrune = 0;
@@ -48,13 +48,12 @@ export class OutboxRelay<Tables extends OutboxAndInbox = OutboxAndInbox> {
   }
 
   async start(): Promise<void> {
-    this.stopped = false;
     this.unlisten = await this.options.database.listen(outboxChannel(this.options.schema), () => this.wake?.());
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.stopping = true;
     this.wake?.();
     await this.loop;
     await this.unlisten?.();
@@ -72,14 +71,14 @@ export class OutboxRelay<Tables extends OutboxAndInbox = OutboxAndInbox> {
 
   private async run(): Promise<void> {
     const pollIntervalMs = this.options.pollIntervalMs ?? 1000;
-    while (!this.stopped) {
+    while (!this.stopping) {
       try {
         await this.relayPending();
         await this.pruneOccasionally();
       } catch (error) {
         this.options.logger.warn({ err: error, schema: this.options.schema }, 'outbox relay could not publish; will retry');
       }
-      if (this.stopped) break;
+      if (this.stopping) break;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, pollIntervalMs);
         this.wake = () => {
@@ -97,7 +96,7 @@ export class OutboxRelay<Tables extends OutboxAndInbox = OutboxAndInbox> {
     const published: OutboxRow[] = [];
     try {
       for (const row of rows) {
-        if (this.stopped) break;
+        if (this.stopping) break;
         await this.options.bus.publish({ id: row.id, subject: row.subject, data: JSON.stringify(row.message) });
         published.push(row);
       }
