@@ -50,8 +50,11 @@ describe.each(platformKinds)('backing up and restoring through lifeboat serve on
       });
       expect(service.status).toBe(201);
 
-      const created = await api('POST', `/v1/services/${service.body.id}/backups`);
-      expect(created.status).toBe(202);
+      // Two requests at the same moment: the database lets exactly one through.
+      const attempts = await Promise.all([1, 2].map(() => api('POST', `/v1/services/${service.body.id}/backups`)));
+      expect(attempts.map((attempt) => attempt.status).sort()).toEqual([202, 409]);
+      const created = attempts.find((attempt) => attempt.status === 202)!;
+      expect(attempts.find((attempt) => attempt.status === 409)!.body.error.code).toBe('backup_in_progress');
       const backup = await waitForBackup(api, created.body.id);
       expect(backup, lifeboat.output()).toMatchObject({ status: 'succeeded', failure: null });
       expect(backup.sizeBytes).toBeGreaterThan(10_000);
