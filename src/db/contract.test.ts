@@ -1,0 +1,100 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestPlatformDatabase, platformKinds, type TestPlatformDatabase } from '../../test/support/platform-db.js';
+import { isUniqueViolation } from './errors.js';
+import { migrateSchema, sqlMigration } from './migrations.js';
+import { schemaView } from './platform-database.js';
+
+interface Tables {
+  items: { id: number; name: string; claimed_by: string | null };
+}
+
+/**
+ * What Lifeboat asks of its platform database, on both engines: the same SQL, migrations that
+ * apply once, unique violations it can recognise, NOTIFY that reaches listeners, and row locks
+ * that SKIP LOCKED honours.
+ */
+describe.each(platformKinds)('platform database contract: %s', (kind) => {
+  let platform: TestPlatformDatabase;
+  beforeAll(async () => {
+    platform = await openTestPlatformDatabase(kind);
+    await migrateSchema(platform.database.db, 'probe', {
+      '0001': sqlMigration(
+        'CREATE TABLE probe.items (id integer PRIMARY KEY, name text NOT NULL, claimed_by text)',
+        'CREATE UNIQUE INDEX items_name ON probe.items (name)',
+      ),
+    });
+  });
+  afterAll(async () => platform?.close());
+  const db = () => schemaView<Tables>(platform.database, 'probe');
+
+  it('applies migrations once, however often they are run', async () => {
+    const migrations = { '0001': sqlMigration('CREATE TABLE probe.items (id integer PRIMARY KEY, name text NOT NULL, claimed_by text)') };
+    await migrateSchema(platform.database.db, 'probe', migrations);
+    await Promise.all([migrateSchema(platform.database.db, 'probe', migrations), migrateSchema(platform.database.db, 'probe', migrations)]);
+    const applied = await sql<{ name: string }>`select name from probe.migrations`.execute(platform.database.db);
+    expect(applied.rows.map((row) => row.name)).toEqual(['0001']);
+  });
+
+  it('names the constraint a unique violation broke', async () => {
+    await db().insertInto('items').values({ id: 1, name: 'one', claimed_by: null }).execute();
+    const error = await db()
+      .insertInto('items')
+      .values({ id: 2, name: 'one', claimed_by: null })
+      .execute()
+      .catch((caught: unknown) => caught);
+    expect(isUniqueViolation(error, 'items_name')).toBe(true);
+    expect(isUniqueViolation(error, 'items_pkey')).toBe(false);
+  });
+
+  it('rolls a failed transaction back whole', async () => {
+    await db()
+      .transaction()
+      .execute(async (trx) => {
+        await trx.insertInto('items').values({ id: 10, name: 'ten', claimed_by: null }).execute();
+        await trx.insertInto('items').values({ id: 11, name: 'one', claimed_by: null }).execute();
+      })
+      .catch(() => undefined);
+    expect(await db().selectFrom('items').select('id').where('id', '=', 10).executeTakeFirst()).toBeUndefined();
+  });
+
+  it('delivers NOTIFY to listeners at commit, not before', async () => {
+    let notified = 0;
+    const stop = await platform.database.listen('probe_channel', () => notified++);
+    // A listener may be woken once on (re)connecting, to catch up on what it missed.
+    notified = 0;
+    try {
+      await db()
+        .transaction()
+        .execute(async (trx) => {
+          await sql`select pg_notify('probe_channel', '')`.execute(trx);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          expect(notified).toBe(0);
+        });
+      const deadline = Date.now() + 5000;
+      while (notified === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(notified).toBeGreaterThan(0);
+    } finally {
+      await stop();
+    }
+  });
+
+  it('hands locked rows to nobody else under FOR UPDATE SKIP LOCKED', async () => {
+    await db()
+      .insertInto('items')
+      .values([20, 21, 22].map((id) => ({ id, name: `n${id}`, claimed_by: null })))
+      .execute();
+    const claim = (who: string) =>
+      db()
+        .transaction()
+        .execute(async (trx) => {
+          const rows = await trx.selectFrom('items').select('id').where('id', '>=', 20).where('claimed_by', 'is', null).orderBy('id').limit(2).forUpdate().skipLocked().execute();
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          const ids = rows.map((row) => row.id);
+          if (ids.length > 0) await trx.updateTable('items').set({ claimed_by: who }).where('id', 'in', ids).execute();
+          return ids;
+        });
+    const [a, b] = await Promise.all([claim('a'), claim('b')]);
+    expect([...a, ...b].sort()).toEqual([20, 21, 22]);
+  });
+});
