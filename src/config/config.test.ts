@@ -20,7 +20,8 @@ describe('configuration', () => {
   });
 
   it('leaves storage unset for a split api, so it fails closed', () => {
-    expect(loadConfig('api', { LIFEBOAT_SECRET_KEY: 'k'.repeat(32) }).storageUrl).toBeUndefined();
+    const split = { LIFEBOAT_SECRET_KEY: 'k'.repeat(32), LIFEBOAT_ADMIN_TOKEN: 'a'.repeat(24), LIFEBOAT_DATABASE_URL: 'postgres://db/lifeboat' };
+    expect(loadConfig('api', split).storageUrl).toBeUndefined();
   });
 
   it('reads every variable, treating empty as unset', () => {
@@ -57,12 +58,17 @@ describe('configuration', () => {
       'LIFEBOAT_SECRET_KEY',
       'LIFEBOAT_STORAGE_URL',
     ]);
+    expect(problemsOf(() => loadConfig('api', {})).map((line) => line.split(':')[0])).toEqual(['LIFEBOAT_DATABASE_URL', 'LIFEBOAT_SECRET_KEY', 'LIFEBOAT_ADMIN_TOKEN']);
     expect(problems.join('\n')).toContain('must be a postgres:// URL');
     expect(new ConfigError(problems).message.split('\n')).toHaveLength(problems.length + 1);
   });
 
-  it('refuses engines this version does not have, instead of ignoring them', () => {
-    const problems = problemsOf(() => loadConfig('serve', { LIFEBOAT_BUS_URL: 'nats://localhost:4222', LIFEBOAT_RUNNER: 'kubernetes' }));
-    expect(problems).toHaveLength(2);
+  it('refuses a runner this version does not have, instead of ignoring it', () => {
+    expect(problemsOf(() => loadConfig('serve', { LIFEBOAT_RUNNER: 'kubernetes' }))).toEqual(['LIFEBOAT_RUNNER: the kubernetes runner is not available in this version; use local']);
+  });
+
+  it('takes production engines by URL', () => {
+    const config = loadConfig('serve', { LIFEBOAT_BUS_URL: 'nats://nats-1:4222', LIFEBOAT_STORAGE_URL: 's3://backups/lifeboat?region=eu-west-1' });
+    expect(config).toMatchObject({ busUrl: 'nats://nats-1:4222', storageUrl: 's3://backups/lifeboat?region=eu-west-1' });
   });
 });

@@ -93,14 +93,16 @@ function roleProblems(role: ServerRole, present: Record<string, string | undefin
   if (present.LIFEBOAT_RUNNER === 'kubernetes') {
     problems.push('LIFEBOAT_RUNNER: the kubernetes runner is not available in this version; use local');
   }
-  if (present.LIFEBOAT_BUS_URL) {
-    problems.push('LIFEBOAT_BUS_URL: the NATS bus is not available in this version; leave it unset for the embedded bus');
+  if (role === 'serve') return problems;
+  // Split roles are replicas sharing one platform database; each process's data dir is its own.
+  if (!present.LIFEBOAT_DATABASE_URL) {
+    problems.push(`LIFEBOAT_DATABASE_URL: required for \`lifeboat ${role}\`: api and orchestrator replicas share one PostgreSQL database`);
   }
-  if (present.LIFEBOAT_STORAGE_URL?.startsWith('s3:')) {
-    problems.push('LIFEBOAT_STORAGE_URL: S3 storage is not available in this version; use file:///absolute/dir');
-  }
-  if (role !== 'serve' && !present.LIFEBOAT_SECRET_KEY) {
+  if (!present.LIFEBOAT_SECRET_KEY) {
     problems.push(`LIFEBOAT_SECRET_KEY: required for \`lifeboat ${role}\`; api and orchestrator must share the same key`);
+  }
+  if (role === 'api' && !present.LIFEBOAT_ADMIN_TOKEN) {
+    problems.push('LIFEBOAT_ADMIN_TOKEN: required for `lifeboat api`: every replica must accept the same operator token');
   }
   if (role === 'orchestrator' && !present.LIFEBOAT_STORAGE_URL) {
     problems.push('LIFEBOAT_STORAGE_URL: required for `lifeboat orchestrator`: its jobs write there');
