@@ -176,14 +176,23 @@ export class JobLauncher {
       return;
     }
     let outcome = outcomeOfExit(exit, command.payload.deadlineSeconds);
-    if (outcome.status === 'succeeded') {
-      const failure = verifyArtifact(outcome.artifact, await this.options.store.head(outcome.artifact.key).catch(() => null));
-      if (failure) outcome = { status: 'failed', failure };
-    }
+    if (outcome.status === 'succeeded') outcome = await this.verified(outcome);
     // Invariant 5: whatever did not succeed leaves nothing behind.
     if (outcome.status !== 'succeeded') await this.removeArtifacts(artifactPrefix, log);
     await this.finish(job, outcome);
     log.info({ status: outcome.status, failure: outcome.status === 'failed' ? outcome.failure.code : undefined }, 'backup job finished');
+  }
+
+  /** Invariant 2: success only once storage confirms the artifact the agent reported. */
+  private async verified(outcome: Extract<JobOutcome, { status: 'succeeded' }>): Promise<JobOutcome> {
+    let stored;
+    try {
+      stored = await this.options.store.head(outcome.artifact.key);
+    } catch (error) {
+      return { status: 'failed', failure: { code: 'storage_unavailable', message: `could not confirm the backup in storage: ${(error as Error).message}` } };
+    }
+    const failure = verifyArtifact(outcome.artifact, stored);
+    return failure ? { status: 'failed', failure } : outcome;
   }
 
   private async finish(job: JobRow, outcome: JobOutcome): Promise<void> {
