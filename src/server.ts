@@ -12,6 +12,8 @@ import { Orchestrator } from './orchestrator/orchestrator.js';
 import { LocalRunner } from './runner/local.js';
 import { keptSecret } from './secrets/bootstrap.js';
 import { deriveKeys } from './secrets/keys.js';
+import { createMetrics } from './observability/metrics.js';
+import { startOperationsServer } from './observability/operations-server.js';
 import { openObjectStore } from './storage/open-object-store.js';
 
 export interface ProcessSurroundings {
@@ -48,6 +50,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
     const bus = await openEventBus({ busUrl: config.busUrl, database, logger });
     stops.push(() => bus.close());
     const store = config.storageUrl ? openObjectStore(config.storageUrl) : undefined;
+    const metrics = createMetrics();
 
     let url: string | undefined;
     if (config.role !== 'orchestrator') {
@@ -58,6 +61,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
         keys,
         adminToken: admin.value,
         logger,
+        metrics,
         host: config.host,
         port: config.port,
         publicUrl: config.publicUrl,
@@ -85,9 +89,20 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
         maxConcurrentJobs: config.maxConcurrentJobs,
         runner: new LocalRunner({ command: surroundings.agentCommand, inheritedEnv: surroundings.inheritedEnv, logger }),
         killSwitch: killSwitchReader(config, database),
+        metrics,
       });
       // Stopped before the API and bus, so its last events still go out.
       stops.push(() => orchestrator.stop());
+      if (config.role === 'orchestrator') {
+        const operations = await startOperationsServer({
+          host: config.host,
+          port: config.port,
+          metrics,
+          isReady: async () => (await database.ping(), bus.isHealthy()),
+        });
+        stops.push(() => operations.app.close());
+        url = operations.url;
+      }
     }
     return { url, adminToken: admin, stop };
   } catch (error) {

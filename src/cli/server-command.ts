@@ -48,7 +48,8 @@ export async function runServerCommand(role: ServerRole): Promise<void> {
 
 function printBanner(role: ServerRole, dataDir: string, embeddedDatabase: boolean, server: Awaited<ReturnType<typeof startServer>>): void {
   const lines = [`Lifeboat ${role} is running.`];
-  if (server.url) lines.push(`  API:          ${server.url}`);
+  if (server.url && role === 'orchestrator') lines.push(`  Operations:   ${server.url} (/healthz, /readyz, /metrics)`);
+  else if (server.url) lines.push(`  API:          ${server.url}`);
   if (role === 'serve') lines.push(`  Admin token:  ${server.adminToken.value}`);
   if (server.adminToken.keptIn) lines.push(`  (the admin token is kept in ${server.adminToken.keptIn})`);
   if (embeddedDatabase) lines.push(`  Data dir:     ${dataDir}`);

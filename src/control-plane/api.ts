@@ -4,6 +4,7 @@ import type { EventBus, Subscription } from '../bus/event-bus.js';
 import { migrateSchema } from '../db/migrations.js';
 import { type PlatformDatabase, schemaView } from '../db/platform-database.js';
 import { OutboxRelay } from '../outbox/relay.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Keys } from '../secrets/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { consumeBackupEvents } from './backup-events.js';
@@ -20,6 +21,7 @@ export interface ApiOptions {
   keys: Keys;
   adminToken: string;
   logger: Logger;
+  metrics: Metrics;
   settings: ControlPlane['settings'];
   host: string;
   port: number;
@@ -50,6 +52,7 @@ export class Api {
       store: options.store,
       adminToken: options.adminToken,
       logger: logger.child({ role: 'api' }),
+      metrics: options.metrics,
       settings: options.settings,
       publicUrl: () => options.publicUrl ?? listeningUrl,
       isReady: async () => {
@@ -57,9 +60,21 @@ export class Api {
         return bus.isHealthy();
       },
     };
-    const relay = new OutboxRelay<ControlTables>({ database, schema: controlSchema, bus, logger: plane.logger, afterPublish: markQueued });
+    const relay = new OutboxRelay<ControlTables>({
+      database,
+      schema: controlSchema,
+      bus,
+      logger: plane.logger,
+      afterPublish: markQueued,
+      onPublished: (count) => options.metrics.messagesRelayed.inc({ schema: controlSchema }, count),
+    });
     await relay.start();
-    const events = await consumeBackupEvents({ bus, db, logger: plane.logger });
+    const events = await consumeBackupEvents({
+      bus,
+      db,
+      logger: plane.logger,
+      onApplied: (event, outcome) => options.metrics.backupEvents.inc({ type: event.type, applied: String(outcome.startsWith('applied')) }),
+    });
     const app = await buildApp(plane);
     const address = await app.listen({ host: options.host, port: options.port });
     listeningUrl = address.replace('[::1]', 'localhost');

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { Metrics } from '../observability/metrics.js';
 import type { Keys } from '../secrets/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { type Availability, backupAvailability, type KillSwitchState, readKillSwitch } from './availability.js';
@@ -13,6 +14,7 @@ export interface ControlPlane {
   store: ObjectStore | undefined;
   adminToken: string;
   logger: Logger;
+  metrics: Metrics;
   settings: {
     killSwitchFromConfiguration: boolean;
     downloadUrlTtlSeconds: number;

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { artifactPrefixOf, backupRequested, type BackupJobSpec, envelope } from '../contracts/index.js';
 import { enqueue } from '../outbox/outbox.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { JobRunner, RunningJob } from '../runner/job-runner.js';
 import { unseal } from '../secrets/sealed-box.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -30,6 +31,7 @@ export interface JobLauncherOptions {
   /** How long a stopping launcher lets its jobs finish before handing them back. */
   shutdownGraceMs?: number;
   progressIntervalMs?: number;
+  metrics?: Pick<Metrics, 'jobsRunning' | 'jobsFinished'>;
 }
 
 interface ActiveJob {
@@ -117,10 +119,12 @@ export class JobLauncher {
     for (const job of jobs) {
       const entry: ActiveJob = { job, process: undefined, handingBack: false, done: Promise.resolve() };
       this.active.set(job.id, entry);
+      this.options.metrics?.jobsRunning.set(this.active.size);
       entry.done = this.runJob(entry)
         .catch((error: unknown) => this.options.logger.error({ err: error, jobId: job.id, backupId: job.backup_id }, 'job handling failed'))
         .finally(() => {
           this.active.delete(job.id);
+          this.options.metrics?.jobsRunning.set(this.active.size);
           this.wake();
         });
     }
@@ -197,6 +201,7 @@ export class JobLauncher {
 
   private async finish(job: JobRow, outcome: JobOutcome): Promise<void> {
     const finished = await finishJob(this.options.db, job, outcome);
+    if (finished) this.options.metrics?.jobsFinished.inc({ status: outcome.status, code: outcome.status === 'failed' ? outcome.failure.code : '' });
     if (!finished) this.options.logger.warn({ jobId: job.id }, 'job was already finished elsewhere; outcome not recorded');
   }
 

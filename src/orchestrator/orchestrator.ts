@@ -3,6 +3,7 @@ import type { EventBus, Subscription } from '../bus/event-bus.js';
 import { migrateSchema } from '../db/migrations.js';
 import { type PlatformDatabase, schemaView } from '../db/platform-database.js';
 import { OutboxRelay } from '../outbox/relay.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { JobRunner } from '../runner/job-runner.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { newInstanceId } from './instance.js';
@@ -21,6 +22,7 @@ export interface OrchestratorOptions {
   logger: Logger;
   maxConcurrentJobs: number;
   killSwitch: () => Promise<KillSwitchReading>;
+  metrics?: Metrics;
   /** Test and tuning knobs for the launcher (poll, heartbeat, lost-job and shutdown timings). */
   timings?: Pick<JobLauncherOptions, 'pollIntervalMs' | 'heartbeatIntervalMs' | 'lostAfterMs' | 'shutdownGraceMs' | 'progressIntervalMs'>;
 }
@@ -39,7 +41,13 @@ export class Orchestrator {
     const db = schemaView<OrchestratorTables>(options.database, orchestratorSchema);
     const logger = options.logger.child({ role: 'orchestrator' });
     this.launcher = new JobLauncher({ ...options, ...options.timings, db, logger, owner: this.owner });
-    this.relay = new OutboxRelay<OrchestratorTables>({ database: options.database, schema: orchestratorSchema, bus: options.bus, logger });
+    this.relay = new OutboxRelay<OrchestratorTables>({
+      database: options.database,
+      schema: orchestratorSchema,
+      bus: options.bus,
+      logger,
+      onPublished: (count) => options.metrics?.messagesRelayed.inc({ schema: orchestratorSchema }, count),
+    });
   }
 
   static async start(options: OrchestratorOptions): Promise<Orchestrator> {

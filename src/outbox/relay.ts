@@ -26,6 +26,7 @@ export interface OutboxRelayOptions<Tables extends OutboxAndInbox> {
   retainPublishedMs?: number;
   /** Runs in the transaction that marks messages published (the control plane moves backups to `queued` here). */
   afterPublish?: (trx: Kysely<Tables>, published: PublishedMessage[]) => Promise<void>;
+  onPublished?: (count: number) => void;
 }
 
 /**
@@ -65,6 +66,7 @@ export class OutboxRelay<Tables extends OutboxAndInbox = OutboxAndInbox> {
     for (;;) {
       const { published, complete } = await this.relayBatch();
       total += published;
+      if (published > 0) this.options.onPublished?.(published);
       if (complete) return total;
     }
   }

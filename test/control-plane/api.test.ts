@@ -208,6 +208,13 @@ describe.each(platformKinds)('HTTP API on %s', (kind) => {
     });
   });
 
+  it('counts requests and backups in the Prometheus metrics', async () => {
+    const metrics = await cp.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toMatch(/lifeboat_backups_requested_total\{trigger="manual"\} [1-9]/);
+    expect(metrics.body).toContain('lifeboat_http_request_duration_seconds_count{method="POST",route="/v1/services/:serviceId/backups",status="202"}');
+  });
+
   it('serves health, readiness and the OpenAPI document without a token', async () => {
     expect((await call(cp.app, 'GET', '/healthz')).body).toEqual({ status: 'ok' });
     expect((await call(cp.app, 'GET', '/readyz')).body).toEqual({ status: 'ready' });

@@ -8,6 +8,7 @@ import { controlMigrations } from '../../src/control-plane/migrations.js';
 import { controlSchema, type ControlTables } from '../../src/control-plane/tables.js';
 import { migrateSchema } from '../../src/db/migrations.js';
 import { schemaView } from '../../src/db/platform-database.js';
+import { createMetrics } from '../../src/observability/metrics.js';
 import { deriveKeys } from '../../src/secrets/keys.js';
 import { FilesystemStore } from '../../src/storage/fs.js';
 import { openTestPlatformDatabase, type PlatformKind, silentLogger, type TestPlatformDatabase } from './platform-db.js';
@@ -36,6 +37,7 @@ export async function startTestControlPlane(
     store: options.storage === false ? undefined : new FilesystemStore(storageDir),
     adminToken,
     logger: silentLogger,
+    metrics: createMetrics(),
     settings: {
       killSwitchFromConfiguration: options.killSwitchFromConfiguration ?? false,
       downloadUrlTtlSeconds: options.downloadUrlTtlSeconds ?? 900,

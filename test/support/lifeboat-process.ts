@@ -49,7 +49,7 @@ export async function startLifeboat(role: 'serve' | 'api' | 'orchestrator', env:
   }
   return {
     child,
-    url: /API:\s+(\S+)/.exec(output)?.[1] ?? '',
+    url: /(?:API|Operations):\s+(\S+)/.exec(output)?.[1] ?? '',
     adminToken: /Admin token:\s+(\S+)/.exec(output)?.[1],
     output: () => output,
     async stop(signal = 'SIGTERM') {

@@ -23,6 +23,7 @@ export async function buildApp(plane: ControlPlane): Promise<FastifyInstance> {
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+    plane.metrics.httpRequests.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode }, reply.elapsedTime / 1000);
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -38,6 +39,9 @@ export async function buildApp(plane: ControlPlane): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
   });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_request, reply) =>
+    reply.header('content-type', plane.metrics.registry.contentType).send(await plane.metrics.registry.metrics()),
+  );
 
   for (const routes of [healthRoutes, capabilityRoutes, projectRoutes, serviceRoutes, backupRoutes, downloadRoutes, adminRoutes]) {
     await app.register(routes(plane));

@@ -29,13 +29,14 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         // Fail closed (invariant 6): refuse before writing anything.
         const availability = await availabilityOf(plane);
         if (!availability.available) throw apiErrors.backupsUnavailable(availability.reason ?? 'unknown');
-        const { backup: row } = await requestBackup(plane.db, {
+        const { backup: row, created } = await requestBackup(plane.db, {
           service,
           trigger: 'manual',
           idempotencyKey: request.headers['idempotency-key'] ?? null,
           requestedBy: actorOf(caller),
           deadlineSeconds: plane.settings.jobDeadlineSeconds,
         });
+        if (created) plane.metrics.backupsRequested.inc({ trigger: 'manual' });
         return reply.status(202).header('location', `/v1/backups/${row.id}`).send(backupView(row));
       },
     );
