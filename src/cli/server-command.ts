@@ -2,9 +2,13 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { ConfigError, loadConfig, type ServerRole } from '../config/config.js';
 import { startServer } from '../server.js';
+import { s3CredentialVariables } from '../storage/storage-url.js';
 
-/** The environment variables an agent job inherits from its orchestrator; everything else stays behind. */
-const inheritedVariables = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR'];
+/**
+ * The environment variables an agent job inherits from its orchestrator: the system basics and
+ * the object store's credentials. Everything else, LIFEBOAT_SECRET_KEY above all, stays behind.
+ */
+const inheritedVariables = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', ...s3CredentialVariables];
 
 /** `lifeboat serve|api|orchestrator`: runs until SIGINT or SIGTERM, then shuts down gracefully. */
 export async function runServerCommand(role: ServerRole): Promise<void> {

@@ -67,6 +67,12 @@ describe('configuration', () => {
     expect(problemsOf(() => loadConfig('serve', { LIFEBOAT_RUNNER: 'kubernetes' }))).toEqual(['LIFEBOAT_RUNNER: the kubernetes runner is not available in this version; use local']);
   });
 
+  it('explains a storage URL it cannot use', () => {
+    expect(problemsOf(() => loadConfig('serve', { LIFEBOAT_STORAGE_URL: 's3://backups?colour=blue' }))).toEqual([
+      'LIFEBOAT_STORAGE_URL: unknown storage URL parameter "colour"; known: endpoint, region, forcePathStyle, sse, sseKmsKeyId, partSizeMiB, queueSize',
+    ]);
+  });
+
   it('takes production engines by URL', () => {
     const config = loadConfig('serve', { LIFEBOAT_BUS_URL: 'nats://nats-1:4222', LIFEBOAT_STORAGE_URL: 's3://backups/lifeboat?region=eu-west-1' });
     expect(config).toMatchObject({ busUrl: 'nats://nats-1:4222', storageUrl: 's3://backups/lifeboat?region=eu-west-1' });

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { parseStorageUrl } from '../storage/storage-url.js';
 
 export type ServerRole = 'serve' | 'api' | 'orchestrator';
 
@@ -92,6 +93,13 @@ function roleProblems(role: ServerRole, present: Record<string, string | undefin
   const problems: string[] = [];
   if (present.LIFEBOAT_RUNNER === 'kubernetes') {
     problems.push('LIFEBOAT_RUNNER: the kubernetes runner is not available in this version; use local');
+  }
+  if (present.LIFEBOAT_STORAGE_URL) {
+    try {
+      parseStorageUrl(present.LIFEBOAT_STORAGE_URL);
+    } catch (error) {
+      problems.push(`LIFEBOAT_STORAGE_URL: ${(error as Error).message}`);
+    }
   }
   if (role === 'serve') return problems;
   // Split roles are replicas sharing one platform database; each process's data dir is its own.

@@ -1,12 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, opendir, rename, rm, stat } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { type FileHandle, mkdir, open, opendir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   assertValidKey,
+  assertValidPrefix,
+  assertValidRange,
   type ByteRange,
+  InvalidObjectKeyError,
   type ObjectInfo,
   ObjectNotFoundError,
   type ObjectStore,
@@ -29,18 +33,19 @@ export class FilesystemStore implements ObjectStore {
   async put(key: string, body: Readable, options: { signal?: AbortSignal } = {}): Promise<{ sizeBytes: number }> {
     const path = this.pathOf(key);
     const partial = `${path}${partialMarker}${randomBytes(6).toString('hex')}`;
+    let file: WriteStream | undefined;
     try {
       await mkdir(dirname(path), { recursive: true });
-      await pipeline(body, createWriteStream(partial, { flags: 'wx', mode: 0o600 }), { signal: options.signal });
-      const handle = await open(partial, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      file = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
+      await pipeline(body, file, { signal: options.signal });
+      await syncPath(partial);
       await rename(partial, path);
-      return { sizeBytes: (await stat(path)).size };
+      // The rename itself is durable only once the directory is flushed: a succeeded backup must survive a crash.
+      await syncPath(dirname(path));
+      return { sizeBytes: file.bytesWritten };
     } catch (error) {
+      // A stream destroyed before its file was open creates the file afterwards: wait, then remove it.
+      if (file && !file.closed) await once(file, 'close').catch(() => undefined);
       await rm(partial, { force: true });
       throw translate(error, `writing ${key}`);
     }
@@ -51,31 +56,43 @@ export class FilesystemStore implements ObjectStore {
       const info = await stat(this.pathOf(key));
       return info.isFile() ? { key, sizeBytes: info.size, lastModified: info.mtime } : null;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if (isAbsent(error)) return null;
       throw translate(error, `reading ${key}`);
     }
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
     const path = this.pathOf(key);
+    if (range) assertValidRange(range);
     // Open first so a missing object rejects here rather than as a stream error later.
-    const handle = await open(path, 'r').catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectNotFoundError(key);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      if (isAbsent(error)) throw new ObjectNotFoundError(key);
       throw translate(error, `reading ${key}`);
-    });
+    }
+    // A folder opens too (`projects/p` when `projects/p/x` exists), but is no object.
+    if (!(await handle.stat()).isFile()) {
+      await handle.close();
+      throw new ObjectNotFoundError(key);
+    }
     return createReadStream('', { fd: handle, start: range?.start, end: range?.end });
   }
 
   async delete(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true }).catch((error: unknown) => {
+      // A folder is no object, so there is nothing to delete; S3 says the same.
+      if (isAbsent(error) || (error as NodeJS.ErrnoException).code === 'ERR_FS_EISDIR') return;
       throw translate(error, `deleting ${key}`);
     });
   }
 
   async deletePrefix(prefix: string): Promise<number> {
+    assertValidPrefix(prefix, { allowEmpty: false });
     const folder = this.folderOf(prefix);
     let count = 0;
-    for await (const _ of this.walk(folder, true)) count++;
+    for await (const _ of this.walk(folder)) count++;
     await rm(folder, { recursive: true, force: true }).catch((error: unknown) => {
       throw translate(error, `deleting ${prefix}`);
     });
@@ -83,37 +100,55 @@ export class FilesystemStore implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    for await (const path of this.walk(this.folderOf(prefix), false)) {
+    assertValidPrefix(prefix, { allowEmpty: true });
+    for await (const path of this.walk(this.folderOf(prefix))) {
       const info = await stat(path).catch(() => null);
       if (info?.isFile()) yield { key: relative(this.root, path).split(sep).join('/'), sizeBytes: info.size, lastModified: info.mtime };
     }
   }
 
-  private async *walk(folder: string, includePartial: boolean): AsyncIterable<string> {
+  /** The objects' files under `folder`, never the partial files of unfinished uploads. */
+  private async *walk(folder: string): AsyncIterable<string> {
     let entries;
     try {
       entries = await opendir(folder);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if (isAbsent(error)) return;
       throw translate(error, `listing ${folder}`);
     }
     for await (const entry of entries) {
       const path = join(folder, entry.name);
-      if (entry.isDirectory()) yield* this.walk(path, includePartial);
-      else if (includePartial || !entry.name.includes(partialMarker)) yield path;
+      if (entry.isDirectory()) yield* this.walk(path);
+      else if (!entry.name.includes(partialMarker)) yield path;
     }
   }
 
   private pathOf(key: string): string {
     assertValidKey(key);
+    // Such a key would be hidden from listing and swept as an unfinished upload.
+    if (key.includes(partialMarker)) throw new InvalidObjectKeyError(key, `contains ${partialMarker}`);
     return join(this.root, ...key.split('/'));
   }
 
+  /** The folder of a prefix already checked with assertValidPrefix. */
   private folderOf(prefix: string): string {
-    if (prefix === '') return this.root;
-    if (!prefix.endsWith('/')) throw new Error(`a prefix ends with '/': ${JSON.stringify(prefix)}`);
-    return this.pathOf(prefix.slice(0, -1));
+    return prefix === '' ? this.root : this.pathOf(prefix.slice(0, -1));
   }
+}
+
+async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** No such file, or a file where the key needs a folder (`a/b` when `a` is an object): no object either way. */
+function isAbsent(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 /** Disk-level failures become StorageUnavailableError; everything else passes through unchanged. */

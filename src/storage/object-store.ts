@@ -20,15 +20,23 @@ export interface ByteRange {
  */
 export interface ObjectStore {
   readonly kind: 'filesystem' | 's3';
-  /** Streams `body` into `key`; rejects (leaving nothing behind) if the stream errors or `signal` aborts. */
+  /**
+   * Streams `body` into `key`, replacing what was there; rejects (leaving nothing behind) if the
+   * stream errors or `signal` aborts before the body has ended. An abort after that is too late:
+   * the object is being committed and `put` resolves.
+   */
   put(key: string, body: Readable, options?: { contentType?: string; signal?: AbortSignal }): Promise<{ sizeBytes: number }>;
   /** Size and time of an object, or null if there is none. */
   head(key: string): Promise<ObjectInfo | null>;
-  /** The object's bytes, or a range of them. Rejects with ObjectNotFoundError when absent. */
+  /**
+   * The object's bytes, or a range of them, cut short at the object's end. Rejects with
+   * ObjectNotFoundError when absent, RangeError for a malformed range.
+   */
   get(key: string, range?: ByteRange): Promise<Readable>;
   delete(key: string): Promise<void>;
-  /** Removes every object under `prefix` (which ends in '/'), including unfinished uploads. */
+  /** Removes every object under `prefix` (which ends in '/'), and unfinished uploads there; returns how many objects. */
   deletePrefix(prefix: string): Promise<number>;
+  /** The objects under `prefix` ('' for all, else ending in '/'), in no particular order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   /**
    * A URL that serves the object directly to a client with no token, if the store can make one
@@ -52,16 +60,42 @@ export class StorageUnavailableError extends Error {
   }
 }
 
-/** Rejects keys that could escape the store's root or that S3 would treat differently. */
+/** A key or prefix the stores refuse; a programming error, never a storage failure. */
+export class InvalidObjectKeyError extends Error {
+  override readonly name = 'InvalidObjectKeyError';
+  constructor(readonly key: string, reason: string) {
+    super(`invalid object key ${JSON.stringify(key)}: ${reason}`);
+  }
+}
+
+/**
+ * Rejects keys that could escape the store's root or that S3 would treat differently from a
+ * directory: empty segments (`a//b`, `a/`) name distinct S3 objects but one file.
+ */
 export function assertValidKey(key: string): void {
-  if (
-    key.length === 0 ||
-    key.length > 1024 ||
-    key.startsWith('/') ||
-    key.includes('\\') ||
-    key.includes('\0') ||
-    key.split('/').some((part) => part === '..' || part === '.')
-  ) {
-    throw new Error(`invalid object key: ${JSON.stringify(key)}`);
+  const reason = keyProblem(key);
+  if (reason) throw new InvalidObjectKeyError(key, reason);
+}
+
+function keyProblem(key: string): string | undefined {
+  if (key.length === 0) return 'empty';
+  if (key.length > 1024) return 'longer than 1024 characters';
+  if (key.startsWith('/')) return 'absolute';
+  if (key.includes('\\') || key.includes('\0')) return 'contains a backslash or NUL';
+  if (key.split('/').some((part) => part === '' || part === '.' || part === '..')) return "has an empty, '.' or '..' segment";
+  return undefined;
+}
+
+/** A prefix is '' (everything) or a valid key followed by '/'. */
+export function assertValidPrefix(prefix: string, options: { allowEmpty: boolean }): void {
+  if (prefix === '' && options.allowEmpty) return;
+  if (!prefix.endsWith('/')) throw new InvalidObjectKeyError(prefix, "a prefix ends with '/'");
+  assertValidKey(prefix.slice(0, -1));
+}
+
+/** Ranges are inclusive, from a start of 0 or more to an end no smaller. */
+export function assertValidRange(range: ByteRange): void {
+  if (!Number.isSafeInteger(range.start) || !Number.isSafeInteger(range.end) || range.start < 0 || range.end < range.start) {
+    throw new RangeError(`invalid byte range ${range.start}-${range.end}`);
   }
 }
