@@ -56,6 +56,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
     if (config.role !== 'orchestrator') {
       const api = await Api.start({
         database,
+        databaseUrl: config.databaseUrl,
         bus,
         store,
         keys,
@@ -69,6 +70,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
           killSwitchFromConfiguration: config.killSwitch,
           downloadUrlTtlSeconds: config.downloadUrlTtlSeconds,
           jobDeadlineSeconds: config.jobDeadlineSeconds,
+          scheduleJitterSeconds: config.scheduleJitterSeconds,
           busKind: bus.kind,
           runnerKind: config.runner,
         },

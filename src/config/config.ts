@@ -26,6 +26,7 @@ export interface Config {
   downloadUrlTtlSeconds: number;
   killSwitch: boolean;
   jobDeadlineSeconds: number;
+  scheduleJitterSeconds: number;
   maxConcurrentJobs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -48,6 +49,7 @@ const environment = z.object({
   LIFEBOAT_KILL_SWITCH: flag.default(false),
   LIFEBOAT_JOB_DEADLINE_SECONDS: integer(5, 7 * 24 * 3600).default(6 * 3600),
   LIFEBOAT_MAX_CONCURRENT_JOBS: integer(1, 256).default(4),
+  LIFEBOAT_SCHEDULE_JITTER_SECONDS: integer(0, 3600).default(300),
   LIFEBOAT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -83,6 +85,7 @@ export function loadConfig(role: ServerRole, env: Record<string, string | undefi
     downloadUrlTtlSeconds: values.LIFEBOAT_DOWNLOAD_URL_TTL_SECONDS,
     killSwitch: values.LIFEBOAT_KILL_SWITCH,
     jobDeadlineSeconds: values.LIFEBOAT_JOB_DEADLINE_SECONDS,
+    scheduleJitterSeconds: values.LIFEBOAT_SCHEDULE_JITTER_SECONDS,
     maxConcurrentJobs: values.LIFEBOAT_MAX_CONCURRENT_JOBS,
     logLevel: values.LIFEBOAT_LOG_LEVEL,
   };

@@ -1,3 +1,4 @@
+export * from './artifact-messages.js';
 export * from './agent-job.js';
 export * from './backup-messages.js';
 export * from './envelope.js';

@@ -11,5 +11,8 @@ export function subjectOf(type: string): string {
 
 export const subjects = {
   backupRequested: subjectOf('backup.requested'),
+  /** What the orchestrator is asked to do besides running backups. */
+  orchestratorCommands: ['backup.cancel_requested', 'artifact.delete_requested'].map(subjectOf),
   backupEvents: ['backup.started', 'backup.progress', 'backup.succeeded', 'backup.failed', 'backup.canceled'].map(subjectOf),
+  artifactEvents: ['artifact.deleted'].map(subjectOf),
 } as const;

@@ -7,15 +7,20 @@ import { OutboxRelay } from '../outbox/relay.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Keys } from '../secrets/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { holdLeadership, type Leadership } from '../db/leadership.js';
 import { consumeBackupEvents } from './backup-events.js';
 import { markQueued } from './backups.js';
-import type { ControlPlane } from './context.js';
+import { availabilityOf, type ControlPlane } from './context.js';
 import { buildApp } from './http/app.js';
 import { controlMigrations } from './migrations.js';
+import { RetentionSweeper } from './retention-sweep.js';
+import { Scheduler } from './scheduler.js';
 import { controlSchema, type ControlTables } from './tables.js';
 
 export interface ApiOptions {
   database: PlatformDatabase;
+  /** For leader election on PostgreSQL; undefined on PGlite. */
+  databaseUrl: string | undefined;
   bus: EventBus;
   store: ObjectStore | undefined;
   keys: Keys;
@@ -39,6 +44,9 @@ export class Api {
     readonly url: string,
     private readonly relay: OutboxRelay<ControlTables>,
     private readonly events: Subscription,
+    private readonly leadership: Leadership,
+    private readonly scheduler: Scheduler,
+    private readonly sweeper: RetentionSweeper,
   ) {}
 
   static async start(options: ApiOptions): Promise<Api> {
@@ -75,14 +83,30 @@ export class Api {
       logger: plane.logger,
       onApplied: (event, outcome) => options.metrics.backupEvents.inc({ type: event.type, applied: String(outcome.startsWith('applied')) }),
     });
+    // Schedules and retention run in one replica at a time.
+    const leadership = holdLeadership({ database, url: options.databaseUrl, name: 'control-plane-scheduler', logger: plane.logger });
+    const scheduler = new Scheduler({
+      db,
+      logger: plane.logger,
+      availability: () => availabilityOf(plane),
+      isLeader: () => leadership.isLeader(),
+      jitterWindowSeconds: options.settings.scheduleJitterSeconds,
+      deadlineSeconds: options.settings.jobDeadlineSeconds,
+    });
+    scheduler.start();
+    const sweeper = new RetentionSweeper({ db, logger: plane.logger, isLeader: () => leadership.isLeader() });
+    sweeper.start();
     const app = await buildApp(plane);
     const address = await app.listen({ host: options.host, port: options.port });
     listeningUrl = address.replace('[::1]', 'localhost');
-    return new Api(app, listeningUrl, relay, events);
+    return new Api(app, listeningUrl, relay, events, leadership, scheduler, sweeper);
   }
 
   async stop(): Promise<void> {
     await this.app.close();
+    await this.scheduler.stop();
+    await this.sweeper.stop();
+    await this.leadership.stop();
     await this.events.stop();
     await this.relay.stop();
   }

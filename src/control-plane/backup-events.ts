@@ -1,32 +1,51 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import type { EventBus, Subscription } from '../bus/event-bus.js';
-import { type BackupEvent, backupEvent, decodeMessage, subjects } from '../contracts/index.js';
+import { artifactDeleted, type ArtifactDeleted, type BackupEvent, backupEvent, decodeMessage, subjects } from '../contracts/index.js';
 import { receiveOnce, recordOutcome } from '../outbox/outbox.js';
+import { type AuditAction, recordAudit } from './audit.js';
 import { decideEvent } from './backup-status.js';
+import { expiryByAge } from './retention.js';
+import { retentionOf } from './schedules.js';
 import type { ControlTables } from './tables.js';
 
+/** What the orchestrator tells the control plane. */
+export const orchestratorEvent = z.union([backupEvent, artifactDeleted]);
+export type OrchestratorEvent = z.infer<typeof orchestratorEvent>;
+
 /**
- * Applies one orchestrator event to its backup record, once: the inbox row and the change
- * commit together, so a redelivered event finds its inbox row and changes nothing. Returns
- * what happened, for logs and tests.
+ * Applies one orchestrator event to its backup record, once: the inbox row, the change and its
+ * audit entry commit together, so a redelivered event finds its inbox row and changes nothing.
+ * Returns what happened, for logs and tests.
  */
 export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupEvent): Promise<string> {
   if (event.type === 'backup.progress') return 'progress';
   return db.transaction().execute(async (trx) => {
     if (!(await receiveOnce<ControlTables>(trx, event, 'received'))) return 'duplicate';
-    const backup = await trx.selectFrom('backups').select('status').where('id', '=', event.payload.backupId).forUpdate().executeTakeFirst();
+    const backup = await trx.selectFrom('backups').select(['status', 'project_id', 'service_id', 'trigger']).where('id', '=', event.payload.backupId).forUpdate().executeTakeFirst();
     let outcome: string;
     if (!backup) {
       outcome = 'ignored: no such backup';
     } else {
       const decision = decideEvent(backup.status, event);
       if (decision.apply) {
+        const expiresAt =
+          decision.change.status === 'succeeded' && decision.change.finished_at
+            ? expiryByAge({ trigger: backup.trigger, finishedAt: decision.change.finished_at }, retentionOf(await trx.selectFrom('schedules').select('retention').where('service_id', '=', backup.service_id).executeTakeFirst()))
+            : undefined;
         await trx
           .updateTable('backups')
-          .set({ ...decision.change, updated_at: new Date() })
+          .set({ ...decision.change, ...(expiresAt === undefined ? {} : { expires_at: expiresAt }), updated_at: new Date() })
           .where('id', '=', event.payload.backupId)
           .execute();
+        await recordAudit(trx, {
+          projectId: backup.project_id,
+          actor: 'system',
+          action: `backup.${decision.change.status}` as AuditAction,
+          target: { kind: 'backup', id: event.payload.backupId },
+          details: decision.change.failure_code ? { failure: { code: decision.change.failure_code, message: decision.change.failure_message } } : {},
+        });
         outcome = `applied: ${backup.status} -> ${decision.change.status}`;
       } else {
         outcome = `ignored: ${decision.reason}`;
@@ -37,32 +56,55 @@ export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupE
   });
 }
 
-/** Consumes the orchestrator's backup events from the bus and applies them. */
+/** Records that a backup's files are gone from storage (after expiry or deletion). */
+export async function applyArtifactDeleted(db: Kysely<ControlTables>, event: ArtifactDeleted): Promise<string> {
+  return db.transaction().execute(async (trx) => {
+    if (!(await receiveOnce<ControlTables>(trx, event, 'applied'))) return 'duplicate';
+    const row = await trx
+      .updateTable('backups')
+      .set({ artifact_deleted_at: new Date(event.payload.deletedAt) })
+      .where('id', '=', event.payload.backupId)
+      .returning(['project_id'])
+      .executeTakeFirst();
+    if (row) {
+      await recordAudit(trx, {
+        projectId: row.project_id,
+        actor: 'system',
+        action: 'artifact.deleted',
+        target: { kind: 'backup', id: event.payload.backupId },
+        details: { objectsDeleted: event.payload.objectsDeleted },
+      });
+    }
+    return row ? 'applied' : 'ignored: no such backup';
+  });
+}
+
+/** Consumes the orchestrator's events from the bus and applies them. */
 export async function consumeBackupEvents(options: {
   bus: EventBus;
   db: Kysely<ControlTables>;
   logger: Logger;
-  onApplied?: (event: BackupEvent, outcome: string) => void;
+  onApplied?: (event: OrchestratorEvent, outcome: string) => void;
 }): Promise<Subscription> {
   const { bus, db, logger } = options;
   return bus.consume(
     {
       durable: 'control-plane-backup-events',
-      subjects: subjects.backupEvents,
+      subjects: [...subjects.backupEvents, ...subjects.artifactEvents],
       concurrency: 4,
       onDeadLetter: async (delivery, error) => {
-        logger.error({ err: error, messageId: delivery.id, subject: delivery.subject }, 'backup event could not be applied and was dropped');
+        logger.error({ err: error, messageId: delivery.id, subject: delivery.subject }, 'an orchestrator event could not be applied and was dropped');
       },
     },
     async (delivery) => {
-      const decoded = decodeMessage(backupEvent, delivery.data);
+      const decoded = decodeMessage(orchestratorEvent, delivery.data);
       if (!decoded.ok) {
-        logger.error({ messageId: delivery.id, subject: delivery.subject, problem: decoded.problem }, 'dropped a backup event that does not match the contract');
+        logger.error({ messageId: delivery.id, subject: delivery.subject, problem: decoded.problem }, 'dropped an orchestrator event that does not match the contract');
         return;
       }
       const event = decoded.message;
-      const outcome = await applyBackupEvent(db, event);
-      logger.debug({ messageId: delivery.id, type: event.type, backupId: event.payload.backupId, outcome }, 'backup event');
+      const outcome = event.type === 'artifact.deleted' ? await applyArtifactDeleted(db, event) : await applyBackupEvent(db, event);
+      logger.debug({ messageId: delivery.id, type: event.type, backupId: event.payload.backupId, outcome }, 'orchestrator event');
       options.onApplied?.(event, outcome);
     },
   );

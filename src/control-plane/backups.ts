@@ -3,6 +3,8 @@ import { envelope, type BackupTrigger } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { enqueue } from '../outbox/outbox.js';
 import type { PublishedMessage } from '../outbox/relay.js';
+import { recordAudit } from './audit.js';
+import { inProgressStatuses } from './backup-status.js';
 import { apiErrors } from './errors.js';
 import { newId } from './ids.js';
 import type { ServiceRow } from './services.js';
@@ -33,51 +35,7 @@ export async function requestBackup(db: Kysely<ControlTables>, request: BackupRe
     const backup = await db.transaction().execute(async (trx) => {
       const live = await trx.selectFrom('services').select('id').where('id', '=', service.id).where('deleted_at', 'is', null).forShare().executeTakeFirst();
       if (!live) throw apiErrors.notFound('service', service.id);
-      const row = await trx
-        .insertInto('backups')
-        .values({
-          id: newId('bkp'),
-          project_id: service.project_id,
-          service_id: service.id,
-          status: 'requested',
-          trigger: request.trigger,
-          idempotency_key: idempotencyKey,
-          requested_by: request.requestedBy,
-          queued_at: null,
-          started_at: null,
-          finished_at: null,
-          artifact_key: null,
-          manifest_key: null,
-          size_bytes: null,
-          sha256: null,
-          server_version: null,
-          tool_version: null,
-          expires_at: null,
-          failure_code: null,
-          failure_message: null,
-          verification: null,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      await enqueue<ControlTables>(
-        trx,
-        controlSchema,
-        envelope(
-          'backup.requested',
-          { correlationId: row.id, projectId: row.project_id },
-          {
-            backupId: row.id,
-            serviceId: service.id,
-            serviceName: service.name,
-            trigger: request.trigger,
-            engine: service.engine,
-            connection: { host: service.host, port: service.port, database: service.database_name, user: service.username },
-            sealedPassword: service.sealed_password,
-            deadlineSeconds: request.deadlineSeconds,
-          },
-        ),
-      );
-      return row;
+      return recordBackupRequest(trx, request);
     });
     return { backup, created: true };
   } catch (error) {
@@ -86,16 +44,71 @@ export async function requestBackup(db: Kysely<ControlTables>, request: BackupRe
       if (earlier) return { backup: earlier, created: false };
     }
     if (isUniqueViolation(error, 'backups_one_in_progress')) {
-      const running = await db
-        .selectFrom('backups')
-        .select('id')
-        .where('service_id', '=', service.id)
-        .where('status', 'in', ['requested', 'queued', 'running'])
-        .executeTakeFirst();
-      throw apiErrors.backupInProgress(service.name, running?.id ?? 'unknown');
+      throw apiErrors.backupInProgress(service.name, (await backupInProgress(db, service.id)) ?? 'unknown');
     }
     throw error;
   }
+}
+
+/**
+ * Inserts a backup and its command inside the caller's transaction. The unique indexes still
+ * guard it; callers that must not fail on them (the scheduler) lock the service row and check
+ * for a backup in progress first.
+ */
+export async function recordBackupRequest(trx: Kysely<ControlTables>, request: BackupRequest): Promise<BackupRow> {
+  const { service, idempotencyKey } = request;
+  const row = await trx
+    .insertInto('backups')
+    .values({
+      id: newId('bkp'),
+      project_id: service.project_id,
+      service_id: service.id,
+      status: 'requested',
+      trigger: request.trigger,
+      idempotency_key: idempotencyKey,
+      requested_by: request.requestedBy,
+      queued_at: null,
+      started_at: null,
+      finished_at: null,
+      artifact_key: null,
+      manifest_key: null,
+      size_bytes: null,
+      sha256: null,
+      server_version: null,
+      tool_version: null,
+      expires_at: null,
+      failure_code: null,
+      failure_message: null,
+      verification: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await enqueue<ControlTables>(
+    trx,
+    controlSchema,
+    envelope(
+      'backup.requested',
+      { correlationId: row.id, projectId: row.project_id },
+      {
+        backupId: row.id,
+        serviceId: service.id,
+        serviceName: service.name,
+        trigger: request.trigger,
+        engine: service.engine,
+        connection: { host: service.host, port: service.port, database: service.database_name, user: service.username },
+        sealedPassword: service.sealed_password,
+        deadlineSeconds: request.deadlineSeconds,
+      },
+    ),
+  );
+  await recordAudit(trx, { projectId: row.project_id, actor: request.requestedBy, action: 'backup.requested', target: { kind: 'backup', id: row.id }, details: { trigger: request.trigger } });
+  return row;
+}
+
+/** The id of the service's backup in progress, if there is one. */
+export async function backupInProgress(db: Kysely<ControlTables>, serviceId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('backups').select('id').where('service_id', '=', serviceId).where('status', 'in', inProgressStatuses).executeTakeFirst();
+  return row?.id;
 }
 
 async function findByIdempotencyKey(db: Kysely<ControlTables>, serviceId: string, key: string): Promise<BackupRow | undefined> {

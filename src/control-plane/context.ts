@@ -19,6 +19,8 @@ export interface ControlPlane {
     killSwitchFromConfiguration: boolean;
     downloadUrlTtlSeconds: number;
     jobDeadlineSeconds: number;
+    /** Services' scheduled runs are spread over this many seconds after their cron slot. */
+    scheduleJitterSeconds: number;
     busKind: 'embedded' | 'nats';
     runnerKind: 'local' | 'kubernetes';
   };

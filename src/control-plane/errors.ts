@@ -12,6 +12,8 @@ const statusByCode = {
   not_found: 404,
   backup_in_progress: 409,
   backup_not_downloadable: 409,
+  backup_not_cancelable: 409,
+  backup_not_deletable: 409,
   service_name_taken: 409,
   payload_too_large: 413,
   range_not_satisfiable: 416,

@@ -66,4 +66,46 @@ export const controlMigrations: Record<string, Migration> = {
     )`,
     ...outboxAndInboxStatements('control'),
   ),
+  '0002_schedules': sqlMigration(
+    `CREATE TABLE control.schedules (
+      service_id text PRIMARY KEY REFERENCES control.services(id),
+      project_id text NOT NULL REFERENCES control.projects(id),
+      cron text NOT NULL,
+      timezone text NOT NULL,
+      retention jsonb NOT NULL DEFAULT '{}',
+      next_run_at timestamptz,
+      last_run_at timestamptz,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    `CREATE INDEX schedules_due ON control.schedules (next_run_at)`,
+    // One row per slot, whatever happened: a slot fires at most once, and a skip says why.
+    `CREATE TABLE control.schedule_runs (
+      id bigserial PRIMARY KEY,
+      service_id text NOT NULL REFERENCES control.services(id),
+      slot_at timestamptz NOT NULL,
+      fired_at timestamptz NOT NULL DEFAULT now(),
+      outcome text NOT NULL CHECK (outcome IN ('requested', 'skipped')),
+      reason text,
+      backup_id text,
+      UNIQUE (service_id, slot_at)
+    )`,
+  ),
+  '0003_lifecycle': sqlMigration(
+    `ALTER TABLE control.backups ADD COLUMN artifact_deleted_at timestamptz`,
+    `ALTER TABLE control.backups ADD COLUMN cancel_requested_at timestamptz`,
+    `CREATE INDEX backups_succeeded_by_service ON control.backups (service_id, finished_at DESC) WHERE status = 'succeeded'`,
+    `CREATE TABLE control.audit_events (
+      id bigserial PRIMARY KEY,
+      project_id text,
+      actor text NOT NULL,
+      action text NOT NULL,
+      target_kind text NOT NULL,
+      target_id text NOT NULL,
+      details jsonb NOT NULL DEFAULT '{}',
+      at timestamptz NOT NULL DEFAULT now()
+    )`,
+    `CREATE INDEX audit_events_by_project ON control.audit_events (project_id, id DESC)`,
+    `CREATE INDEX audit_events_by_target ON control.audit_events (target_id, id DESC)`,
+  ),
 };

@@ -2,6 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Engine } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { seal } from '../secrets/sealed-box.js';
+import { backupInProgress } from './backups.js';
 import { ApiError, apiErrors } from './errors.js';
 import { newId } from './ids.js';
 import type { ControlTables } from './tables.js';
@@ -63,13 +64,8 @@ export async function removeService(db: Kysely<ControlTables>, service: ServiceR
     // Locks the service first, so a backup requested at the same moment either commits before
     // this check sees it or finds the service gone (requestBackup takes a share lock on it).
     await trx.selectFrom('services').select('id').where('id', '=', service.id).forUpdate().execute();
-    const running = await trx
-      .selectFrom('backups')
-      .select('id')
-      .where('service_id', '=', service.id)
-      .where('status', 'in', ['requested', 'queued', 'running'])
-      .executeTakeFirst();
-    if (running) throw apiErrors.backupInProgress(service.name, running.id);
+    const running = await backupInProgress(trx, service.id);
+    if (running) throw apiErrors.backupInProgress(service.name, running);
     await trx.updateTable('services').set({ deleted_at: new Date() }).where('id', '=', service.id).execute();
   });
 }

@@ -56,6 +56,38 @@ export interface ControlTables extends OutboxAndInbox {
     failure_message: string | null;
     verification: ColumnType<unknown, string | null, string | null>;
     updated_at: Generated<Date>;
+    artifact_deleted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+    cancel_requested_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  };
+  audit_events: {
+    id: Generated<number>;
+    project_id: string | null;
+    actor: string;
+    action: string;
+    target_kind: string;
+    target_id: string;
+    details: ColumnType<unknown, string | undefined, string>;
+    at: Generated<Date>;
+  };
+  schedules: {
+    service_id: string;
+    project_id: string;
+    cron: string;
+    timezone: string;
+    retention: ColumnType<unknown, string, string>;
+    next_run_at: Date | null;
+    last_run_at: Date | null;
+    created_at: Generated<Date>;
+    updated_at: Generated<Date>;
+  };
+  schedule_runs: {
+    id: Generated<number>;
+    service_id: string;
+    slot_at: Date;
+    fired_at: Generated<Date>;
+    outcome: 'requested' | 'skipped';
+    reason: string | null;
+    backup_id: string | null;
   };
   settings: {
     key: string;

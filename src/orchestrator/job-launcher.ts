@@ -9,7 +9,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { isInstanceGone } from './instance.js';
 import { type KillSwitchReading, killSwitchFailure } from './intake.js';
 import { type JobOutcome, outcomeOfExit, verifyArtifact } from './job-outcome.js';
-import { claimPendingJobs, finishJob, handBackJob, heartbeat, type JobRow, recordRunnerHandle, refusePendingJobs, runningJobsOfOthers } from './jobs.js';
+import { canceledJobsOf, claimPendingJobs, finishJob, handBackJob, heartbeat, type JobRow, recordRunnerHandle, refusePendingJobs, runningJobsOfOthers } from './jobs.js';
 import { orchestratorSchema, type OrchestratorTables } from './tables.js';
 
 export interface JobLauncherOptions {
@@ -38,6 +38,8 @@ interface ActiveJob {
   job: JobRow;
   process: RunningJob | undefined;
   handingBack: boolean;
+  /** A user canceled it: whatever the agent says, unless it already succeeded, it ends canceled. */
+  canceling: boolean;
   done: Promise<void>;
 }
 
@@ -89,6 +91,15 @@ export class JobLauncher {
     return this.active.size;
   }
 
+  /** Stops a job if it runs in this process; its owner elsewhere finds the cancel on its next housekeeping. */
+  async stopIfRunningHere(jobId: string): Promise<void> {
+    const entry = this.active.get(jobId);
+    if (!entry || entry.canceling) return;
+    entry.canceling = true;
+    this.options.logger.info({ jobId, backupId: entry.job.backup_id }, 'canceling a running backup');
+    await entry.process?.kill();
+  }
+
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
@@ -117,7 +128,7 @@ export class JobLauncher {
     }
     const jobs = await claimPendingJobs(this.options.db, this.options.owner, this.options.maxConcurrentJobs - this.active.size);
     for (const job of jobs) {
-      const entry: ActiveJob = { job, process: undefined, handingBack: false, done: Promise.resolve() };
+      const entry: ActiveJob = { job, process: undefined, handingBack: false, canceling: false, done: Promise.resolve() };
       this.active.set(job.id, entry);
       this.options.metrics?.jobsRunning.set(this.active.size);
       entry.done = this.runJob(entry)
@@ -170,6 +181,8 @@ export class JobLauncher {
       return;
     }
     log.info({ handle: entry.process.handle }, 'backup job started');
+    // A cancel that arrived while the agent was starting.
+    if (entry.canceling) void entry.process.kill();
     await recordRunnerHandle(this.options.db, job.id, entry.process.handle);
     const exit = await entry.process.exited;
 
@@ -181,6 +194,7 @@ export class JobLauncher {
     }
     let outcome = outcomeOfExit(exit, command.payload.deadlineSeconds);
     if (outcome.status === 'succeeded') outcome = await this.verified(outcome);
+    if (entry.canceling && outcome.status !== 'succeeded') outcome = { status: 'canceled' };
     // Invariant 5: whatever did not succeed leaves nothing behind.
     if (outcome.status !== 'succeeded') await this.removeArtifacts(artifactPrefix, log);
     await this.finish(job, outcome);
@@ -231,6 +245,7 @@ export class JobLauncher {
   private async keepHouse(): Promise<void> {
     try {
       await heartbeat(this.options.db, this.options.owner);
+      for (const job of await canceledJobsOf(this.options.db, this.options.owner)) void this.stopIfRunningHere(job.id);
       await this.failLostJobs();
     } catch (error) {
       this.options.logger.warn({ err: error }, 'job housekeeping failed; will retry');

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { type BackupRequested, envelope, type Failure } from '../contracts/index.js';
+import { type BackupCancelRequested, type BackupRequested, envelope, type Failure } from '../contracts/index.js';
 import { enqueue } from '../outbox/outbox.js';
 import type { JobOutcome } from './job-outcome.js';
 import { orchestratorSchema, type OrchestratorTables } from './tables.js';
@@ -57,6 +57,10 @@ export async function claimPendingJobs(db: Db, owner: string, limit: number): Pr
     const pending = await trx.selectFrom('jobs').selectAll().where('status', '=', 'pending').orderBy('created_at').limit(limit).forUpdate().skipLocked().execute();
     const claimed: JobRow[] = [];
     for (const job of pending) {
+      if (job.cancel_requested_at) {
+        await finishInTransaction(trx, job, { status: 'canceled' });
+        continue;
+      }
       if (job.deadline_at.getTime() <= Date.now()) {
         await finishInTransaction(trx, job, { status: 'failed', failure: { code: 'timeout', message: 'the backup waited for a free job slot past its deadline' } });
         continue;
@@ -115,6 +119,56 @@ async function finishInTransaction(trx: Db, job: JobRow, outcome: JobOutcome): P
   if (!updated) return false;
   await enqueue<OrchestratorTables>(trx, orchestratorSchema, terminalEvent(updated, outcome));
   return true;
+}
+
+/**
+ * Handles a cancel for a backup: a pending job ends canceled at once; a running one is marked
+ * for its owner to stop (returned so the caller can stop it now if it runs here); a backup with
+ * no job yet gets a canceled tombstone, so its request, arriving later, launches nothing.
+ */
+export async function requestCancel(db: Db, command: BackupCancelRequested): Promise<{ running: JobRow | undefined }> {
+  return db.transaction().execute(async (trx) => {
+    const job = await trx.selectFrom('jobs').selectAll().where('backup_id', '=', command.payload.backupId).forUpdate().executeTakeFirst();
+    if (!job) {
+      const tombstone = await trx
+        .insertInto('jobs')
+        .values({
+          id: newJobId(),
+          backup_id: command.payload.backupId,
+          project_id: command.projectId,
+          service_id: command.payload.serviceId,
+          correlation_id: command.correlationId,
+          status: 'canceled',
+          command: JSON.stringify(command),
+          owner: null,
+          runner_handle: null,
+          heartbeat_at: null,
+          deadline_at: new Date(),
+          started_at: null,
+          finished_at: new Date(),
+          failure_code: null,
+          failure_message: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await enqueue<OrchestratorTables>(trx, orchestratorSchema, terminalEvent(tombstone, { status: 'canceled' }));
+      return { running: undefined };
+    }
+    if (job.status === 'pending') {
+      await finishInTransaction(trx, job, { status: 'canceled' });
+      return { running: undefined };
+    }
+    if (job.status === 'running') {
+      const marked = await trx.updateTable('jobs').set({ cancel_requested_at: sql<Date>`now()` }).where('id', '=', job.id).returningAll().executeTakeFirstOrThrow();
+      return { running: marked };
+    }
+    return { running: undefined };
+  });
+}
+
+/** This owner's running jobs that someone asked to cancel. */
+export async function canceledJobsOf(db: Db, owner: string): Promise<JobRow[]> {
+  return db.selectFrom('jobs').selectAll().where('status', '=', 'running').where('owner', '=', owner).where('cancel_requested_at', 'is not', null).execute();
 }
 
 /** Gives a job back to the queue (a stopping orchestrator that could not finish it). */

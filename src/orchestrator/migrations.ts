@@ -27,4 +27,5 @@ export const orchestratorMigrations: Record<string, Migration> = {
     `CREATE INDEX jobs_running ON orchestrator.jobs (heartbeat_at) WHERE status = 'running'`,
     ...outboxAndInboxStatements('orchestrator'),
   ),
+  '0002_cancel': sqlMigration(`ALTER TABLE orchestrator.jobs ADD COLUMN cancel_requested_at timestamptz`),
 };

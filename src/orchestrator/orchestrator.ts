@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { JobRunner } from '../runner/job-runner.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { newInstanceId } from './instance.js';
+import { consumeOrchestratorCommands } from './commands.js';
 import { consumeBackupCommands, type KillSwitchReading } from './intake.js';
 import { JobLauncher, type JobLauncherOptions } from './job-launcher.js';
 import { orchestratorMigrations } from './migrations.js';
@@ -36,6 +37,7 @@ export class Orchestrator {
   private readonly launcher: JobLauncher;
   private readonly relay: OutboxRelay<OrchestratorTables>;
   private intake: Subscription | undefined;
+  private commands: Subscription | undefined;
 
   private constructor(private readonly options: OrchestratorOptions) {
     const db = schemaView<OrchestratorTables>(options.database, orchestratorSchema);
@@ -62,12 +64,20 @@ export class Orchestrator {
       killSwitch: options.killSwitch,
       onRecorded: () => orchestrator.launcher.wake(),
     });
+    orchestrator.commands = await consumeOrchestratorCommands({
+      bus: options.bus,
+      db: schemaView<OrchestratorTables>(options.database, orchestratorSchema),
+      store: options.store,
+      logger: options.logger.child({ role: 'orchestrator' }),
+      stopIfRunningHere: (jobId) => orchestrator.launcher.stopIfRunningHere(jobId),
+    });
     return orchestrator;
   }
 
   /** Stops taking commands, lets jobs finish or hands them back, then flushes the outbox. */
   async stop(): Promise<void> {
     await this.intake?.stop();
+    await this.commands?.stop();
     await this.launcher.stop();
     await this.relay.relayPending().catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not flush the orchestrator outbox'));
     await this.relay.stop();

@@ -30,5 +30,7 @@ export interface OrchestratorTables extends OutboxAndInbox {
     finished_at: Date | null;
     failure_code: string | null;
     failure_message: string | null;
+    /** Set when a cancel arrives for a running job; its owner stops it. */
+    cancel_requested_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   };
 }

@@ -42,6 +42,7 @@ export async function startTestControlPlane(
       killSwitchFromConfiguration: options.killSwitchFromConfiguration ?? false,
       downloadUrlTtlSeconds: options.downloadUrlTtlSeconds ?? 900,
       jobDeadlineSeconds: 3600,
+      scheduleJitterSeconds: 0,
       busKind: 'embedded',
       runnerKind: 'local',
     },

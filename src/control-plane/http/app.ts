@@ -5,11 +5,13 @@ import type { ControlPlane } from '../context.js';
 import { installAuthentication } from './authenticate.js';
 import { installErrorHandler } from './error-handler.js';
 import { adminRoutes } from './routes/admin.js';
+import { auditRoutes } from './routes/audit.js';
 import { backupRoutes } from './routes/backups.js';
 import { capabilityRoutes } from './routes/capabilities.js';
 import { downloadRoutes } from './routes/downloads.js';
 import { healthRoutes } from './routes/health.js';
 import { projectRoutes } from './routes/projects.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { serviceRoutes } from './routes/services.js';
 
 /** The HTTP API (DESIGN.md "Public HTTP API"). Tests build it with `inject`; the server wiring listens. */
@@ -43,7 +45,7 @@ export async function buildApp(plane: ControlPlane): Promise<FastifyInstance> {
     reply.header('content-type', plane.metrics.registry.contentType).send(await plane.metrics.registry.metrics()),
   );
 
-  for (const routes of [healthRoutes, capabilityRoutes, projectRoutes, serviceRoutes, backupRoutes, downloadRoutes, adminRoutes]) {
+  for (const routes of [healthRoutes, capabilityRoutes, projectRoutes, serviceRoutes, backupRoutes, downloadRoutes, scheduleRoutes, auditRoutes, adminRoutes]) {
     await app.register(routes(plane));
   }
   return app;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { engines, failureCodes } from '../../contracts/index.js';
 import { projectRoles } from '../access.js';
 import { backupStatuses } from '../backup-status.js';
+import { retentionPolicy } from '../retention.js';
 
 /** The public API's shapes (DESIGN.md "Public HTTP API"): request validation, responses and the OpenAPI document. */
 
@@ -123,3 +124,54 @@ export const killSwitchBody = z
   .object({ engaged: z.boolean(), reason: z.string().min(1).max(500).optional() })
   .strict()
   .refine((body) => !body.engaged || body.reason !== undefined, { message: 'say why the kill switch is engaged (reason)', path: ['reason'] });
+
+export const scheduleBody = z
+  .object({
+    cron: z.string().min(1).max(200),
+    timezone: z.string().min(1).max(100).default('UTC'),
+    retention: retentionPolicy.default({}),
+  })
+  .strict();
+
+export const schedule = z
+  .object({
+    serviceId: z.string(),
+    cron: z.string(),
+    timezone: z.string(),
+    retention: retentionPolicy,
+    nextRunAt: z.string().nullable(),
+    lastRunAt: z.string().nullable(),
+    upcoming: z.array(z.string()).describe('the next five run times'),
+  })
+  .meta({ id: 'Schedule' });
+
+export const retentionPreview = z
+  .object({
+    keep: z.array(z.object({ backupId: z.string(), reasons: z.array(z.string()) })),
+    expire: z.array(z.object({ backupId: z.string(), reason: z.string() })),
+  })
+  .meta({ id: 'RetentionPreview' });
+
+export const auditQuery = z
+  .object({
+    projectId: z.string().regex(/^prj_[0-9a-z]{16}$/, 'must be a prj_… id').optional(),
+    targetId: z.string().max(100).optional(),
+    action: z.string().max(100).optional(),
+    since: z.iso.datetime({ offset: true }).optional(),
+    until: z.iso.datetime({ offset: true }).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+    cursor: z.string().regex(/^\d+$/, 'is not one this API returned').optional(),
+  })
+  .strict();
+
+export const auditEntry = z
+  .object({
+    id: z.string(),
+    projectId: z.string().nullable(),
+    actor: z.string(),
+    action: z.string(),
+    target: z.object({ kind: z.string(), id: z.string() }),
+    details: z.record(z.string(), z.unknown()),
+    at: z.string(),
+  })
+  .meta({ id: 'AuditEntry' });

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { actorOf, requireAdmin } from '../../access.js';
+import { recordAudit } from '../../audit.js';
 import { writeKillSwitch } from '../../availability.js';
 import { type ControlPlane, killSwitchOf } from '../../context.js';
 import { ApiError } from '../../errors.js';
@@ -22,7 +23,16 @@ export function adminRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         if (!request.body.engaged && plane.settings.killSwitchFromConfiguration) {
           throw new ApiError('invalid_request', 'the kill switch is held by configuration (LIFEBOAT_KILL_SWITCH=1); unset it and restart to release');
         }
-        await writeKillSwitch(plane.db, { engaged: request.body.engaged, reason: request.body.reason ?? null, actor: actorOf(caller) });
+        await plane.db.transaction().execute(async (trx) => {
+          await writeKillSwitch(trx, { engaged: request.body.engaged, reason: request.body.reason ?? null, actor: actorOf(caller) });
+          await recordAudit(trx, {
+            projectId: null,
+            actor: actorOf(caller),
+            action: request.body.engaged ? 'kill_switch.engaged' : 'kill_switch.released',
+            target: { kind: 'kill_switch', id: 'kill_switch' },
+            details: { reason: request.body.reason ?? null },
+          });
+        });
         return killSwitchOf(plane);
       },
     );

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf, authorize } from '../../access.js';
+import { recordAudit } from '../../audit.js';
+import { cancelBackup, deleteBackup } from '../../backup-actions.js';
 import { backupView, findBackup, listBackups, requestBackup } from '../../backups.js';
 import { availabilityOf, type ControlPlane } from '../../context.js';
 import { signDownloadLink } from '../../download-links.js';
@@ -70,6 +72,41 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
     );
 
     app.post(
+      '/v1/backups/:backupId/cancel',
+      {
+        schema: {
+          summary: 'Stop a backup that has not finished (member)',
+          description: 'Answers 202; the backup becomes canceled once the orchestrator has stopped its job and removed what it wrote.',
+          params: backupIdParam,
+          response: { 202: backup, 404: errorBody, 409: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const caller = principal(request);
+        const row = await findBackup(plane.db, request.params.backupId);
+        authorize(caller, row.project_id, 'member', { kind: 'backup', id: row.id });
+        return reply.status(202).send(backupView(await cancelBackup(plane.db, row.id, actorOf(caller))));
+      },
+    );
+
+    app.delete(
+      '/v1/backups/:backupId',
+      {
+        schema: {
+          summary: 'Delete a succeeded backup and its files (member)',
+          params: backupIdParam,
+          response: { 200: backup, 404: errorBody, 409: errorBody },
+        },
+      },
+      async (request) => {
+        const caller = principal(request);
+        const row = await findBackup(plane.db, request.params.backupId);
+        authorize(caller, row.project_id, 'member', { kind: 'backup', id: row.id });
+        return backupView(await deleteBackup(plane.db, row.id, actorOf(caller)));
+      },
+    );
+
+    app.post(
       '/v1/backups/:backupId/download-url',
       {
         schema: {
@@ -93,6 +130,13 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
           const url = await plane.store.presignedDownloadUrl(row.artifact_key, { expiresInSeconds: ttl, fileName: artifactFileName(service.name, row.requested_at) });
           return { url, expiresAt: expiresAt.toISOString() };
         }
+        await recordAudit(plane.db, {
+          projectId: row.project_id,
+          actor: actorOf(principal(request)),
+          action: 'backup.download_url_issued',
+          target: { kind: 'backup', id: row.id },
+          details: { expiresAt: expiresAt.toISOString() },
+        });
         const link = signDownloadLink(plane.keys.downloadLinks, row.id, expiresAt);
         const query = new URLSearchParams({ expires: String(link.expires), signature: link.signature });
         return { url: `${plane.publicUrl()}/v1/downloads/${row.id}?${query.toString()}`, expiresAt: new Date(link.expires * 1000).toISOString() };

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { authorize, issueProjectToken, requireAdmin } from '../../access.js';
+import { actorOf, authorize, issueProjectToken, requireAdmin } from '../../access.js';
+import { recordAudit } from '../../audit.js';
 import type { ControlPlane } from '../../context.js';
 import { apiErrors } from '../../errors.js';
 import { newId } from '../../ids.js';
@@ -34,6 +35,7 @@ export function projectRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const exists = await plane.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst();
         if (!exists) throw apiErrors.notFound('project', projectId);
         const issued = await issueProjectToken(plane.db, projectId, request.body.role);
+        await recordAudit(plane.db, { projectId, actor: actorOf(principal(request)), action: 'token.issued', target: { kind: 'token', id: issued.id }, details: { role: issued.role } });
         return reply.status(201).send({ ...issued, projectId });
       },
     );

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { authorize } from '../../access.js';
+import { actorOf, authorize } from '../../access.js';
+import { recordAudit } from '../../audit.js';
 import type { ControlPlane } from '../../context.js';
 import { ApiError, apiErrors } from '../../errors.js';
 import { findService, listServices, registerService, removeService, serviceView } from '../../services.js';
@@ -29,6 +30,7 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const project = await plane.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst();
         if (!project) throw apiErrors.notFound('project', projectId);
         const row = await registerService(plane.db, plane.keys.credentials, { ...request.body, engine, projectId });
+        await recordAudit(plane.db, { projectId, actor: actorOf(principal(request)), action: 'service.registered', target: { kind: 'service', id: row.id }, details: { name: row.name } });
         return reply.status(201).send(serviceView(row));
       },
     );
@@ -60,6 +62,7 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const row = await findService(plane.db, request.params.serviceId);
         authorize(principal(request), row.project_id, 'owner', { kind: 'service', id: row.id });
         await removeService(plane.db, row);
+        await recordAudit(plane.db, { projectId: row.project_id, actor: actorOf(principal(request)), action: 'service.removed', target: { kind: 'service', id: row.id }, details: { name: row.name } });
         return reply.status(204).send(null);
       },
     );

@@ -1,0 +1,36 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { auditView, listAudit } from '../../audit.js';
+import type { ControlPlane } from '../../context.js';
+import { apiErrors } from '../../errors.js';
+import { principal } from '../authenticate.js';
+import { auditEntry, auditQuery, errorBody } from '../schemas.js';
+
+export function auditRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get(
+      '/v1/audit',
+      {
+        schema: {
+          summary: 'Who did what, when, to which object; newest first',
+          description: "A project token sees its own project's entries; the admin token sees every project's, and operator actions.",
+          querystring: auditQuery,
+          response: { 200: z.object({ entries: z.array(auditEntry), nextCursor: z.string().nullable() }), 404: errorBody },
+        },
+      },
+      async (request) => {
+        const caller = principal(request);
+        const { projectId, cursor, since, until, ...filters } = request.query;
+        if (caller.kind === 'project' && projectId !== undefined && projectId !== caller.projectId) throw apiErrors.notFound('project', projectId);
+        const page = await listAudit(plane.db, {
+          ...filters,
+          projectId: caller.kind === 'project' ? caller.projectId : projectId,
+          since: since ? new Date(since) : undefined,
+          until: until ? new Date(until) : undefined,
+          before: cursor === undefined ? undefined : Number(cursor),
+        });
+        return { entries: page.entries.map(auditView), nextCursor: page.nextCursor };
+      },
+    );
+  };
+}

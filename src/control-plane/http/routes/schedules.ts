@@ -1,0 +1,70 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { actorOf, authorize } from '../../access.js';
+import { recordAudit } from '../../audit.js';
+import type { ControlPlane } from '../../context.js';
+import { previewRetention, refreshExpiryDates } from '../../retention-sweep.js';
+import { deleteSchedule, findSchedule, putSchedule, scheduleView } from '../../schedules.js';
+import { findService } from '../../services.js';
+import { principal } from '../authenticate.js';
+import { errorBody, retentionPreview, schedule, scheduleBody, serviceIdParam } from '../schemas.js';
+
+export function scheduleRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
+  const jitter = () => plane.settings.scheduleJitterSeconds;
+  return async (app) => {
+    app.get(
+      '/v1/services/:serviceId/schedule',
+      { schema: { summary: "A service's schedule and retention, with its next runs", params: serviceIdParam, response: { 200: schedule, 404: errorBody } } },
+      async (request) => {
+        const service = await findService(plane.db, request.params.serviceId);
+        authorize(principal(request), service.project_id, 'viewer', { kind: 'service', id: service.id });
+        return scheduleView(await findSchedule(plane.db, service.id), jitter(), new Date());
+      },
+    );
+
+    app.put(
+      '/v1/services/:serviceId/schedule',
+      {
+        schema: {
+          summary: 'Set the schedule and retention (owner)',
+          description: 'cron in the given IANA timezone; missed runs are not replayed; retention applies to succeeded backups.',
+          params: serviceIdParam,
+          body: scheduleBody,
+          response: { 200: schedule, 400: errorBody, 404: errorBody },
+        },
+      },
+      async (request) => {
+        const service = await findService(plane.db, request.params.serviceId);
+        authorize(principal(request), service.project_id, 'owner', { kind: 'service', id: service.id });
+        const now = new Date();
+        const row = await putSchedule(plane.db, service, request.body, jitter(), now);
+        await refreshExpiryDates(plane.db, service.id);
+        await recordAudit(plane.db, { projectId: service.project_id, actor: actorOf(principal(request)), action: 'schedule.set', target: { kind: 'service', id: service.id }, details: request.body });
+        return scheduleView(row, jitter(), now);
+      },
+    );
+
+    app.delete(
+      '/v1/services/:serviceId/schedule',
+      { schema: { summary: 'Remove the schedule (owner); existing backups stay', params: serviceIdParam, response: { 204: z.null(), 404: errorBody } } },
+      async (request, reply) => {
+        const service = await findService(plane.db, request.params.serviceId);
+        authorize(principal(request), service.project_id, 'owner', { kind: 'service', id: service.id });
+        await deleteSchedule(plane.db, service.id);
+        await refreshExpiryDates(plane.db, service.id);
+        await recordAudit(plane.db, { projectId: service.project_id, actor: actorOf(principal(request)), action: 'schedule.removed', target: { kind: 'service', id: service.id } });
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.get(
+      '/v1/services/:serviceId/retention/preview',
+      { schema: { summary: 'What the retention policy keeps and would expire now', params: serviceIdParam, response: { 200: retentionPreview, 404: errorBody } } },
+      async (request) => {
+        const service = await findService(plane.db, request.params.serviceId);
+        authorize(principal(request), service.project_id, 'viewer', { kind: 'service', id: service.id });
+        return previewRetention(plane.db, service.id, new Date());
+      },
+    );
+  };
+}

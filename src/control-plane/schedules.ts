@@ -1,0 +1,56 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import { ApiError, apiErrors } from './errors.js';
+import { type RetentionPolicy, retentionPolicy } from './retention.js';
+import { checkSchedule, jitterSeconds, nextFireAfter, upcomingFires } from './schedule-times.js';
+import type { ServiceRow } from './services.js';
+import type { ControlTables } from './tables.js';
+
+export type ScheduleRow = Selectable<ControlTables['schedules']>;
+
+export interface ScheduleInput {
+  cron: string;
+  timezone: string;
+  retention: RetentionPolicy;
+}
+
+/** Creates or replaces a service's schedule; its next run is computed from `now`, never from the past. */
+export async function putSchedule(db: Kysely<ControlTables>, service: ServiceRow, input: ScheduleInput, jitterWindowSeconds: number, now: Date): Promise<ScheduleRow> {
+  const problem = checkSchedule(input.cron, input.timezone);
+  if (problem) throw new ApiError('invalid_request', `${problem.field}: ${problem.message}`);
+  const nextRunAt = nextFireAfter(input.cron, input.timezone, now, jitterSeconds(service.id, jitterWindowSeconds));
+  const values = { cron: input.cron, timezone: input.timezone, retention: JSON.stringify(input.retention), next_run_at: nextRunAt };
+  return db
+    .insertInto('schedules')
+    .values({ service_id: service.id, project_id: service.project_id, last_run_at: null, ...values })
+    .onConflict((conflict) => conflict.column('service_id').doUpdateSet({ ...values, updated_at: sql<Date>`now()` }))
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function findSchedule(db: Kysely<ControlTables>, serviceId: string): Promise<ScheduleRow> {
+  const row = await db.selectFrom('schedules').selectAll().where('service_id', '=', serviceId).executeTakeFirst();
+  if (!row) throw apiErrors.notFound('schedule for service', serviceId);
+  return row;
+}
+
+export async function deleteSchedule(db: Kysely<ControlTables>, serviceId: string): Promise<void> {
+  await db.deleteFrom('schedules').where('service_id', '=', serviceId).execute();
+}
+
+export function retentionOf(row: Pick<ScheduleRow, 'retention'> | undefined): RetentionPolicy {
+  const parsed = retentionPolicy.safeParse(row?.retention ?? {});
+  return parsed.success ? parsed.data : {};
+}
+
+export function scheduleView(row: ScheduleRow, jitterWindowSeconds: number, now: Date) {
+  const offset = jitterSeconds(row.service_id, jitterWindowSeconds);
+  return {
+    serviceId: row.service_id,
+    cron: row.cron,
+    timezone: row.timezone,
+    retention: retentionOf(row),
+    nextRunAt: row.next_run_at?.toISOString() ?? null,
+    lastRunAt: row.last_run_at?.toISOString() ?? null,
+    upcoming: upcomingFires(row.cron, row.timezone, now, offset, 5).map((date) => date.toISOString()),
+  };
+}

@@ -1,0 +1,55 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { EventBus, Subscription } from '../bus/event-bus.js';
+import { type ArtifactDeleteRequested, artifactDeleteRequested, artifactPrefixOf, backupCancelRequested, decodeMessage, envelope, subjects } from '../contracts/index.js';
+import { enqueue, receiveOnce } from '../outbox/outbox.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { requestCancel } from './jobs.js';
+import { orchestratorSchema, type OrchestratorTables } from './tables.js';
+
+const orchestratorCommand = z.union([backupCancelRequested, artifactDeleteRequested]);
+
+/**
+ * Cancels and artifact deletions, from the control plane. Each is idempotent: a redelivered
+ * cancel finds the job already canceled, and deleting files that are gone deletes nothing.
+ */
+export async function consumeOrchestratorCommands(options: {
+  bus: EventBus;
+  db: Kysely<OrchestratorTables>;
+  store: ObjectStore;
+  logger: Logger;
+  /** Stops a job if this process runs it. */
+  stopIfRunningHere: (jobId: string) => Promise<void>;
+}): Promise<Subscription> {
+  const { bus, db, logger } = options;
+  return bus.consume({ durable: 'orchestrator-commands', subjects: subjects.orchestratorCommands, concurrency: 2 }, async (delivery) => {
+    const decoded = decodeMessage(orchestratorCommand, delivery.data);
+    if (!decoded.ok) {
+      logger.error({ messageId: delivery.id, subject: delivery.subject, problem: decoded.problem }, 'dropped a command that does not match the contract');
+      return;
+    }
+    const command = decoded.message;
+    if (command.type === 'backup.cancel_requested') {
+      const { running } = await requestCancel(db, command);
+      logger.info({ backupId: command.payload.backupId, running: running?.id }, 'cancel requested');
+      if (running) await options.stopIfRunningHere(running.id);
+      return;
+    }
+    await deleteArtifacts(db, options.store, command);
+    logger.info({ backupId: command.payload.backupId, reason: command.payload.reason }, 'artifact deleted');
+  });
+}
+
+async function deleteArtifacts(db: Kysely<OrchestratorTables>, store: ObjectStore, command: ArtifactDeleteRequested): Promise<void> {
+  // Storage first: if it fails, the command is redelivered and nothing claims the files are gone.
+  const objectsDeleted = await store.deletePrefix(artifactPrefixOf({ projectId: command.projectId, serviceId: command.payload.serviceId, backupId: command.payload.backupId }));
+  await db.transaction().execute(async (trx) => {
+    if (!(await receiveOnce<OrchestratorTables>(trx, command, 'deleted'))) return;
+    await enqueue<OrchestratorTables>(
+      trx,
+      orchestratorSchema,
+      envelope('artifact.deleted', command, { backupId: command.payload.backupId, objectsDeleted, deletedAt: new Date().toISOString() }),
+    );
+  });
+}
