@@ -42,7 +42,7 @@ export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupE
         await recordAudit(trx, {
           projectId: backup.project_id,
           actor: 'system',
-          action: `backup.${decision.change.status}` as AuditAction,
+          action: auditActionOf(event.type),
           target: { kind: 'backup', id: event.payload.backupId },
           details: decision.change.failure_code ? { failure: { code: decision.change.failure_code, message: decision.change.failure_message } } : {},
         });
@@ -108,4 +108,8 @@ export async function consumeBackupEvents(options: {
       options.onApplied?.(event, outcome);
     },
   );
+}
+
+function auditActionOf(type: Exclude<BackupEvent['type'], 'backup.progress'>): AuditAction {
+  return type;
 }
