@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { envelope } from '../../src/contracts/index.js';
+import { applyBackupEvent } from '../../src/control-plane/backup-events.js';
+import { RetentionSweeper } from '../../src/control-plane/retention-sweep.js';
+import { adminToken, call, seedProject, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { silentLogger } from '../support/platform-db.js';
+
+const dayMs = 24 * 3600 * 1000;
+
+/** Retention applied to real records: preview, expiry through the outbox, audit. */
+describe('retention sweep (PostgreSQL)', () => {
+  let cp: TestControlPlane;
+  beforeAll(async () => {
+    cp = await startTestControlPlane('postgres');
+  });
+  afterAll(async () => cp?.close());
+
+  async function succeededBackup(serviceId: string, token: string, projectId: string, finishedAt: Date): Promise<string> {
+    const created = await call(cp.app, 'POST', `/v1/services/${serviceId}/backups`, { token });
+    await applyBackupEvent(
+      cp.plane.db,
+      envelope('backup.succeeded', { correlationId: created.body.id, projectId }, {
+        backupId: created.body.id,
+        artifact: { key: 'k/backup.dump', manifestKey: 'k/manifest.json', sizeBytes: 1, sha256: 'd'.repeat(64) },
+        serverVersion: '15',
+        toolVersion: '15',
+        startedAt: finishedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+      }),
+    );
+    return created.body.id;
+  }
+
+  it('previews, then expires what the policy lets go, asking the orchestrator to delete the files', async () => {
+    const { serviceId, ownerToken, projectId } = await seedProject(cp.app, 'retention');
+    const now = Date.now();
+    const ids = [];
+    for (const age of [10, 5, 1]) ids.push(await succeededBackup(serviceId, ownerToken, projectId, new Date(now - age * dayMs)));
+    const [oldest, middle, newest] = ids as [string, string, string];
+
+    const put = await call(cp.app, 'PUT', `/v1/services/${serviceId}/schedule`, {
+      token: ownerToken,
+      body: { cron: '0 3 * * *', timezone: 'Europe/Berlin', retention: { keepLast: 2, manualMaxAgeDays: 30 } },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body.upcoming).toHaveLength(5);
+
+    // Manual backups count only against their own age limit: all three are within 30 days.
+    const kept = await call(cp.app, 'GET', `/v1/services/${serviceId}/retention/preview`, { token: ownerToken });
+    expect(kept.body.expire).toEqual([]);
+    expect((await call(cp.app, 'GET', `/v1/backups/${oldest}`, { token: ownerToken })).body.expiresAt).toBe(new Date(now - 10 * dayMs + 30 * dayMs).toISOString());
+
+    await call(cp.app, 'PUT', `/v1/services/${serviceId}/schedule`, { token: ownerToken, body: { cron: '0 3 * * *', timezone: 'Europe/Berlin', retention: { manualMaxAgeDays: 3 } } });
+    const preview = await call(cp.app, 'GET', `/v1/services/${serviceId}/retention/preview`, { token: ownerToken });
+    expect(preview.body.expire).toEqual([
+      { backupId: middle, reason: 'older than 3 days' },
+      { backupId: oldest, reason: 'older than 3 days' },
+    ]);
+    expect(preview.body.keep).toEqual([{ backupId: newest, reasons: ['manual', 'newest'] }]);
+
+    const sweeper = new RetentionSweeper({ db: cp.plane.db, logger: silentLogger, isLeader: () => true });
+    expect(await sweeper.sweep()).toBe(2);
+    expect(await sweeper.sweep()).toBe(0);
+    for (const id of [oldest, middle]) expect((await call(cp.app, 'GET', `/v1/backups/${id}`, { token: ownerToken })).body.status).toBe('expired');
+    expect((await call(cp.app, 'GET', `/v1/backups/${newest}`, { token: ownerToken })).body.status).toBe('succeeded');
+    const commands = await cp.plane.db.selectFrom('outbox').select('message').where('type', '=', 'artifact.delete_requested').execute();
+    expect(commands.map((row) => (row.message as { payload: { backupId: string; reason: string } }).payload).sort((a, b) => a.backupId.localeCompare(b.backupId))).toEqual(
+      [oldest, middle].sort().map((backupId) => ({ backupId, serviceId, reason: 'expired' })),
+    );
+    const audit = await call(cp.app, 'GET', `/v1/audit?action=backup.expired&projectId=${projectId}`, { token: adminToken });
+    expect(audit.body.entries).toHaveLength(2);
+    expect(audit.body.entries[0].details).toEqual({ reason: 'older than 3 days' });
+  });
+
+  it('refuses a bad cron expression or timezone with the field named', async () => {
+    const { serviceId, ownerToken } = await seedProject(cp.app, 'retention-bad');
+    const bad = await call(cp.app, 'PUT', `/v1/services/${serviceId}/schedule`, { token: ownerToken, body: { cron: 'every day', timezone: 'UTC' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/^cron: not a cron expression/);
+    const zone = await call(cp.app, 'PUT', `/v1/services/${serviceId}/schedule`, { token: ownerToken, body: { cron: '0 3 * * *', timezone: 'Moon/Base' } });
+    expect(zone.body.error.message).toBe('timezone: "Moon/Base" is not an IANA timezone such as Europe/Berlin');
+    expect((await call(cp.app, 'GET', `/v1/services/${serviceId}/schedule`, { token: ownerToken })).status).toBe(404);
+  });
+});
