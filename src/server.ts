@@ -83,6 +83,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
       if (!store || !config.storageUrl) throw new Error('the orchestrator needs object storage: set LIFEBOAT_STORAGE_URL');
       const orchestrator = await Orchestrator.start({
         database,
+        databaseUrl: config.databaseUrl,
         bus,
         store,
         storageUrl: config.storageUrl,

@@ -6,7 +6,9 @@ import { OutboxRelay } from '../outbox/relay.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { JobRunner } from '../runner/job-runner.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { holdLeadership, type Leadership } from '../db/leadership.js';
 import { newInstanceId } from './instance.js';
+import { sweepOrphans } from './orphan-sweep.js';
 import { consumeOrchestratorCommands } from './commands.js';
 import { consumeBackupCommands, type KillSwitchReading } from './intake.js';
 import { JobLauncher, type JobLauncherOptions } from './job-launcher.js';
@@ -15,6 +17,8 @@ import { orchestratorSchema, type OrchestratorTables } from './tables.js';
 
 export interface OrchestratorOptions {
   database: PlatformDatabase;
+  /** For leader election on PostgreSQL; undefined on PGlite. */
+  databaseUrl: string | undefined;
   bus: EventBus;
   runner: JobRunner;
   store: ObjectStore;
@@ -24,6 +28,8 @@ export interface OrchestratorOptions {
   maxConcurrentJobs: number;
   killSwitch: () => Promise<KillSwitchReading>;
   metrics?: Metrics;
+  /** Files no successful backup owns are removed once this old. */
+  orphanGraceMs?: number;
   /** Test and tuning knobs for the launcher (poll, heartbeat, lost-job and shutdown timings). */
   timings?: Pick<JobLauncherOptions, 'pollIntervalMs' | 'heartbeatIntervalMs' | 'lostAfterMs' | 'shutdownGraceMs' | 'progressIntervalMs'>;
 }
@@ -38,6 +44,9 @@ export class Orchestrator {
   private readonly relay: OutboxRelay<OrchestratorTables>;
   private intake: Subscription | undefined;
   private commands: Subscription | undefined;
+  private leadership: Leadership | undefined;
+  private orphanTimer: NodeJS.Timeout | undefined;
+  private orphanSweep: Promise<unknown> | undefined;
 
   private constructor(private readonly options: OrchestratorOptions) {
     const db = schemaView<OrchestratorTables>(options.database, orchestratorSchema);
@@ -71,7 +80,25 @@ export class Orchestrator {
       logger: options.logger.child({ role: 'orchestrator' }),
       stopIfRunningHere: (jobId) => orchestrator.launcher.stopIfRunningHere(jobId),
     });
+    orchestrator.startOrphanSweep();
     return orchestrator;
+  }
+
+  /** Leader-only: listing a whole bucket from every replica would only cost money. */
+  private startOrphanSweep(): void {
+    const logger = this.options.logger.child({ role: 'orchestrator' });
+    this.leadership = holdLeadership({ database: this.options.database, url: this.options.databaseUrl, name: 'orchestrator-orphan-sweep', logger });
+    const sweep = () => {
+      if (!this.leadership?.isLeader()) return;
+      this.orphanSweep = sweepOrphans({
+        db: schemaView<OrchestratorTables>(this.options.database, orchestratorSchema),
+        store: this.options.store,
+        graceMs: this.options.orphanGraceMs ?? 3600_000,
+        logger,
+      }).catch((error: unknown) => logger.warn({ err: error }, 'orphan sweep failed; will retry'));
+    };
+    this.orphanTimer = setInterval(sweep, 10 * 60_000);
+    this.orphanTimer.unref();
   }
 
   /** Stops taking commands, lets jobs finish or hands them back, then flushes the outbox. */
@@ -81,5 +108,8 @@ export class Orchestrator {
     await this.launcher.stop();
     await this.relay.relayPending().catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not flush the orchestrator outbox'));
     await this.relay.stop();
+    clearInterval(this.orphanTimer);
+    await this.orphanSweep;
+    await this.leadership?.stop();
   }
 }

@@ -33,6 +33,7 @@ describe('orchestrator under duplicate delivery', () => {
     bus = await openEventBus({ busUrl: undefined, database: platform.database, logger: silentLogger });
     orchestrator = await Orchestrator.start({
       database: platform.database,
+      databaseUrl: platform.url,
       bus,
       runner: new LocalRunner({ command: [process.execPath, resolve('dist/cli/main.js')], inheritedEnv: { PATH: process.env.PATH ?? '' }, logger: silentLogger }),
       store: new FilesystemStore(storageDir),

@@ -55,6 +55,7 @@ describe('orchestrator replicas handing over work', () => {
   function start(path: string, timings: { shutdownGraceMs?: number; lostAfterMs?: number; heartbeatIntervalMs?: number } = {}) {
     return Orchestrator.start({
       database: platform.database,
+      databaseUrl: platform.url,
       bus,
       runner: new LocalRunner({ command: [process.execPath, resolve('dist/cli/main.js')], inheritedEnv: { PATH: path }, logger: silentLogger, killGraceMs: 2000 }),
       store: store(),
