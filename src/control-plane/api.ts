@@ -15,6 +15,7 @@ import { buildApp } from './http/app.js';
 import { controlMigrations } from './migrations.js';
 import { RetentionSweeper } from './retention-sweep.js';
 import { Scheduler } from './scheduler.js';
+import { WebhookDispatcher } from './webhooks.js';
 import { controlSchema, type ControlTables } from './tables.js';
 
 export interface ApiOptions {
@@ -47,6 +48,7 @@ export class Api {
     private readonly leadership: Leadership,
     private readonly scheduler: Scheduler,
     private readonly sweeper: RetentionSweeper,
+    private readonly webhooks: WebhookDispatcher,
   ) {}
 
   static async start(options: ApiOptions): Promise<Api> {
@@ -96,16 +98,19 @@ export class Api {
     scheduler.start();
     const sweeper = new RetentionSweeper({ db, logger: plane.logger, isLeader: () => leadership.isLeader() });
     sweeper.start();
+    const webhooks = new WebhookDispatcher({ db, key: options.keys.credentials, logger: plane.logger });
+    webhooks.start();
     const app = await buildApp(plane);
     const address = await app.listen({ host: options.host, port: options.port });
     listeningUrl = address.replace('[::1]', 'localhost');
-    return new Api(app, listeningUrl, relay, events, leadership, scheduler, sweeper);
+    return new Api(app, listeningUrl, relay, events, leadership, scheduler, sweeper, webhooks);
   }
 
   async stop(): Promise<void> {
     await this.app.close();
     await this.scheduler.stop();
     await this.sweeper.stop();
+    await this.webhooks.stop();
     await this.leadership.stop();
     await this.events.stop();
     await this.relay.stop();

@@ -6,9 +6,11 @@ import { artifactDeleted, type ArtifactDeleted, type BackupEvent, backupEvent, d
 import { receiveOnce, recordOutcome } from '../outbox/outbox.js';
 import { type AuditAction, recordAudit } from './audit.js';
 import { decideEvent } from './backup-status.js';
+import { backupView } from './backups.js';
 import { expiryByAge } from './retention.js';
 import { retentionOf } from './schedules.js';
 import type { ControlTables } from './tables.js';
+import { queueWebhookDeliveries } from './webhooks.js';
 
 /** What the orchestrator tells the control plane. */
 export const orchestratorEvent = z.union([backupEvent, artifactDeleted]);
@@ -34,11 +36,13 @@ export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupE
           decision.change.status === 'succeeded' && decision.change.finished_at
             ? expiryByAge({ trigger: backup.trigger, finishedAt: decision.change.finished_at }, retentionOf(await trx.selectFrom('schedules').select('retention').where('service_id', '=', backup.service_id).executeTakeFirst()))
             : undefined;
-        await trx
+        const updated = await trx
           .updateTable('backups')
           .set({ ...decision.change, ...(expiresAt === undefined ? {} : { expires_at: expiresAt }), updated_at: new Date() })
           .where('id', '=', event.payload.backupId)
-          .execute();
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await queueWebhookDeliveries(trx, { id: event.id, type: event.type, projectId: updated.project_id, occurredAt: event.occurredAt, data: { backup: backupView(updated) } });
         await recordAudit(trx, {
           projectId: backup.project_id,
           actor: 'system',

@@ -108,4 +108,33 @@ export const controlMigrations: Record<string, Migration> = {
     `CREATE INDEX audit_events_by_project ON control.audit_events (project_id, id DESC)`,
     `CREATE INDEX audit_events_by_target ON control.audit_events (target_id, id DESC)`,
   ),
+  '0004_webhooks': sqlMigration(
+    `CREATE TABLE control.webhooks (
+      id text PRIMARY KEY,
+      project_id text NOT NULL REFERENCES control.projects(id),
+      url text NOT NULL,
+      sealed_secret text NOT NULL,
+      events text[] NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      deleted_at timestamptz
+    )`,
+    `CREATE INDEX webhooks_by_project ON control.webhooks (project_id) WHERE deleted_at IS NULL`,
+    // The webhook outbox: written in the transaction that applies the event it announces.
+    `CREATE TABLE control.webhook_deliveries (
+      id bigserial PRIMARY KEY,
+      webhook_id text NOT NULL REFERENCES control.webhooks(id),
+      event_id uuid NOT NULL,
+      event_type text NOT NULL,
+      payload jsonb NOT NULL,
+      status text NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+      attempts integer NOT NULL DEFAULT 0,
+      next_attempt_at timestamptz NOT NULL DEFAULT now(),
+      last_status integer,
+      last_error text,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      delivered_at timestamptz,
+      UNIQUE (webhook_id, event_id)
+    )`,
+    `CREATE INDEX webhook_deliveries_due ON control.webhook_deliveries (next_attempt_at) WHERE status = 'pending'`,
+  ),
 };

@@ -89,6 +89,29 @@ export interface ControlTables extends OutboxAndInbox {
     reason: string | null;
     backup_id: string | null;
   };
+  webhooks: {
+    id: string;
+    project_id: string;
+    url: string;
+    sealed_secret: string;
+    events: string[];
+    created_at: Generated<Date>;
+    deleted_at: Date | null;
+  };
+  webhook_deliveries: {
+    id: Generated<number>;
+    webhook_id: string;
+    event_id: string;
+    event_type: string;
+    payload: ColumnType<unknown, string, string>;
+    status: 'pending' | 'delivered' | 'failed';
+    attempts: Generated<number>;
+    next_attempt_at: Generated<Date>;
+    last_status: number | null;
+    last_error: string | null;
+    created_at: Generated<Date>;
+    delivered_at: Date | null;
+  };
   settings: {
     key: string;
     value: ColumnType<unknown, string, string>;

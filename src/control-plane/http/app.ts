@@ -13,6 +13,7 @@ import { healthRoutes } from './routes/health.js';
 import { projectRoutes } from './routes/projects.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { serviceRoutes } from './routes/services.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 /** The HTTP API (DESIGN.md "Public HTTP API"). Tests build it with `inject`; the server wiring listens. */
 export async function buildApp(plane: ControlPlane): Promise<FastifyInstance> {
@@ -45,7 +46,7 @@ export async function buildApp(plane: ControlPlane): Promise<FastifyInstance> {
     reply.header('content-type', plane.metrics.registry.contentType).send(await plane.metrics.registry.metrics()),
   );
 
-  for (const routes of [healthRoutes, capabilityRoutes, projectRoutes, serviceRoutes, backupRoutes, downloadRoutes, scheduleRoutes, auditRoutes, adminRoutes]) {
+  for (const routes of [healthRoutes, capabilityRoutes, projectRoutes, serviceRoutes, backupRoutes, downloadRoutes, scheduleRoutes, webhookRoutes, auditRoutes, adminRoutes]) {
     await app.register(routes(plane));
   }
   return app;

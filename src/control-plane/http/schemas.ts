@@ -3,6 +3,7 @@ import { engines, failureCodes } from '../../contracts/index.js';
 import { projectRoles } from '../access.js';
 import { backupStatuses } from '../backup-status.js';
 import { retentionPolicy } from '../retention.js';
+import { webhookEvents } from '../webhooks.js';
 
 /** The public API's shapes (DESIGN.md "Public HTTP API"): request validation, responses and the OpenAPI document. */
 
@@ -175,3 +176,36 @@ export const auditEntry = z
     at: z.string(),
   })
   .meta({ id: 'AuditEntry' });
+
+export const webhookIdParam = z.object({ webhookId: resourceId('whk') });
+
+export const newWebhookBody = z
+  .object({
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(2000),
+    events: z.array(z.enum(webhookEvents)).min(1).default(['backup.succeeded', 'backup.failed']),
+  })
+  .strict();
+
+export const webhook = z
+  .object({ id: z.string(), projectId: z.string(), url: z.string(), events: z.array(z.string()), createdAt: z.string() })
+  .meta({ id: 'Webhook' });
+
+export const createdWebhook = webhook
+  .extend({ secret: z.string().describe('shown once: verify Lifeboat-Signature with it') })
+  .meta({ id: 'CreatedWebhook' });
+
+export const webhookDelivery = z
+  .object({
+    id: z.string(),
+    webhookId: z.string(),
+    eventId: z.string(),
+    eventType: z.string(),
+    status: z.enum(['pending', 'delivered', 'failed']),
+    attempts: z.number(),
+    lastStatus: z.number().nullable(),
+    lastError: z.string().nullable(),
+    nextAttemptAt: z.string().nullable(),
+    createdAt: z.string(),
+    deliveredAt: z.string().nullable(),
+  })
+  .meta({ id: 'WebhookDelivery' });

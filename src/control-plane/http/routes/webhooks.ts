@@ -1,0 +1,65 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { authorize } from '../../access.js';
+import type { ControlPlane } from '../../context.js';
+import { apiErrors } from '../../errors.js';
+import { createWebhook, deliveryView, findWebhook, webhookView } from '../../webhooks.js';
+import { principal } from '../authenticate.js';
+import { createdWebhook, errorBody, newWebhookBody, projectIdParam, webhook, webhookDelivery, webhookIdParam } from '../schemas.js';
+
+export function webhookRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/v1/projects/:projectId/webhooks',
+      {
+        schema: {
+          summary: 'Subscribe a URL to backup events (owner); the signing secret is shown once',
+          params: projectIdParam,
+          body: newWebhookBody,
+          response: { 201: createdWebhook, 400: errorBody, 404: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const { projectId } = request.params;
+        authorize(principal(request), projectId, 'owner', { kind: 'project', id: projectId });
+        const project = await plane.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst();
+        if (!project) throw apiErrors.notFound('project', projectId);
+        const { row, secret } = await createWebhook(plane.db, plane.keys.credentials, { projectId, ...request.body });
+        return reply.status(201).send({ ...webhookView(row), secret });
+      },
+    );
+
+    app.get(
+      '/v1/projects/:projectId/webhooks',
+      { schema: { summary: "A project's webhooks", params: projectIdParam, response: { 200: z.object({ webhooks: z.array(webhook) }) } } },
+      async (request) => {
+        const { projectId } = request.params;
+        authorize(principal(request), projectId, 'viewer', { kind: 'project', id: projectId });
+        const rows = await plane.db.selectFrom('webhooks').selectAll().where('project_id', '=', projectId).where('deleted_at', 'is', null).orderBy('created_at').execute();
+        return { webhooks: rows.map(webhookView) };
+      },
+    );
+
+    app.delete(
+      '/v1/webhooks/:webhookId',
+      { schema: { summary: 'Remove a webhook (owner)', params: webhookIdParam, response: { 204: z.null(), 404: errorBody } } },
+      async (request, reply) => {
+        const row = await findWebhook(plane.db, request.params.webhookId);
+        authorize(principal(request), row.project_id, 'owner', { kind: 'webhook', id: row.id });
+        await plane.db.updateTable('webhooks').set({ deleted_at: new Date() }).where('id', '=', row.id).execute();
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.get(
+      '/v1/webhooks/:webhookId/deliveries',
+      { schema: { summary: "A webhook's deliveries, newest first", params: webhookIdParam, response: { 200: z.object({ deliveries: z.array(webhookDelivery) }), 404: errorBody } } },
+      async (request) => {
+        const row = await findWebhook(plane.db, request.params.webhookId);
+        authorize(principal(request), row.project_id, 'viewer', { kind: 'webhook', id: row.id });
+        const deliveries = await plane.db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', row.id).orderBy('id', 'desc').limit(100).execute();
+        return { deliveries: deliveries.map(deliveryView) };
+      },
+    );
+  };
+}

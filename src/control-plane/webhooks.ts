@@ -1,0 +1,176 @@
+import { randomBytes } from 'node:crypto';
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { Logger } from 'pino';
+import { seal, unseal } from '../secrets/sealed-box.js';
+import { apiErrors } from './errors.js';
+import { newId } from './ids.js';
+import type { ControlTables } from './tables.js';
+import { retryDelayMs, signWebhook } from './webhook-signature.js';
+
+export const webhookEvents = ['backup.succeeded', 'backup.failed', 'backup.canceled', 'backup.started'] as const;
+export type WebhookEvent = (typeof webhookEvents)[number];
+
+type WebhookRow = Selectable<ControlTables['webhooks']>;
+
+export async function createWebhook(db: Kysely<ControlTables>, key: Buffer, input: { projectId: string; url: string; events: WebhookEvent[] }) {
+  const id = newId('whk');
+  const secret = `whsec_${randomBytes(24).toString('base64url')}`;
+  const row = await db
+    .insertInto('webhooks')
+    .values({ id, project_id: input.projectId, url: input.url, sealed_secret: seal(key, secret, id), events: input.events, deleted_at: null })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { row, secret };
+}
+
+export async function findWebhook(db: Kysely<ControlTables>, webhookId: string): Promise<WebhookRow> {
+  const row = await db.selectFrom('webhooks').selectAll().where('id', '=', webhookId).where('deleted_at', 'is', null).executeTakeFirst();
+  if (!row) throw apiErrors.notFound('webhook', webhookId);
+  return row;
+}
+
+export function webhookView(row: WebhookRow) {
+  return { id: row.id, projectId: row.project_id, url: row.url, events: row.events, createdAt: row.created_at.toISOString() };
+}
+
+/**
+ * Queues the event for every webhook of the project that wants it, inside the transaction that
+ * applies the event: the deliveries table is the webhooks' outbox.
+ */
+export async function queueWebhookDeliveries(trx: Kysely<ControlTables>, event: { id: string; type: string; projectId: string; occurredAt: string; data: unknown }): Promise<void> {
+  const hooks = await trx
+    .selectFrom('webhooks')
+    .select('id')
+    .where('project_id', '=', event.projectId)
+    .where('deleted_at', 'is', null)
+    .where(sql<boolean>`${event.type} = any(events)`)
+    .execute();
+  if (hooks.length === 0) return;
+  const payload = JSON.stringify({ id: event.id, type: event.type, occurredAt: event.occurredAt, projectId: event.projectId, data: event.data });
+  await trx
+    .insertInto('webhook_deliveries')
+    .values(hooks.map((hook) => ({ webhook_id: hook.id, event_id: event.id, event_type: event.type, payload, status: 'pending' as const })))
+    .onConflict((conflict) => conflict.columns(['webhook_id', 'event_id']).doNothing())
+    .execute();
+}
+
+export interface WebhookDispatcherOptions {
+  db: Kysely<ControlTables>;
+  key: Buffer;
+  logger: Logger;
+  maxAttempts?: number;
+  timeoutMs?: number;
+  pollIntervalMs?: number;
+  retryDelayMs?: (attempts: number) => number;
+}
+
+/**
+ * Delivers queued webhooks: claims due deliveries (FOR UPDATE SKIP LOCKED, hidden for a lease
+ * while in flight), POSTs each signed, and records the answer; failures are retried with
+ * exponential back-off until `maxAttempts`, then marked failed.
+ */
+export class WebhookDispatcher {
+  private stopped = true;
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly options: WebhookDispatcherOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  /** Delivers what is due now; returns how many attempts were made. */
+  async deliverDue(): Promise<number> {
+    const leaseMs = (this.options.timeoutMs ?? 10_000) + 30_000;
+    const due = await this.options.db
+      .updateTable('webhook_deliveries')
+      .set({ next_attempt_at: sql<Date>`now() + ${leaseMs} * interval '1 millisecond'` })
+      .where('id', 'in', (eb) =>
+        eb.selectFrom('webhook_deliveries').select('id').where('status', '=', 'pending').where('next_attempt_at', '<=', sql<Date>`now()`).orderBy('id').limit(20).forUpdate().skipLocked(),
+      )
+      .returningAll()
+      .execute();
+    await Promise.all(due.map((delivery) => this.attempt(delivery)));
+    return due.length;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      let attempted = 0;
+      try {
+        attempted = await this.deliverDue();
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'webhook delivery pass failed; will retry');
+      }
+      if (attempted === 0) await new Promise((resolve) => setTimeout(resolve, this.options.pollIntervalMs ?? 1000));
+    }
+  }
+
+  private async attempt(delivery: Selectable<ControlTables['webhook_deliveries']>): Promise<void> {
+    const hook = await this.options.db.selectFrom('webhooks').selectAll().where('id', '=', delivery.webhook_id).executeTakeFirst();
+    const body = JSON.stringify(delivery.payload);
+    let status: number | null = null;
+    let error: string | null = null;
+    if (!hook || hook.deleted_at) {
+      error = 'the webhook was removed';
+    } else {
+      try {
+        const response = await fetch(hook.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'Lifeboat-Webhooks/1',
+            'lifeboat-event': delivery.event_type,
+            'lifeboat-delivery': String(delivery.id),
+            'lifeboat-signature': signWebhook(unseal(this.options.key, hook.sealed_secret, hook.id), body, new Date()),
+          },
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+        });
+        status = response.status;
+        await response.body?.cancel();
+        if (status < 200 || status >= 300) error = `the receiver answered ${status}`;
+      } catch (caught) {
+        error = `could not reach the receiver: ${(caught as Error).message}`;
+      }
+    }
+    const attempts = delivery.attempts + 1;
+    const gaveUp = error !== null && (!hook || hook.deleted_at !== null || attempts >= (this.options.maxAttempts ?? 10));
+    await this.options.db
+      .updateTable('webhook_deliveries')
+      .set({
+        attempts,
+        last_status: status,
+        last_error: error,
+        status: error === null ? 'delivered' : gaveUp ? 'failed' : 'pending',
+        delivered_at: error === null ? new Date() : null,
+        next_attempt_at: new Date(Date.now() + (this.options.retryDelayMs ?? retryDelayMs)(attempts)),
+      })
+      .where('id', '=', delivery.id)
+      .execute();
+    if (error) this.options.logger.warn({ deliveryId: delivery.id, webhookId: delivery.webhook_id, attempts, gaveUp, error }, 'webhook delivery failed');
+  }
+}
+
+export function deliveryView(row: Selectable<ControlTables['webhook_deliveries']>) {
+  return {
+    id: String(row.id),
+    webhookId: row.webhook_id,
+    eventId: row.event_id,
+    eventType: row.event_type,
+    status: row.status,
+    attempts: row.attempts,
+    lastStatus: row.last_status,
+    lastError: row.last_error,
+    nextAttemptAt: row.status === 'pending' ? row.next_attempt_at.toISOString() : null,
+    createdAt: row.created_at.toISOString(),
+    deliveredAt: row.delivered_at?.toISOString() ?? null,
+  };
+}
