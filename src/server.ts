@@ -2,12 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { openEventBus } from './bus/open-bus.js';
 import type { Config } from './config/config.js';
-import { readKillSwitch } from './control-plane/availability.js';
 import { Api } from './control-plane/api.js';
 import { generateAdminToken } from './control-plane/access.js';
-import { controlSchema, type ControlTables } from './control-plane/tables.js';
-import { openPlatformDatabase, schemaView } from './db/platform-database.js';
-import type { KillSwitchReading } from './orchestrator/intake.js';
+import { openPlatformDatabase } from './db/platform-database.js';
 import { Orchestrator } from './orchestrator/orchestrator.js';
 import { LocalRunner } from './runner/local.js';
 import { keptSecret } from './secrets/bootstrap.js';
@@ -91,7 +88,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
         logger,
         maxConcurrentJobs: config.maxConcurrentJobs,
         runner: new LocalRunner({ command: surroundings.agentCommand, inheritedEnv: surroundings.inheritedEnv, logger }),
-        killSwitch: killSwitchReader(config, database),
+        killSwitchFromConfiguration: config.killSwitch,
         metrics,
       });
       // Stopped before the API and bus, so its last events still go out.
@@ -112,17 +109,4 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
     await stop();
     throw error;
   }
-}
-
-/**
- * The orchestrator checks the kill switch before recording and before launching any job. Under
- * `serve` it reads the operator's switch too; a separate orchestrator honours the one from its
- * own configuration.
- */
-function killSwitchReader(config: Config, database: Awaited<ReturnType<typeof openPlatformDatabase>>): () => Promise<KillSwitchReading> {
-  if (config.role === 'serve') {
-    const controlDb = schemaView<ControlTables>(database, controlSchema);
-    return () => readKillSwitch(controlDb, config.killSwitch);
-  }
-  return async () => ({ engaged: config.killSwitch, reason: config.killSwitch ? 'engaged by configuration (LIFEBOAT_KILL_SWITCH=1)' : null });
 }

@@ -25,6 +25,13 @@ export const backupCancelRequested = envelopeOf(
   z.object({ backupId: z.string().min(1), serviceId: z.string().min(1), requestedBy: z.string().min(1) }),
 );
 
+/** The operator engaged or released the kill switch: orchestrators stop (or resume) launching jobs. */
+export const killSwitchChanged = envelopeOf(
+  'kill_switch.changed',
+  z.object({ engaged: z.boolean(), reason: z.string().nullable(), changedBy: z.string().min(1), changedAt: z.iso.datetime({ offset: true }) }),
+);
+
+export type KillSwitchChanged = z.infer<typeof killSwitchChanged>;
 export type ArtifactDeleteRequested = z.infer<typeof artifactDeleteRequested>;
 export type ArtifactDeleted = z.infer<typeof artifactDeleted>;
 export type BackupCancelRequested = z.infer<typeof backupCancelRequested>;

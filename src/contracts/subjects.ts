@@ -2,7 +2,7 @@
  * Bus subjects. Commands go from the control plane to the orchestrator and events come back, on
  * separate subject trees so that each side consumes only what it owns.
  */
-const commandTypes = new Set(['backup.requested', 'backup.cancel_requested', 'restore.requested', 'artifact.delete_requested']);
+const commandTypes = new Set(['backup.requested', 'backup.cancel_requested', 'restore.requested', 'artifact.delete_requested', 'kill_switch.changed']);
 
 /** The subject a message of this type is published on. */
 export function subjectOf(type: string): string {
@@ -12,7 +12,7 @@ export function subjectOf(type: string): string {
 export const subjects = {
   backupRequested: subjectOf('backup.requested'),
   /** What the orchestrator is asked to do besides running backups. */
-  orchestratorCommands: ['backup.cancel_requested', 'artifact.delete_requested'].map(subjectOf),
+  orchestratorCommands: ['backup.cancel_requested', 'artifact.delete_requested', 'kill_switch.changed'].map(subjectOf),
   backupEvents: ['backup.started', 'backup.progress', 'backup.succeeded', 'backup.failed', 'backup.canceled'].map(subjectOf),
   artifactEvents: ['artifact.deleted'].map(subjectOf),
 } as const;

@@ -2,13 +2,14 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { EventBus, Subscription } from '../bus/event-bus.js';
-import { type ArtifactDeleteRequested, artifactDeleteRequested, artifactPrefixOf, backupCancelRequested, decodeMessage, envelope, subjects } from '../contracts/index.js';
+import { type ArtifactDeleteRequested, artifactDeleteRequested, artifactPrefixOf, backupCancelRequested, decodeMessage, envelope, killSwitchChanged, subjects } from '../contracts/index.js';
 import { enqueue, receiveOnce } from '../outbox/outbox.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { requestCancel } from './jobs.js';
+import { recordKillSwitch } from './kill-switch.js';
 import { orchestratorSchema, type OrchestratorTables } from './tables.js';
 
-const orchestratorCommand = z.union([backupCancelRequested, artifactDeleteRequested]);
+const orchestratorCommand = z.union([backupCancelRequested, artifactDeleteRequested, killSwitchChanged]);
 
 /**
  * Cancels and artifact deletions, from the control plane. Each is idempotent: a redelivered
@@ -23,7 +24,8 @@ export async function consumeOrchestratorCommands(options: {
   stopIfRunningHere: (jobId: string) => Promise<void>;
 }): Promise<Subscription> {
   const { bus, db, logger } = options;
-  return bus.consume({ durable: 'orchestrator-commands', subjects: subjects.orchestratorCommands, concurrency: 2 }, async (delivery) => {
+  // One at a time, so that kill switch changes apply in the order they were sent.
+  return bus.consume({ durable: 'orchestrator-commands', subjects: subjects.orchestratorCommands, concurrency: 1 }, async (delivery) => {
     const decoded = decodeMessage(orchestratorCommand, delivery.data);
     if (!decoded.ok) {
       logger.error({ messageId: delivery.id, subject: delivery.subject, problem: decoded.problem }, 'dropped a command that does not match the contract');
@@ -34,6 +36,11 @@ export async function consumeOrchestratorCommands(options: {
       const { running } = await requestCancel(db, command);
       logger.info({ backupId: command.payload.backupId, running: running?.id }, 'cancel requested');
       if (running) await options.stopIfRunningHere(running.id);
+      return;
+    }
+    if (command.type === 'kill_switch.changed') {
+      await recordKillSwitch(db, command);
+      logger.warn({ engaged: command.payload.engaged, reason: command.payload.reason, by: command.payload.changedBy }, 'kill switch changed');
       return;
     }
     await deleteArtifacts(db, options.store, command);

@@ -28,4 +28,11 @@ export const orchestratorMigrations: Record<string, Migration> = {
     ...outboxAndInboxStatements('orchestrator'),
   ),
   '0002_cancel': sqlMigration(`ALTER TABLE orchestrator.jobs ADD COLUMN cancel_requested_at timestamptz`),
+  '0003_settings': sqlMigration(
+    `CREATE TABLE orchestrator.settings (
+      key text PRIMARY KEY,
+      value jsonb NOT NULL,
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`,
+  ),
 };

@@ -10,8 +10,9 @@ import { holdLeadership, type Leadership } from '../db/leadership.js';
 import { newInstanceId } from './instance.js';
 import { sweepOrphans } from './orphan-sweep.js';
 import { consumeOrchestratorCommands } from './commands.js';
-import { consumeBackupCommands, type KillSwitchReading } from './intake.js';
+import { consumeBackupCommands } from './intake.js';
 import { JobLauncher, type JobLauncherOptions } from './job-launcher.js';
+import { readKillSwitch } from './kill-switch.js';
 import { orchestratorMigrations } from './migrations.js';
 import { orchestratorSchema, type OrchestratorTables } from './tables.js';
 
@@ -26,7 +27,8 @@ export interface OrchestratorOptions {
   credentialsKey: Buffer;
   logger: Logger;
   maxConcurrentJobs: number;
-  killSwitch: () => Promise<KillSwitchReading>;
+  /** LIFEBOAT_KILL_SWITCH=1; the operator's switch arrives as `kill_switch.changed`. */
+  killSwitchFromConfiguration: boolean;
   metrics?: Metrics;
   /** Files no successful backup owns are removed once this old. */
   orphanGraceMs?: number;
@@ -48,10 +50,12 @@ export class Orchestrator {
   private orphanTimer: NodeJS.Timeout | undefined;
   private orphanSweep: Promise<unknown> | undefined;
 
+  private readonly killSwitch = () => readKillSwitch(schemaView<OrchestratorTables>(this.options.database, orchestratorSchema), this.options.killSwitchFromConfiguration);
+
   private constructor(private readonly options: OrchestratorOptions) {
     const db = schemaView<OrchestratorTables>(options.database, orchestratorSchema);
     const logger = options.logger.child({ role: 'orchestrator' });
-    this.launcher = new JobLauncher({ ...options, ...options.timings, db, logger, owner: this.owner });
+    this.launcher = new JobLauncher({ ...options, ...options.timings, db, logger, owner: this.owner, killSwitch: this.killSwitch });
     this.relay = new OutboxRelay<OrchestratorTables>({
       database: options.database,
       schema: orchestratorSchema,
@@ -70,7 +74,7 @@ export class Orchestrator {
       bus: options.bus,
       db: schemaView<OrchestratorTables>(options.database, orchestratorSchema),
       logger: options.logger.child({ role: 'orchestrator' }),
-      killSwitch: options.killSwitch,
+      killSwitch: orchestrator.killSwitch,
       onRecorded: () => orchestrator.launcher.wake(),
     });
     orchestrator.commands = await consumeOrchestratorCommands({

@@ -8,6 +8,11 @@ export type JobStatus = (typeof jobStatuses)[number];
 
 /** The orchestrator's own records, in the `orchestrator` schema; it shares no table with the control plane. */
 export interface OrchestratorTables extends OutboxAndInbox {
+  settings: {
+    key: string;
+    value: ColumnType<unknown, string, string>;
+    updated_at: Generated<Date>;
+  };
   jobs: {
     id: string;
     /** One job per backup, however often its command is delivered. */

@@ -41,7 +41,7 @@ describe('orchestrator under duplicate delivery', () => {
       credentialsKey: keys.credentials,
       logger: silentLogger,
       maxConcurrentJobs: 2,
-      killSwitch: async () => ({ engaged: false, reason: null }),
+      killSwitchFromConfiguration: false,
     });
   });
   afterAll(async () => {

@@ -63,7 +63,7 @@ describe('orchestrator replicas handing over work', () => {
       credentialsKey: keys.credentials,
       logger: silentLogger,
       maxConcurrentJobs: 2,
-      killSwitch: async () => ({ engaged: false, reason: null }),
+      killSwitchFromConfiguration: false,
       timings: { pollIntervalMs: 200, heartbeatIntervalMs: 300, ...timings },
     });
   }

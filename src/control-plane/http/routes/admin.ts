@@ -4,6 +4,9 @@ import { recordAudit } from '../../audit.js';
 import { writeKillSwitch } from '../../availability.js';
 import { type ControlPlane, killSwitchOf } from '../../context.js';
 import { ApiError } from '../../errors.js';
+import { controlSchema, type ControlTables } from '../../tables.js';
+import { envelope } from '../../../contracts/index.js';
+import { enqueue } from '../../../outbox/outbox.js';
 import { principal } from '../authenticate.js';
 import { errorBody, killSwitch, killSwitchBody } from '../schemas.js';
 
@@ -24,7 +27,10 @@ export function adminRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
           throw new ApiError('invalid_request', 'the kill switch is held by configuration (LIFEBOAT_KILL_SWITCH=1); unset it and restart to release');
         }
         await plane.db.transaction().execute(async (trx) => {
-          await writeKillSwitch(trx, { engaged: request.body.engaged, reason: request.body.reason ?? null, actor: actorOf(caller) });
+          const change = { engaged: request.body.engaged, reason: request.body.reason ?? null, changedBy: actorOf(caller), changedAt: new Date().toISOString() };
+          await writeKillSwitch(trx, { engaged: change.engaged, reason: change.reason, actor: change.changedBy });
+          // Orchestrators learn it through the bus, like everything else they know.
+          await enqueue<ControlTables>(trx, controlSchema, envelope('kill_switch.changed', { correlationId: 'kill_switch', projectId: 'operator' }, change));
           await recordAudit(trx, {
             projectId: null,
             actor: actorOf(caller),
