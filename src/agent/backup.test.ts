@@ -88,6 +88,33 @@ describe('agent backup', () => {
     }
   });
 
+  it('counts rows in the snapshot it dumps, whatever is written meanwhile', async () => {
+    // pg_dump starts a second late; rows inserted in that second are in neither the dump nor the counts.
+    const path = await fakePgDump(`[ "$1" = "--version" ] || sleep 1\nPATH=${process.env.PATH} exec pg_dump "$@"`);
+    const spec = specFor(trusted());
+    const pending = backup(spec, { path });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await source.query("INSERT INTO customers(name, email) SELECT 'late ' || g, 'late' || g || '@example.com' FROM generate_series(1, 250) g");
+    const report = await pending;
+    if (report.outcome !== 'succeeded' || !report.contents) throw new Error(JSON.stringify(report));
+    const counted = Object.fromEntries(report.contents.tables.map((table) => [`${table.schema}.${table.name}`, table.rows]));
+    expect(counted['public.customers']).toBe(3000);
+    expect((await source.query('SELECT count(*)::int AS n FROM customers')).rows[0].n).toBe(3250);
+    expect(report.contents.schemas).toContain('public');
+    expect(report.contents.extensions.map((extension) => extension.name)).toContain('plpgsql');
+
+    const restored = await createTestDatabase('agent_snapshot');
+    try {
+      await run('pg_restore', ['--no-owner', '--exit-on-error', '--dbname', postgresUrl(restored.name), join(work, 'store', ...report.artifact.key.split('/'))]);
+      for (const [table, rows] of Object.entries(counted)) {
+        expect((await restored.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n, table).toBe(rows);
+      }
+    } finally {
+      await restored.drop();
+      await source.query("DELETE FROM customers WHERE name LIKE 'late %'");
+    }
+  });
+
   it('passes the password to pg_dump through its environment, never its arguments', async () => {
     const record = join(work, 'pg_dump-call');
     const path = await fakePgDump(`echo "$*" >> ${record}; echo "PGPASSWORD=$PGPASSWORD" >> ${record}; PATH=${process.env.PATH} exec pg_dump "$@"`);

@@ -9,7 +9,7 @@ import { BackupFailure } from './backup-failure.js';
 import { DigestStream } from './digest-stream.js';
 import { checkPgDumpVersion, parsePgDumpVersion, pgDumpArgs, type ToolVersion } from './pg-dump.js';
 import { failureFromDumpOutput, redact } from './postgres-failures.js';
-import { readServerVersion } from './preflight.js';
+import { SourceSession } from './source-session.js';
 
 export interface BackupDependencies {
   password: string | undefined;
@@ -31,15 +31,20 @@ const stderrTailBytes = 16 * 1024;
 export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): Promise<AgentReport> {
   const startedAt = new Date();
   const clean = (text: string) => redact(text, [deps.password]);
+  let session: SourceSession | undefined;
   try {
-    const server = await readServerVersion(spec.connection, deps.password);
+    session = await SourceSession.open(spec.connection, deps.password);
+    const server = session.server;
     const tool = await pgDumpVersion(deps.env);
     const mismatch = checkPgDumpVersion(tool, server);
     if (mismatch) throw new BackupFailure(mismatch);
     deps.signal.throwIfAborted();
 
+    const { snapshotId, inventory } = await session.snapshot();
+    const contents = { serverVersion: server.text, toolVersion: tool.text, capturedAt: new Date().toISOString(), ...inventory };
     const key = `${spec.artifactPrefix}backup.dump`;
-    const { sizeBytes, sha256 } = await dumpInto(spec, deps, key);
+    const { sizeBytes, sha256 } = await dumpInto(spec, deps, key, snapshotId);
+    await session.close();
     const manifestKey = `${spec.artifactPrefix}manifest.json`;
     const manifest = {
       formatVersion: 1,
@@ -51,12 +56,14 @@ export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): 
       artifact: { key, sizeBytes, sha256 },
       server: { version: server.text },
       tool: { name: 'pg_dump', version: tool.text },
+      contents,
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
     };
     await deps.store.put(manifestKey, Readable.from([JSON.stringify(manifest, null, 2)]), { contentType: 'application/json', signal: deps.signal });
-    return { outcome: 'succeeded', artifact: { key, manifestKey, sizeBytes, sha256 }, serverVersion: server.text, toolVersion: tool.text };
+    return { outcome: 'succeeded', artifact: { key, manifestKey, sizeBytes, sha256 }, serverVersion: server.text, toolVersion: tool.text, contents };
   } catch (error) {
+    await session?.close();
     await removeArtifacts(spec, deps);
     if (deps.signal.aborted) return { outcome: 'canceled' };
     const failure = failureOf(error);
@@ -81,8 +88,8 @@ async function pgDumpVersion(env: BackupDependencies['env']): Promise<ToolVersio
 }
 
 /** Streams pg_dump's output into storage. Throws a BackupFailure if the dump or the upload fails. */
-async function dumpInto(spec: BackupJobSpec, deps: BackupDependencies, key: string): Promise<{ sizeBytes: number; sha256: string }> {
-  const dump = spawn('pg_dump', pgDumpArgs(spec.connection), {
+async function dumpInto(spec: BackupJobSpec, deps: BackupDependencies, key: string, snapshot: string): Promise<{ sizeBytes: number; sha256: string }> {
+  const dump = spawn('pg_dump', pgDumpArgs(spec.connection, { snapshot }), {
     env: { ...toolEnv(deps.env), ...(deps.password ? { PGPASSWORD: deps.password } : {}), PGCONNECT_TIMEOUT: '10', PGAPPNAME: 'lifeboat-backup' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

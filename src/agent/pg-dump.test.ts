@@ -8,6 +8,10 @@ describe('pg_dump arguments', () => {
     expect(args.join(' ')).not.toMatch(/password=|postgres:\/\//);
   });
 
+  it('dumps from an exported snapshot when given one', () => {
+    expect(pgDumpArgs({ host: 'h', port: 1, database: 'd', user: 'u' }, { snapshot: '00000003-0000001B-1' }).at(-1)).toBe('--snapshot=00000003-0000001B-1');
+  });
+
   it('keeps odd names as single arguments, never as extra options', () => {
     const args = pgDumpArgs({ host: 'h', port: 1, database: 'my db; drop', user: 'u' });
     expect(args).toContain('--dbname=my db; drop');

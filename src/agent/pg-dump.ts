@@ -5,7 +5,7 @@ import type { Connection, Failure } from '../contracts/index.js';
  * parallel), no password prompt, and the connection given piece by piece: never a connection
  * string, so no password can end up in argv (invariant 7); it arrives as PGPASSWORD.
  */
-export function pgDumpArgs(connection: Connection): string[] {
+export function pgDumpArgs(connection: Connection, options: { snapshot?: string } = {}): string[] {
   return [
     '--format=custom',
     '--no-password',
@@ -13,6 +13,8 @@ export function pgDumpArgs(connection: Connection): string[] {
     `--port=${connection.port}`,
     `--username=${connection.user}`,
     `--dbname=${connection.database}`,
+    // The snapshot the row counts were taken in: the dump holds exactly what the manifest says.
+    ...(options.snapshot ? [`--snapshot=${options.snapshot}`] : []),
   ];
 }
 

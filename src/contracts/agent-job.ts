@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { artifactSchema, connectionSchema, engines } from './backup-messages.js';
+import { backupContents } from './contents.js';
 import { failureSchema } from './failures.js';
 
 /**
@@ -26,6 +27,7 @@ export const agentReport = z.discriminatedUnion('outcome', [
     artifact: artifactSchema,
     serverVersion: z.string(),
     toolVersion: z.string(),
+    contents: backupContents.optional(),
   }),
   z.object({ outcome: z.literal('failed'), failure: failureSchema }),
   z.object({ outcome: z.literal('canceled') }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { envelopeOf } from './envelope.js';
+import { backupContents } from './contents.js';
 import { failureSchema } from './failures.js';
 
 export const engines = ['postgresql'] as const;
@@ -57,6 +58,7 @@ export const backupSucceeded = envelopeOf(
     artifact: artifactSchema,
     serverVersion: z.string(),
     toolVersion: z.string(),
+    contents: backupContents.optional(),
     startedAt: z.iso.datetime({ offset: true }),
     finishedAt: z.iso.datetime({ offset: true }),
   }),

@@ -49,6 +49,8 @@ export interface BackupChange {
   sha256?: string;
   server_version?: string;
   tool_version?: string;
+  /** JSON text of what the backup holds. */
+  contents?: string;
   failure_code?: Failure['code'];
   failure_message?: string;
 }
@@ -80,6 +82,7 @@ export function decideEvent(current: BackupStatus, event: BackupEvent): EventDec
           sha256: artifact.sha256,
           server_version: event.payload.serverVersion,
           tool_version: event.payload.toolVersion,
+          ...(event.payload.contents ? { contents: JSON.stringify(event.payload.contents) } : {}),
         },
       };
     }

@@ -137,4 +137,5 @@ export const controlMigrations: Record<string, Migration> = {
     )`,
     `CREATE INDEX webhook_deliveries_due ON control.webhook_deliveries (next_attempt_at) WHERE status = 'pending'`,
   ),
+  '0005_contents': sqlMigration(`ALTER TABLE control.backups ADD COLUMN contents jsonb`),
 };

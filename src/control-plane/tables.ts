@@ -58,6 +58,7 @@ export interface ControlTables extends OutboxAndInbox {
     updated_at: Generated<Date>;
     artifact_deleted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
     cancel_requested_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+    contents: ColumnType<unknown, string | null | undefined, string | null>;
   };
   audit_events: {
     id: Generated<number>;

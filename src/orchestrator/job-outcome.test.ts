@@ -12,6 +12,7 @@ describe('job outcome', () => {
       artifact,
       serverVersion: '15.2',
       toolVersion: '15.2',
+      contents: undefined,
     });
     expect(outcomeOfExit(exit({ exitCode: 1, report: JSON.stringify({ outcome: 'failed', failure: { code: 'auth_failed', message: 'no' } }) }), 60)).toEqual({
       status: 'failed',

@@ -1,9 +1,9 @@
-import { agentReport, type Artifact, type Failure } from '../contracts/index.js';
+import { agentReport, type Artifact, type BackupContents, type Failure } from '../contracts/index.js';
 import type { JobExit } from '../runner/job-runner.js';
 import type { ObjectInfo } from '../storage/object-store.js';
 
 export type JobOutcome =
-  | { status: 'succeeded'; artifact: Artifact; serverVersion: string; toolVersion: string }
+  | { status: 'succeeded'; artifact: Artifact; serverVersion: string; toolVersion: string; contents?: BackupContents }
   | { status: 'failed'; failure: Failure }
   | { status: 'canceled' };
 
@@ -19,7 +19,7 @@ export function outcomeOfExit(exit: JobExit, deadlineSeconds: number): JobOutcom
   if (report) {
     switch (report.outcome) {
       case 'succeeded':
-        return { status: 'succeeded', artifact: report.artifact, serverVersion: report.serverVersion, toolVersion: report.toolVersion };
+        return { status: 'succeeded', artifact: report.artifact, serverVersion: report.serverVersion, toolVersion: report.toolVersion, contents: report.contents };
       case 'failed':
         return { status: 'failed', failure: report.failure };
       case 'canceled':

@@ -201,6 +201,7 @@ export function terminalEvent(job: JobRow, outcome: JobOutcome) {
         artifact: outcome.artifact,
         serverVersion: outcome.serverVersion,
         toolVersion: outcome.toolVersion,
+        ...(outcome.contents ? { contents: outcome.contents } : {}),
         startedAt: (job.started_at ?? job.created_at).toISOString(),
         finishedAt,
       });

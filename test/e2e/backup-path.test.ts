@@ -61,6 +61,15 @@ describe.each(platformKinds)('backing up and restoring through lifeboat serve on
       expect(backup.startedAt).not.toBeNull();
       expect(backup.finishedAt).not.toBeNull();
 
+      const contents = await api('GET', `/v1/backups/${backup.id}/contents`);
+      expect(contents.status).toBe(200);
+      expect(contents.body.tables.map((table: { schema: string; name: string; rows: number }) => [`${table.schema}.${table.name}`, table.rows])).toEqual([
+        ['public.customers', 5000],
+        ['public.events', 5000],
+        ['public.orders', 10000],
+      ]);
+      expect(contents.body.serverVersion).toMatch(/^15\./);
+
       const link = await api('POST', `/v1/backups/${backup.id}/download-url`);
       expect(link.status).toBe(200);
       const download = await fetch(link.body.url);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { engines, failureCodes } from '../../contracts/index.js';
+import { backupContents, engines, failureCodes } from '../../contracts/index.js';
 import { projectRoles } from '../access.js';
 import { backupStatuses } from '../backup-status.js';
 import { retentionPolicy } from '../retention.js';
@@ -209,3 +209,5 @@ export const webhookDelivery = z
     deliveredAt: z.string().nullable(),
   })
   .meta({ id: 'WebhookDelivery' });
+
+export const contents = backupContents.meta({ id: 'BackupContents' });

@@ -9,7 +9,8 @@ import { signDownloadLink } from '../../download-links.js';
 import { ApiError, apiErrors } from '../../errors.js';
 import { findService } from '../../services.js';
 import { principal } from '../authenticate.js';
-import { backup, backupIdParam, backupListQuery, downloadUrl, errorBody, idempotencyHeaders, serviceIdParam } from '../schemas.js';
+import { backup, backupIdParam, backupListQuery, contents, downloadUrl, errorBody, idempotencyHeaders, serviceIdParam } from '../schemas.js';
+import { backupContents } from '../../../contracts/index.js';
 
 export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
   return async (app) => {
@@ -68,6 +69,25 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const row = await findBackup(plane.db, request.params.backupId);
         authorize(principal(request), row.project_id, 'viewer', { kind: 'backup', id: row.id });
         return backupView(row);
+      },
+    );
+
+    app.get(
+      '/v1/backups/:backupId/contents',
+      {
+        schema: {
+          summary: 'What a backup holds: schemas, tables with exact row counts, extensions, versions',
+          description: 'Recorded when the backup was made, in the same snapshot as the dump; reading it downloads nothing.',
+          params: backupIdParam,
+          response: { 200: contents, 404: errorBody },
+        },
+      },
+      async (request) => {
+        const row = await findBackup(plane.db, request.params.backupId);
+        authorize(principal(request), row.project_id, 'viewer', { kind: 'backup', id: row.id });
+        const parsed = backupContents.safeParse(row.contents);
+        if (!parsed.success) throw apiErrors.notFound('recorded contents for backup', row.id);
+        return parsed.data;
       },
     );
 

@@ -1,0 +1,73 @@
+import pg from 'pg';
+import type { BackupContents, Connection } from '../contracts/index.js';
+import { BackupFailure } from './backup-failure.js';
+import { serverMajorOf } from './pg-dump.js';
+import { failureFromClientError } from './postgres-failures.js';
+
+export type Inventory = Pick<BackupContents, 'schemas' | 'tables' | 'extensions'>;
+
+/**
+ * One connection to the database being backed up, held for the whole dump. It reads the
+ * server's version (for the pg_dump check), then opens a REPEATABLE READ transaction, exports
+ * its snapshot for `pg_dump --snapshot`, and counts every table's rows in that same snapshot:
+ * the counts describe exactly what the dump holds. Connection errors become precise failures,
+ * since `pg` reports them with codes where pg_dump only prints text.
+ */
+export class SourceSession {
+  private constructor(
+    private readonly client: pg.Client,
+    readonly server: { major: number; text: string },
+  ) {}
+
+  static async open(connection: Connection, password: string | undefined, timeoutMs = 10_000): Promise<SourceSession> {
+    const client = new pg.Client({
+      host: connection.host,
+      port: connection.port,
+      database: connection.database,
+      user: connection.user,
+      password,
+      connectionTimeoutMillis: timeoutMs,
+      application_name: 'lifeboat-backup',
+    });
+    // An error after connect (the server going away) must not crash the agent as an unhandled event.
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      const { rows } = await client.query<{ num: string; text: string }>("select current_setting('server_version_num') as num, current_setting('server_version') as text");
+      const row = rows[0];
+      if (!row) throw new Error('the server did not report its version');
+      return new SourceSession(client, { major: serverMajorOf(Number(row.num)), text: row.text.split(' ')[0] ?? row.text });
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw new BackupFailure(failureFromClientError(error, connection), { cause: error });
+    }
+  }
+
+  /** Exports a snapshot and takes the inventory in it. The snapshot lives until `close`. */
+  async snapshot(): Promise<{ snapshotId: string; inventory: Inventory }> {
+    await this.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    const { rows } = await this.client.query<{ id: string }>('select pg_export_snapshot() as id');
+    const tables = await this.client.query<{ schema: string; name: string; bytes: string }>(`
+      select n.nspname as schema, c.relname as name, pg_total_relation_size(c.oid) as bytes
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind = 'r'
+        and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%' and n.nspname not like 'pg_temp%'
+        and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+      order by 1, 2`);
+    const counted: Inventory['tables'] = [];
+    for (const table of tables.rows) {
+      const { rows: count } = await this.client.query<{ rows: string }>(`select count(*) as rows from only ${pg.escapeIdentifier(table.schema)}.${pg.escapeIdentifier(table.name)}`);
+      counted.push({ schema: table.schema, name: table.name, rows: Number(count[0]?.rows ?? 0), bytes: Number(table.bytes) });
+    }
+    const schemas = await this.client.query<{ name: string }>(
+      "select nspname as name from pg_namespace where nspname not in ('pg_catalog', 'information_schema') and nspname not like 'pg_toast%' and nspname not like 'pg_temp%' order by 1",
+    );
+    const extensions = await this.client.query<{ name: string; version: string }>('select extname as name, extversion as version from pg_extension order by 1');
+    return { snapshotId: rows[0]!.id, inventory: { schemas: schemas.rows.map((row) => row.name), tables: counted, extensions: extensions.rows } };
+  }
+
+  async close(): Promise<void> {
+    await this.client.query('ROLLBACK').catch(() => undefined);
+    await this.client.end().catch(() => undefined);
+  }
+}
