@@ -5,8 +5,9 @@ import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import type { AgentReport, BackupJobSpec, Failure } from '../contracts/index.js';
 import { type ObjectStore, StorageUnavailableError } from '../storage/object-store.js';
-import { BackupFailure } from './backup-failure.js';
+import { JobFailure } from './job-failure.js';
 import { DigestStream } from './digest-stream.js';
+import { toolEnv } from './tool-env.js';
 import { checkPgDumpVersion, parsePgDumpVersion, pgDumpArgs, type ToolVersion } from './pg-dump.js';
 import { failureFromDumpOutput, redact } from './postgres-failures.js';
 import { SourceSession } from './source-session.js';
@@ -37,7 +38,7 @@ export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): 
     const server = session.server;
     const tool = await pgDumpVersion(deps.env);
     const mismatch = checkPgDumpVersion(tool, server);
-    if (mismatch) throw new BackupFailure(mismatch);
+    if (mismatch) throw new JobFailure(mismatch);
     deps.signal.throwIfAborted();
 
     const { snapshotId, inventory } = await session.snapshot();
@@ -67,7 +68,7 @@ export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): 
     await removeArtifacts(spec, deps);
     if (deps.signal.aborted) return { outcome: 'canceled' };
     const failure = failureOf(error);
-    deps.logger.warn({ code: failure.code, err: error instanceof BackupFailure ? undefined : clean(String(error)) }, 'backup failed');
+    deps.logger.warn({ code: failure.code, err: error instanceof JobFailure ? undefined : clean(String(error)) }, 'backup failed');
     return { outcome: 'failed', failure: { code: failure.code, message: clean(failure.message) } };
   }
 }
@@ -76,18 +77,18 @@ async function pgDumpVersion(env: BackupDependencies['env']): Promise<ToolVersio
   try {
     const { stdout } = await promisify(execFile)('pg_dump', ['--version'], { env: toolEnv(env), timeout: 10_000 });
     const version = parsePgDumpVersion(stdout);
-    if (!version) throw new BackupFailure({ code: 'pg_dump_failed', message: `pg_dump --version printed something unexpected: ${stdout.trim().slice(0, 200)}` });
+    if (!version) throw new JobFailure({ code: 'pg_dump_failed', message: `pg_dump --version printed something unexpected: ${stdout.trim().slice(0, 200)}` });
     return version;
   } catch (error) {
-    if (error instanceof BackupFailure) throw error;
+    if (error instanceof JobFailure) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new BackupFailure({ code: 'pg_dump_not_found', message: 'pg_dump is not installed where the backup job runs (not found on its PATH)' });
+      throw new JobFailure({ code: 'pg_dump_not_found', message: 'pg_dump is not installed where the backup job runs (not found on its PATH)' });
     }
-    throw new BackupFailure({ code: 'pg_dump_failed', message: `pg_dump --version failed: ${(error as Error).message}` }, { cause: error });
+    throw new JobFailure({ code: 'pg_dump_failed', message: `pg_dump --version failed: ${(error as Error).message}` }, { cause: error });
   }
 }
 
-/** Streams pg_dump's output into storage. Throws a BackupFailure if the dump or the upload fails. */
+/** Streams pg_dump's output into storage. Throws a JobFailure if the dump or the upload fails. */
 async function dumpInto(spec: BackupJobSpec, deps: BackupDependencies, key: string, snapshot: string): Promise<{ sizeBytes: number; sha256: string }> {
   const dump = spawn('pg_dump', pgDumpArgs(spec.connection, { snapshot }), {
     env: { ...toolEnv(deps.env), ...(deps.password ? { PGPASSWORD: deps.password } : {}), PGCONNECT_TIMEOUT: '10', PGAPPNAME: 'lifeboat-backup' },
@@ -115,14 +116,14 @@ async function dumpInto(spec: BackupJobSpec, deps: BackupDependencies, key: stri
   const [exitCode, signal] = await exited;
   if (deps.signal.aborted) throw new Error('canceled');
   if (exitCode !== 0) {
-    throw new BackupFailure(failureFromDumpOutput(stderr || `pg_dump ${signal ? `was killed by ${signal}` : `exited with code ${exitCode}`}`, spec.connection));
+    throw new JobFailure(failureFromDumpOutput(stderr || `pg_dump ${signal ? `was killed by ${signal}` : `exited with code ${exitCode}`}`, spec.connection));
   }
   if (uploadError) throw uploadError;
   return { sizeBytes: digest.bytes, sha256: digest.sha256() };
 }
 
 function failureOf(error: unknown): Failure {
-  if (error instanceof BackupFailure) return error.failure;
+  if (error instanceof JobFailure) return error.failure;
   if (error instanceof StorageUnavailableError) return { code: 'storage_unavailable', message: `could not write the backup to storage: ${error.message}` };
   return { code: 'pg_dump_failed', message: `the backup failed unexpectedly: ${error instanceof Error ? error.message : String(error)}` };
 }
@@ -133,13 +134,4 @@ async function removeArtifacts(spec: BackupJobSpec, deps: BackupDependencies): P
   } catch (error) {
     deps.logger.warn({ err: error }, 'could not remove the unfinished backup from storage');
   }
-}
-
-function toolEnv(env: BackupDependencies['env']): Record<string, string> {
-  const kept: Record<string, string> = {};
-  for (const name of ['PATH', 'LANG', 'LC_ALL', 'TZ', 'HOME']) {
-    const value = env[name];
-    if (value !== undefined) kept[name] = value;
-  }
-  return kept;
 }

@@ -50,7 +50,7 @@ describe('agent backup command', () => {
     expect(code).toBe(0);
     expect(report.outcome).toBe('succeeded');
     for (const line of lines.slice(0, -1)) expect(agentProgress.safeParse(JSON.parse(line)).success).toBe(true);
-    expect(log).toContain('backup finished');
+    expect(log).toContain('job finished');
     expect(log + lines.join('')).not.toContain('never-printed');
   });
 

@@ -1,7 +1,10 @@
-import pino from 'pino';
-import { type AgentReport, backupJobSpec, decodeMessage } from '../contracts/index.js';
+import pino, { type Logger } from 'pino';
+import type { z } from 'zod';
+import { backupJobSpec, decodeMessage, restoreJobSpec } from '../contracts/index.js';
+import type { ObjectStore } from '../storage/object-store.js';
 import { openObjectStore } from '../storage/open-object-store.js';
 import { runBackup } from './backup.js';
+import { runRestore } from './restore.js';
 
 export interface AgentIo {
   stdin: NodeJS.ReadableStream;
@@ -11,24 +14,54 @@ export interface AgentIo {
   onStopSignal?: (handler: () => void) => () => void;
 }
 
-/** Exit codes of `lifeboat agent backup`: the report on stdout says more. */
+/** Exit codes of `lifeboat agent backup|restore`: the report on stdout says more. */
 export const agentExitCodes = { succeeded: 0, failed: 1, canceled: 3 } as const;
 
+type Report = { outcome: 'succeeded' } | { outcome: 'failed'; failure: { code: string; message: string } } | { outcome: 'canceled' };
+
+interface JobContext {
+  store: ObjectStore;
+  password: string | undefined;
+  env: Readonly<Record<string, string | undefined>>;
+  signal: AbortSignal;
+  logger: Logger;
+  progress: (bytesWritten: number) => void;
+}
+
+/** `lifeboat agent backup`: dump the database LIFEBOAT_JOB names into LIFEBOAT_STORAGE_URL. */
+export function runAgentBackupCommand(env: Readonly<Record<string, string | undefined>>, io: AgentIo): Promise<number> {
+  return runAgentJob(env, io, backupJobSpec, (spec, context) =>
+    runBackup(spec, { password: context.password, store: context.store, env: context.env, signal: context.signal, logger: context.logger, onProgress: context.progress }),
+  );
+}
+
+/** `lifeboat agent restore`: check an artifact's checksum, then restore it where LIFEBOAT_JOB says. */
+export function runAgentRestoreCommand(env: Readonly<Record<string, string | undefined>>, io: AgentIo): Promise<number> {
+  return runAgentJob(env, io, restoreJobSpec, (spec, context) =>
+    runRestore(spec, { password: context.password, store: context.store, env: context.env, signal: context.signal, logger: context.logger, workDir: env.LIFEBOAT_WORK_DIR }),
+  );
+}
+
 /**
- * `lifeboat agent backup`: the job's entrypoint. Reads its job from LIFEBOAT_JOB, the password
- * from PGPASSWORD and the storage from LIFEBOAT_STORAGE_URL; prints progress lines and, last,
- * its report as one JSON line on stdout; logs go to stderr. A stop signal, or its parent going
- * away (LIFEBOAT_AGENT_EXIT_WITH_PARENT=1: stdin closes), cancels the backup cleanly.
+ * The harness every agent job runs in. Reads its job from LIFEBOAT_JOB, the password from
+ * PGPASSWORD and the storage from LIFEBOAT_STORAGE_URL; prints progress lines and, last, its
+ * report as one JSON line on stdout; logs go to stderr. A stop signal, or its parent going away
+ * (LIFEBOAT_AGENT_EXIT_WITH_PARENT=1: stdin closes), cancels the job cleanly.
  */
-export async function runAgentBackupCommand(env: Readonly<Record<string, string | undefined>>, io: AgentIo): Promise<number> {
+async function runAgentJob<Spec extends z.ZodType>(
+  env: Readonly<Record<string, string | undefined>>,
+  io: AgentIo,
+  schema: Spec,
+  run: (spec: z.infer<Spec>, context: JobContext) => Promise<Report>,
+): Promise<number> {
   const logger = pino({ level: env.LIFEBOAT_LOG_LEVEL ?? 'info', base: { role: 'agent' } }, io.stderr);
-  const finish = (report: AgentReport): number => {
+  const finish = (report: Report): number => {
     io.stdout.write(`${JSON.stringify(report)}\n`);
     return agentExitCodes[report.outcome];
   };
   const invalid = (message: string) => finish({ outcome: 'failed', failure: { code: 'invalid_command', message } });
 
-  const decoded = decodeMessage(backupJobSpec, env.LIFEBOAT_JOB ?? '');
+  const decoded = decodeMessage(schema, env.LIFEBOAT_JOB ?? '');
   if (!decoded.ok) return invalid(`LIFEBOAT_JOB is missing or invalid: ${decoded.problem}`);
   if (!env.LIFEBOAT_STORAGE_URL) return invalid('LIFEBOAT_STORAGE_URL is not set');
   let store;
@@ -41,7 +74,7 @@ export async function runAgentBackupCommand(env: Readonly<Record<string, string 
   const controller = new AbortController();
   const cancel = (why: string) => {
     if (controller.signal.aborted) return;
-    logger.warn({ why }, 'canceling the backup');
+    logger.warn({ why }, 'canceling the job');
     controller.abort(new Error(why));
   };
   const removeSignalHandler = io.onStopSignal?.(() => cancel('stop signal'));
@@ -53,22 +86,22 @@ export async function runAgentBackupCommand(env: Readonly<Record<string, string 
   }
 
   let lastProgress = 0;
-  const job = decoded.message;
-  logger.info({ jobId: job.jobId, backupId: job.backupId }, 'backup started');
+  const job = decoded.message as { jobId?: string };
+  logger.info({ jobId: job.jobId }, 'job started');
   try {
-    const report = await runBackup(job, {
-      password: env.PGPASSWORD,
+    const report = await run(decoded.message, {
       store,
+      password: env.PGPASSWORD,
       env,
       signal: controller.signal,
       logger,
-      onProgress: (bytesWritten) => {
+      progress: (bytesWritten) => {
         if (Date.now() - lastProgress < 1000) return;
         lastProgress = Date.now();
         io.stdout.write(`${JSON.stringify({ progress: { bytesWritten } })}\n`);
       },
     });
-    logger.info({ jobId: job.jobId, outcome: report.outcome }, 'backup finished');
+    logger.info({ jobId: job.jobId, outcome: report.outcome }, 'job finished');
     return finish(report);
   } finally {
     removeSignalHandler?.();

@@ -70,24 +70,27 @@ const dumpPatterns: [RegExp, FailureCode][] = [
   [/server version mismatch/i, 'pg_dump_version_mismatch'],
 ];
 
-/** A failure from what a failed `pg_dump` wrote to its standard error. */
-export function failureFromDumpOutput(stderr: string, connection: Connection): Failure {
+/** A failure from what a failed `pg_dump` (or, with `tool`, `pg_restore`) wrote to its standard error. */
+export function failureFromDumpOutput(stderr: string, connection: Connection, tool: 'pg_dump' | 'pg_restore' = 'pg_dump'): Failure {
   for (const [pattern, code] of dumpPatterns) {
     if (!pattern.test(stderr)) continue;
     if (code === 'pg_dump_version_mismatch' || code === 'permission_denied') {
-      return { code, message: `${advice(code, connection)} (pg_dump: ${errorLine(stderr)})` };
+      return { code, message: `${advice(code, connection)} (${tool}: ${errorLine(stderr)})` };
     }
     return { code, message: advice(code, connection) };
   }
   const detail = errorLine(stderr);
+  if (tool === 'pg_restore') {
+    return { code: 'restore_failed', message: `pg_restore failed on "${connection.database}" at ${target(connection)}${detail ? `: ${detail}` : ' without saying why'}` };
+  }
   return { code: 'pg_dump_failed', message: `${advice('pg_dump_failed', connection)}${detail ? `: ${detail}` : ' without saying why'}` };
 }
 
-/** pg_dump's own explanation: its first `error:` line, else its last line. */
+/** The tool's own explanation: its first `error:` line, else its last line. */
 function errorLine(stderr: string): string {
   const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean);
   const error = lines.find((line) => /error:/i.test(line)) ?? lines.at(-1) ?? '';
-  return firstLine(error.replace(/^pg_dump:\s*(error:\s*)?/i, ''));
+  return firstLine(error.replace(/^pg_(dump|restore):\s*(error:\s*)?/i, ''));
 }
 
 function firstLine(text: string): string {

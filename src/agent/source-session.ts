@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { BackupContents, Connection } from '../contracts/index.js';
-import { BackupFailure } from './backup-failure.js';
+import { JobFailure } from './job-failure.js';
 import { serverMajorOf } from './pg-dump.js';
 import { failureFromClientError } from './postgres-failures.js';
 
@@ -39,7 +39,7 @@ export class SourceSession {
       return new SourceSession(client, { major: serverMajorOf(Number(row.num)), text: row.text.split(' ')[0] ?? row.text });
     } catch (error) {
       await client.end().catch(() => undefined);
-      throw new BackupFailure(failureFromClientError(error, connection), { cause: error });
+      throw new JobFailure(failureFromClientError(error, connection), { cause: error });
     }
   }
 

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { runAgentBackupCommand } from '../agent/command.js';
+import { type AgentIo, runAgentBackupCommand, runAgentRestoreCommand } from '../agent/command.js';
 import { runServerCommand } from './server-command.js';
 
 const program = new Command('lifeboat').description('Backups as recovery promises for the databases of a platform service catalog.');
@@ -12,19 +12,26 @@ program.command('api').description('run the HTTP API and its relay (scale out: a
 program.command('orchestrator').description('run the orchestrator that launches backup jobs (any number of replicas)').action(() => runServerCommand('orchestrator'));
 
 const agent = program.command('agent').description('the entrypoint of a job; started by the orchestrator, not by hand');
+const agentIo: AgentIo = {
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  onStopSignal: (handler) => {
+    process.on('SIGTERM', handler).on('SIGINT', handler);
+    return () => process.off('SIGTERM', handler).off('SIGINT', handler);
+  },
+};
 agent
   .command('backup')
   .description('back up the database LIFEBOAT_JOB names into LIFEBOAT_STORAGE_URL (password in PGPASSWORD)')
   .action(async () => {
-    process.exitCode = await runAgentBackupCommand(process.env, {
-      stdin: process.stdin,
-      stdout: process.stdout,
-      stderr: process.stderr,
-      onStopSignal: (handler) => {
-        process.on('SIGTERM', handler).on('SIGINT', handler);
-        return () => process.off('SIGTERM', handler).off('SIGINT', handler);
-      },
-    });
+    process.exitCode = await runAgentBackupCommand(process.env, agentIo);
+  });
+agent
+  .command('restore')
+  .description('check and restore the artifact LIFEBOAT_JOB names from LIFEBOAT_STORAGE_URL (password in PGPASSWORD)')
+  .action(async () => {
+    process.exitCode = await runAgentRestoreCommand(process.env, agentIo);
   });
 
 await program.parseAsync(process.argv);

@@ -6,7 +6,8 @@ import { failureSchema } from './failures.js';
 export const engines = ['postgresql'] as const;
 export type Engine = (typeof engines)[number];
 
-export const backupTriggers = ['manual', 'scheduled'] as const;
+/** `safety`: taken by an in-place restore before it overwrites the service's database. */
+export const backupTriggers = ['manual', 'scheduled', 'safety'] as const;
 export type BackupTrigger = (typeof backupTriggers)[number];
 
 /** Where the job connects. The password travels sealed (see control-plane/credentials.ts). */

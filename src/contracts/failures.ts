@@ -22,6 +22,11 @@ export const failureCodes = [
   'job_lost',
   'agent_crashed',
   'invalid_command',
+  'checksum_mismatch',
+  'artifact_missing',
+  'target_exists',
+  'restore_failed',
+  'safety_backup_failed',
 ] as const;
 
 export type FailureCode = (typeof failureCodes)[number];

@@ -4,5 +4,6 @@ export * from './backup-messages.js';
 export * from './contents.js';
 export * from './envelope.js';
 export * from './failures.js';
+export * from './restore-messages.js';
 export * from './subjects.js';
 export * from './decode.js';

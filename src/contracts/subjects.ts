@@ -13,6 +13,8 @@ export const subjects = {
   backupRequested: subjectOf('backup.requested'),
   /** What the orchestrator is asked to do besides running backups. */
   orchestratorCommands: ['backup.cancel_requested', 'artifact.delete_requested', 'kill_switch.changed'].map(subjectOf),
+  restoreRequested: subjectOf('restore.requested'),
   backupEvents: ['backup.started', 'backup.progress', 'backup.succeeded', 'backup.failed', 'backup.canceled'].map(subjectOf),
+  restoreEvents: ['restore.started', 'restore.succeeded', 'restore.failed'].map(subjectOf),
   artifactEvents: ['artifact.deleted'].map(subjectOf),
 } as const;

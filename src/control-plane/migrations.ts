@@ -138,4 +138,27 @@ export const controlMigrations: Record<string, Migration> = {
     `CREATE INDEX webhook_deliveries_due ON control.webhook_deliveries (next_attempt_at) WHERE status = 'pending'`,
   ),
   '0005_contents': sqlMigration(`ALTER TABLE control.backups ADD COLUMN contents jsonb`),
+  '0006_restores': sqlMigration(
+    `ALTER TABLE control.backups DROP CONSTRAINT backups_trigger_check`,
+    `ALTER TABLE control.backups ADD CONSTRAINT backups_trigger_check CHECK (trigger IN ('manual', 'scheduled', 'safety'))`,
+    `CREATE TABLE control.restores (
+      id text PRIMARY KEY,
+      project_id text NOT NULL REFERENCES control.projects(id),
+      service_id text NOT NULL REFERENCES control.services(id),
+      backup_id text NOT NULL REFERENCES control.backups(id),
+      status text NOT NULL CHECK (status IN ('requested', 'queued', 'running', 'succeeded', 'failed', 'canceled')),
+      target jsonb NOT NULL,
+      safety_backup_id text REFERENCES control.backups(id),
+      requested_by text NOT NULL,
+      requested_at timestamptz NOT NULL DEFAULT now(),
+      started_at timestamptz,
+      finished_at timestamptz,
+      failure_code text,
+      failure_message text,
+      updated_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    // One restore of a service at a time, enforced like backups' (and a backup never runs beside one).
+    `CREATE UNIQUE INDEX restores_one_in_progress ON control.restores (service_id) WHERE status IN ('requested', 'queued', 'running')`,
+    `CREATE INDEX restores_by_service ON control.restores (service_id, requested_at DESC)`,
+  ),
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { BackupTrigger } from '../contracts/index.js';
 
 /**
  * A service's retention policy. Scheduled backups are kept by grandfather-father-son count
@@ -23,7 +24,8 @@ export type RetentionPolicy = z.infer<typeof retentionPolicy>;
 export interface RetainedBackup {
   id: string;
   finishedAt: Date;
-  trigger: 'manual' | 'scheduled';
+  /** Anything not scheduled (manual, and the safety backups of in-place restores) follows the manual rule. */
+  trigger: BackupTrigger;
 }
 
 export interface RetentionDecision {
@@ -69,7 +71,7 @@ export function applyRetention(backups: readonly RetainedBackup[], policy: Reten
   for (const backup of scheduled) {
     if (keep.has(backup.id) && tooOld(backup, policy.maxAgeDays)) keep.delete(backup.id);
   }
-  for (const backup of newestFirst.filter((candidate) => candidate.trigger === 'manual')) {
+  for (const backup of newestFirst.filter((candidate) => candidate.trigger !== 'scheduled')) {
     if (!tooOld(backup, policy.manualMaxAgeDays)) keepFor(backup.id, 'manual');
   }
   const newest = newestFirst[0];
@@ -86,12 +88,12 @@ export function applyRetention(backups: readonly RetainedBackup[], policy: Reten
  * `expiresAt`. Count rules expire backups as newer ones arrive, which no date can say.
  */
 export function expiryByAge(backup: Omit<RetainedBackup, 'id'>, policy: RetentionPolicy): Date | null {
-  const days = backup.trigger === 'manual' ? policy.manualMaxAgeDays : policy.maxAgeDays;
+  const days = backup.trigger === 'scheduled' ? policy.maxAgeDays : policy.manualMaxAgeDays;
   return days === undefined ? null : new Date(backup.finishedAt.getTime() + days * dayMs);
 }
 
 function expiryReason(backup: RetainedBackup, policy: RetentionPolicy, now: Date): string {
-  const days = backup.trigger === 'manual' ? policy.manualMaxAgeDays : policy.maxAgeDays;
+  const days = backup.trigger === 'scheduled' ? policy.maxAgeDays : policy.manualMaxAgeDays;
   if (days !== undefined && now.getTime() - backup.finishedAt.getTime() > days * dayMs) return `older than ${days} days`;
   return 'not kept by any count rule';
 }

@@ -1,6 +1,8 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { BackupTrigger, RestoreTarget } from '../contracts/index.js';
 import type { OutboxAndInbox } from '../outbox/tables.js';
 import type { BackupStatus } from './backup-status.js';
+import type { RestoreStatus } from './restore-status.js';
 
 /** The control plane's tables, in the `control` schema of the platform database. */
 export const controlSchema = 'control';
@@ -38,7 +40,7 @@ export interface ControlTables extends OutboxAndInbox {
     project_id: string;
     service_id: string;
     status: BackupStatus;
-    trigger: 'manual' | 'scheduled';
+    trigger: BackupTrigger;
     idempotency_key: string | null;
     requested_by: string;
     requested_at: Generated<Date>;
@@ -59,6 +61,23 @@ export interface ControlTables extends OutboxAndInbox {
     artifact_deleted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
     cancel_requested_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
     contents: ColumnType<unknown, string | null | undefined, string | null>;
+  };
+  restores: {
+    id: string;
+    project_id: string;
+    service_id: string;
+    backup_id: string;
+    status: RestoreStatus;
+    target: ColumnType<RestoreTarget, string, string>;
+    /** An in-place restore waits for this backup of the service's current data first. */
+    safety_backup_id: string | null;
+    requested_by: string;
+    requested_at: Generated<Date>;
+    started_at: Date | null;
+    finished_at: Date | null;
+    failure_code: string | null;
+    failure_message: string | null;
+    updated_at: Generated<Date>;
   };
   audit_events: {
     id: Generated<number>;

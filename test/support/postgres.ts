@@ -80,3 +80,33 @@ export async function tableFingerprints(database: Pick<TestDatabase, 'query'>): 
   }
   return result;
 }
+
+/**
+ * Content that exercises what a restore must bring back: several schemas, sequences, indexes,
+ * a view, a large object, an extension type (citext), non-ASCII text.
+ */
+export async function seedVariedContent(database: TestDatabase): Promise<void> {
+  await database.query(`
+    CREATE EXTENSION citext;
+    CREATE SCHEMA billing;
+    CREATE SCHEMA "Inventar";
+    CREATE TABLE billing.accounts (id bigserial PRIMARY KEY, email citext UNIQUE NOT NULL, name text NOT NULL, balance numeric(12,2) DEFAULT 0);
+    CREATE TABLE billing.invoices (id serial PRIMARY KEY, account_id bigint REFERENCES billing.accounts(id), issued_on date, lines jsonb, document oid);
+    CREATE INDEX invoices_by_account ON billing.invoices (account_id, issued_on DESC);
+    CREATE TABLE "Inventar"."Artikel" (nummer int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, bezeichnung text, preis money, gewicht real);
+    CREATE SEQUENCE billing.invoice_numbers START 1000;
+    CREATE VIEW billing.balances AS SELECT a.email, a.balance, count(i.id) AS invoices FROM billing.accounts a LEFT JOIN billing.invoices i ON i.account_id = a.id GROUP BY a.id;
+    INSERT INTO billing.accounts (email, name, balance) SELECT 'User' || g || '@Example.com', 'Kundin ' || g || ' – Zoë Ærø 日本', g * 1.5 FROM generate_series(1, 500) g;
+    INSERT INTO billing.invoices (account_id, issued_on, lines) SELECT 1 + g % 500, DATE '2026-01-01' + g % 300, jsonb_build_array(jsonb_build_object('sku', g, 'qty', g % 7)) FROM generate_series(1, 2000) g;
+    INSERT INTO "Inventar"."Artikel" (bezeichnung, preis, gewicht) SELECT 'Straßenkreuzer Nr. ' || g, g * 3.25, g / 7.0 FROM generate_series(1, 300) g;
+    SELECT setval('billing.invoice_numbers', 1234);
+    UPDATE billing.invoices SET document = lo_from_bytea(0, convert_to('Rechnung №1 — grüße', 'UTF8')) WHERE id = 1;
+  `);
+}
+
+/** Everything that must survive a restore, as comparable values: table fingerprints, sequences, large objects. */
+export async function databaseState(database: Pick<TestDatabase, 'query'>): Promise<unknown> {
+  const sequences = await database.query(`SELECT schemaname || '.' || sequencename AS name, last_value FROM pg_sequences ORDER BY 1`);
+  const largeObjects = await database.query(`SELECT encode(lo_get(document), 'escape') AS body FROM billing.invoices WHERE document IS NOT NULL ORDER BY id`);
+  return { tables: await tableFingerprints(database), sequences: sequences.rows, largeObjects: largeObjects.rows };
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { backupContents, engines, failureCodes } from '../../contracts/index.js';
+import { backupContents, backupTriggers, engines, failureCodes } from '../../contracts/index.js';
 import { projectRoles } from '../access.js';
 import { backupStatuses } from '../backup-status.js';
 import { retentionPolicy } from '../retention.js';
@@ -74,7 +74,7 @@ export const backup = z
     serviceId: z.string(),
     projectId: z.string(),
     status: z.enum(backupStatuses),
-    trigger: z.enum(['manual', 'scheduled']),
+    trigger: z.enum(backupTriggers),
     requestedAt: z.string(),
     startedAt: z.string().nullable(),
     finishedAt: z.string().nullable(),

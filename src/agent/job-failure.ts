@@ -1,8 +1,8 @@
 import type { Failure } from '../contracts/index.js';
 
-/** Ends a backup with a failure from the contract; anything else thrown is a bug. */
-export class BackupFailure extends Error {
-  override readonly name = 'BackupFailure';
+/** Ends a backup or restore with a failure from the contract; anything else thrown is a bug. */
+export class JobFailure extends Error {
+  override readonly name = 'JobFailure';
   constructor(
     readonly failure: Failure,
     options?: { cause?: unknown },

@@ -1,0 +1,118 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminQuery, createTestDatabase, databaseState, postgresHost, postgresPort, postgresUrl, postgresUser, seedVariedContent, type TestDatabase } from '../../test/support/postgres.js';
+import { artifactPrefixOf, type RestoreJobSpec, type RestoreTarget } from '../contracts/index.js';
+import { FilesystemStore } from '../storage/fs.js';
+import { runBackup } from './backup.js';
+import { runRestore } from './restore.js';
+
+const run = promisify(execFile);
+const logger = pino({ level: 'silent' });
+
+/** Backups brought back with the real pg_restore: identical schema and data, or nothing touched. */
+describe('agent restore', () => {
+  let source: TestDatabase;
+  let work: string;
+  let store: FilesystemStore;
+  let artifact: { key: string; sizeBytes: number; sha256: string };
+  const created: string[] = [];
+
+  beforeAll(async () => {
+    source = await createTestDatabase('restore_source');
+    await seedVariedContent(source);
+    work = await mkdtemp(join(tmpdir(), 'lifeboat-restore-test-'));
+    store = new FilesystemStore(join(work, 'store'));
+    const ids = { projectId: 'prj_r', serviceId: 'svc_r', backupId: 'bkp_r' };
+    const report = await runBackup(
+      { kind: 'backup', jobId: 'job_b', engine: 'postgresql', connection: connectionTo(source.name), artifactPrefix: artifactPrefixOf(ids), ...ids },
+      { password: undefined, store, env: { PATH: process.env.PATH }, signal: new AbortController().signal, logger },
+    );
+    if (report.outcome !== 'succeeded') throw new Error(JSON.stringify(report));
+    artifact = report.artifact;
+  });
+  afterAll(async () => {
+    for (const name of created) await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await source?.drop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  function connectionTo(database: string) {
+    return { host: postgresHost, port: postgresPort, database, user: postgresUser };
+  }
+  const restore = (target: RestoreTarget, database = source.name, over: Partial<RestoreJobSpec> = {}) =>
+    runRestore(
+      { kind: 'restore', jobId: 'job_r', restoreId: 'rst_r', connection: connectionTo(database), artifact, target, ...over },
+      { password: undefined, store, env: { PATH: process.env.PATH }, signal: new AbortController().signal, logger, workDir: work },
+    );
+  const schemaOf = async (database: string) => {
+    const { stdout } = await run('pg_dump', ['--schema-only', '--no-owner', postgresUrl(database)]);
+    // Comments and pg_dump's per-run \restrict token are not schema.
+    return stdout.replace(/^(--|\\(un)?restrict ).*$/gm, '').replace(/\n{2,}/g, '\n');
+  };
+  const databaseExists = async (name: string) => (await adminQuery('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount === 1;
+
+  it('restores into a new database with the same schema and data', async () => {
+    const name = `${source.name}_copy`;
+    created.push(name);
+    expect(await restore({ kind: 'new_database', database: name })).toEqual({ outcome: 'succeeded', database: name });
+    expect(await schemaOf(name)).toBe(await schemaOf(source.name));
+    const copy = { query: (text: string) => adminQueryOn(name, text) };
+    expect(await databaseState(copy)).toEqual(await databaseState(source));
+  });
+
+  it('refuses a database name that is taken, and leaves it alone', async () => {
+    const report = await restore({ kind: 'new_database', database: 'postgres' });
+    expect(report).toMatchObject({ outcome: 'failed', failure: { code: 'target_exists' } });
+    expect(await databaseExists('postgres')).toBe(true);
+  });
+
+  it('restores in place, bringing back the state of the backup', async () => {
+    const before = await databaseState(source);
+    await source.query(`DELETE FROM billing.invoices WHERE id > 100; UPDATE billing.accounts SET name = 'changed'; DROP VIEW billing.balances; SELECT setval('billing.invoice_numbers', 9999)`);
+    expect(await databaseState(source)).not.toEqual(before);
+    expect(await restore({ kind: 'in_place' })).toEqual({ outcome: 'succeeded', database: source.name });
+    expect(await databaseState(source)).toEqual(before);
+    expect((await source.query('SELECT count(*)::int AS n FROM billing.balances')).rows[0].n).toBe(500);
+  });
+
+  it('finds a corrupted artifact before touching anything', async () => {
+    const file = await open(join(work, 'store', ...artifact.key.split('/')), 'r+');
+    const original = Buffer.alloc(1);
+    await file.read(original, 0, 1, 4000);
+    await file.write(Buffer.from([original[0]! ^ 0xff]), 0, 1, 4000);
+    try {
+      const name = `${source.name}_corrupt`;
+      const report = await restore({ kind: 'new_database', database: name });
+      expect(report).toMatchObject({ outcome: 'failed', failure: { code: 'checksum_mismatch' } });
+      expect(report.outcome === 'failed' && report.failure.message).toContain('nothing was restored');
+      expect(await databaseExists(name)).toBe(false);
+      const before = await databaseState(source);
+      expect(await restore({ kind: 'in_place' })).toMatchObject({ outcome: 'failed', failure: { code: 'checksum_mismatch' } });
+      expect(await databaseState(source)).toEqual(before);
+    } finally {
+      await file.write(original, 0, 1, 4000);
+      await file.close();
+    }
+  });
+
+  it('reports a missing artifact', async () => {
+    const report = await restore({ kind: 'new_database', database: `${source.name}_missing` }, source.name, { artifact: { ...artifact, key: 'projects/x/services/y/backups/z/backup.dump' } });
+    expect(report).toMatchObject({ outcome: 'failed', failure: { code: 'artifact_missing' } });
+  });
+});
+
+async function adminQueryOn(database: string, text: string) {
+  const pg = (await import('pg')).default;
+  const client = new pg.Client({ connectionString: postgresUrl(database) });
+  await client.connect();
+  try {
+    return await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
