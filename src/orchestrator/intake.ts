@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { EventBus, Subscription } from '../bus/event-bus.js';
-import { type BackupRequested, backupRequested, decodeMessage, type Failure, subjects } from '../contracts/index.js';
-import { recordJob } from './jobs.js';
+import { backupRequested, decodeMessage, type Failure, restoreRequested, subjects } from '../contracts/index.js';
+import { z } from 'zod';
+import { recordJob, recordRestoreJob } from './jobs.js';
 import type { OrchestratorTables } from './tables.js';
 
 export interface KillSwitchReading {
@@ -14,10 +15,12 @@ export function killSwitchFailure(reading: KillSwitchReading): Failure {
   return { code: 'feature_disabled', message: `backups are disabled by the kill switch: ${reading.reason ?? 'no reason given'}` };
 }
 
+const jobCommand = z.union([backupRequested, restoreRequested]);
+
 /**
- * Takes `backup.requested` commands off the bus and records a job for each: pending, or failed
- * at once when the kill switch is engaged. Recording is idempotent per backup, so a redelivered
- * or replayed command never makes a second job.
+ * Takes `backup.requested` and `restore.requested` commands off the bus and records a job for
+ * each: pending, or failed at once when the kill switch is engaged. Recording is idempotent per
+ * backup and per restore, so a redelivered or replayed command never makes a second job.
  */
 export async function consumeBackupCommands(options: {
   bus: EventBus;
@@ -30,32 +33,36 @@ export async function consumeBackupCommands(options: {
   return bus.consume(
     {
       durable: 'orchestrator-backup-commands',
-      subjects: [subjects.backupRequested],
+      subjects: [subjects.backupRequested, subjects.restoreRequested],
       concurrency: 4,
       // A command that keeps failing must still end its backup (invariant 3), with a reason.
       onDeadLetter: async (delivery, error) => {
-        const decoded = decodeMessage(backupRequested, delivery.data);
-        logger.error({ err: error, messageId: delivery.id }, 'a backup command could not be processed; failing its backup');
-        if (decoded.ok) await failUnprocessable(db, decoded.message, `the orchestrator could not process this backup: ${describe(error)}`);
+        const decoded = decodeMessage(jobCommand, delivery.data);
+        logger.error({ err: error, messageId: delivery.id }, 'a command could not be processed; failing what it asked for');
+        if (decoded.ok) await failUnprocessable(db, decoded.message, `the orchestrator could not process this command: ${describe(error)}`);
       },
     },
     async (delivery) => {
-      const decoded = decodeMessage(backupRequested, delivery.data);
+      const decoded = decodeMessage(jobCommand, delivery.data);
       if (!decoded.ok) {
-        logger.error({ messageId: delivery.id, problem: decoded.problem }, 'dropped a backup command that does not match the contract');
+        logger.error({ messageId: delivery.id, problem: decoded.problem }, 'dropped a command that does not match the contract');
         return;
       }
+      const command = decoded.message;
       const reading = await options.killSwitch();
-      const recorded = await recordJob(db, decoded.message, reading.engaged ? killSwitchFailure(reading) : null);
-      logger.info({ backupId: decoded.message.payload.backupId, recorded, refused: reading.engaged }, recorded ? 'backup job recorded' : 'duplicate backup command ignored');
+      const refusal = reading.engaged ? killSwitchFailure(reading) : null;
+      const recorded = command.type === 'backup.requested' ? await recordJob(db, command, refusal) : await recordRestoreJob(db, command, refusal);
+      logger.info({ type: command.type, backupId: command.payload.backupId, recorded, refused: reading.engaged }, recorded ? 'job recorded' : 'duplicate command ignored');
       if (recorded && !reading.engaged) options.onRecorded();
     },
   );
 }
 
-/** Records the backup's job as failed; if a job already exists, the launcher owns its outcome. */
-async function failUnprocessable(db: Kysely<OrchestratorTables>, command: BackupRequested, message: string): Promise<void> {
-  await recordJob(db, command, { code: 'invalid_command', message });
+/** Records the job as failed; if a job already exists, the launcher owns its outcome. */
+async function failUnprocessable(db: Kysely<OrchestratorTables>, command: z.infer<typeof jobCommand>, message: string): Promise<void> {
+  const failure: Failure = { code: 'invalid_command', message };
+  if (command.type === 'backup.requested') await recordJob(db, command, failure);
+  else await recordRestoreJob(db, command, failure);
 }
 
 function describe(error: unknown): string {

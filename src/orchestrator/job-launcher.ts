@@ -1,15 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { artifactPrefixOf, backupRequested, type BackupJobSpec, envelope } from '../contracts/index.js';
+import { envelope } from '../contracts/index.js';
 import { enqueue } from '../outbox/outbox.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { JobRunner, RunningJob } from '../runner/job-runner.js';
-import { unseal } from '../secrets/sealed-box.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { isInstanceGone } from './instance.js';
 import { type KillSwitchReading, killSwitchFailure } from './intake.js';
-import { type JobOutcome, outcomeOfExit, verifyArtifact } from './job-outcome.js';
-import { canceledJobsOf, claimPendingJobs, finishJob, handBackJob, heartbeat, type JobRow, recordRunnerHandle, refusePendingJobs, runningJobsOfOthers } from './jobs.js';
+import { type PreparedJob, prepareJob } from './job-kinds.js';
+import { canceledJobsOf, claimPendingJobs, finishJob, handBackJob, heartbeat, type JobRow, type Outcome, recordRunnerHandle, refusePendingJobs, runningJobsOfOthers } from './jobs.js';
 import { orchestratorSchema, type OrchestratorTables } from './tables.js';
 
 export interface JobLauncherOptions {
@@ -143,87 +142,58 @@ export class JobLauncher {
 
   private async runJob(entry: ActiveJob): Promise<void> {
     const { job } = entry;
-    const log = this.options.logger.child({ jobId: job.id, backupId: job.backup_id });
-    const command = backupRequested.parse(job.command);
-    const artifactPrefix = artifactPrefixOf({ projectId: job.project_id, serviceId: job.service_id, backupId: job.backup_id });
-
-    let password: string;
-    try {
-      password = unseal(this.options.credentialsKey, command.payload.sealedPassword, command.payload.serviceId);
-    } catch (error) {
-      log.error({ err: error }, 'could not open the service password');
-      await this.finish(job, { status: 'failed', failure: { code: 'invalid_command', message: 'the service password could not be decrypted; was LIFEBOAT_SECRET_KEY changed since the service was registered?' } });
+    const log = this.options.logger.child({ jobId: job.id, kind: job.kind, backupId: job.backup_id, restoreId: job.restore_id ?? undefined });
+    const prepared = prepareJob(job, this.options);
+    if ('failure' in prepared) {
+      log.error({ code: prepared.failure.code }, 'job cannot start');
+      await this.finish(job, { status: 'failed', failure: prepared.failure });
       return;
     }
-
-    const spec: BackupJobSpec = {
-      kind: 'backup',
-      jobId: job.id,
-      backupId: job.backup_id,
-      projectId: job.project_id,
-      serviceId: job.service_id,
-      engine: command.payload.engine,
-      connection: command.payload.connection,
-      artifactPrefix,
-    };
     try {
       entry.process = await this.options.runner.launch({
         jobId: job.id,
-        args: ['agent', 'backup'],
-        env: { LIFEBOAT_JOB: JSON.stringify(spec), LIFEBOAT_STORAGE_URL: this.options.storageUrl },
-        secretEnv: password === '' ? {} : { PGPASSWORD: password },
+        args: prepared.args,
+        env: prepared.env,
+        secretEnv: prepared.secretEnv,
         deadlineMs: Math.max(1000, job.deadline_at.getTime() - Date.now()),
-        onProgress: this.progressReporter(job),
+        onProgress: job.kind === 'backup' ? this.progressReporter(job) : undefined,
       });
     } catch (error) {
       log.error({ err: error }, 'could not start the agent');
-      await this.finish(job, { status: 'failed', failure: { code: 'agent_crashed', message: `the backup agent could not be started: ${(error as Error).message}` } });
+      await this.finish(job, { status: 'failed', failure: { code: 'agent_crashed', message: `the ${prepared.what} agent could not be started: ${(error as Error).message}` } });
       return;
     }
-    log.info({ handle: entry.process.handle }, 'backup job started');
+    log.info({ handle: entry.process.handle }, 'job started');
     // A cancel that arrived while the agent was starting.
     if (entry.canceling) void entry.process.kill();
     await recordRunnerHandle(this.options.db, job.id, entry.process.handle);
     const exit = await entry.process.exited;
 
     if (entry.handingBack) {
-      await this.removeArtifacts(artifactPrefix, log);
+      await this.cleanUp(prepared, log);
       await handBackJob(this.options.db, job, this.options.owner);
       log.info('job handed back for another orchestrator to run');
       return;
     }
-    let outcome = outcomeOfExit(exit, command.payload.deadlineSeconds);
-    if (outcome.status === 'succeeded') outcome = await this.verified(outcome);
+    let outcome = await prepared.conclude(exit);
     if (entry.canceling && outcome.status !== 'succeeded') outcome = { status: 'canceled' };
     // Invariant 5: whatever did not succeed leaves nothing behind.
-    if (outcome.status !== 'succeeded') await this.removeArtifacts(artifactPrefix, log);
+    if (outcome.status !== 'succeeded') await this.cleanUp(prepared, log);
     await this.finish(job, outcome);
-    log.info({ status: outcome.status, failure: outcome.status === 'failed' ? outcome.failure.code : undefined }, 'backup job finished');
+    log.info({ status: outcome.status, failure: outcome.status === 'failed' ? outcome.failure.code : undefined }, 'job finished');
   }
 
-  /** Invariant 2: success only once storage confirms the artifact the agent reported. */
-  private async verified(outcome: Extract<JobOutcome, { status: 'succeeded' }>): Promise<JobOutcome> {
-    let stored;
-    try {
-      stored = await this.options.store.head(outcome.artifact.key);
-    } catch (error) {
-      return { status: 'failed', failure: { code: 'storage_unavailable', message: `could not confirm the backup in storage: ${(error as Error).message}` } };
-    }
-    const failure = verifyArtifact(outcome.artifact, stored);
-    return failure ? { status: 'failed', failure } : outcome;
-  }
-
-  private async finish(job: JobRow, outcome: JobOutcome): Promise<void> {
+  private async finish(job: JobRow, outcome: Outcome): Promise<void> {
     const finished = await finishJob(this.options.db, job, outcome);
     if (finished) this.options.metrics?.jobsFinished.inc({ status: outcome.status, code: outcome.status === 'failed' ? outcome.failure.code : '' });
     if (!finished) this.options.logger.warn({ jobId: job.id }, 'job was already finished elsewhere; outcome not recorded');
   }
 
-  private async removeArtifacts(prefix: string, log: Logger): Promise<void> {
+  private async cleanUp(prepared: PreparedJob, log: Logger): Promise<void> {
     try {
-      await this.options.store.deletePrefix(prefix);
+      await prepared.cleanUp();
     } catch (error) {
-      log.warn({ err: error, prefix }, 'could not remove the unfinished artifact; the orphan sweep will');
+      log.warn({ err: error }, 'could not remove what the job left in storage; the orphan sweep will');
     }
   }
 
@@ -259,10 +229,11 @@ export class JobLauncher {
       const gone = job.owner ? isInstanceGone(job.owner) : true;
       const stale = (job.heartbeat_at?.getTime() ?? 0) < Date.now() - lostAfterMs;
       if (gone === false || (gone === undefined && !stale)) continue;
-      await this.removeArtifacts(artifactPrefixOf({ projectId: job.project_id, serviceId: job.service_id, backupId: job.backup_id }), this.options.logger);
+      const prepared = prepareJob(job, this.options);
+      if (!('failure' in prepared)) await this.cleanUp(prepared, this.options.logger);
       await this.finish(job, {
         status: 'failed',
-        failure: { code: 'job_lost', message: 'the orchestrator running this backup stopped before it finished (was it restarted?); request a new backup' },
+        failure: { code: 'job_lost', message: `the orchestrator running this ${job.kind} stopped before it finished (was it restarted?); request it again` },
       });
       this.options.logger.warn({ jobId: job.id, backupId: job.backup_id, owner: job.owner }, 'failed a job whose orchestrator is gone');
     }

@@ -1,4 +1,5 @@
-import { agentReport, type Artifact, type BackupContents, type Failure } from '../contracts/index.js';
+import { agentReport, type Artifact, type BackupContents, type Failure, restoreReport } from '../contracts/index.js';
+import type { z } from 'zod';
 import type { JobExit } from '../runner/job-runner.js';
 import type { ObjectInfo } from '../storage/object-store.js';
 
@@ -7,15 +8,23 @@ export type JobOutcome =
   | { status: 'failed'; failure: Failure }
   | { status: 'canceled' };
 
+export type RestoreOutcome = { status: 'succeeded'; database: string } | { status: 'failed'; failure: Failure } | { status: 'canceled' };
+
+/** What a finished restore job amounts to; like `outcomeOfExit`. Pure. */
+export function restoreOutcomeOfExit(exit: JobExit, deadlineSeconds: number): RestoreOutcome {
+  if (exit.deadlineExceeded) return timedOut('restore', deadlineSeconds);
+  const report = parse(restoreReport, exit.report);
+  if (report) return report.outcome === 'succeeded' ? { status: 'succeeded', database: report.database } : report.outcome === 'failed' ? { status: 'failed', failure: report.failure } : { status: 'canceled' };
+  return crashed('restore', exit);
+}
+
 /**
  * What a finished job amounts to, from how its process ended and what it reported. Pure. The
  * deadline wins over whatever the agent managed to print while being killed.
  */
 export function outcomeOfExit(exit: JobExit, deadlineSeconds: number): JobOutcome {
-  if (exit.deadlineExceeded) {
-    return { status: 'failed', failure: { code: 'timeout', message: `the backup did not finish within its deadline of ${formatDuration(deadlineSeconds)}` } };
-  }
-  const report = parseReport(exit.report);
+  if (exit.deadlineExceeded) return timedOut('backup', deadlineSeconds);
+  const report = parse(agentReport, exit.report);
   if (report) {
     switch (report.outcome) {
       case 'succeeded':
@@ -26,12 +35,17 @@ export function outcomeOfExit(exit: JobExit, deadlineSeconds: number): JobOutcom
         return { status: 'canceled' };
     }
   }
+  return crashed('backup', exit);
+}
+
+function timedOut(what: string, deadlineSeconds: number): { status: 'failed'; failure: Failure } {
+  return { status: 'failed', failure: { code: 'timeout', message: `the ${what} did not finish within its deadline of ${formatDuration(deadlineSeconds)}` } };
+}
+
+function crashed(what: string, exit: JobExit): { status: 'failed'; failure: Failure } {
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.exitCode ?? 'unknown'}`;
   const detail = lastLine(exit.stderrTail);
-  return {
-    status: 'failed',
-    failure: { code: 'agent_crashed', message: `the backup agent ${how} without reporting a result${detail ? `: ${detail}` : ''}` },
-  };
+  return { status: 'failed', failure: { code: 'agent_crashed', message: `the ${what} agent ${how} without reporting a result${detail ? `: ${detail}` : ''}` } };
 }
 
 /**
@@ -51,10 +65,10 @@ export function verifyArtifact(reported: Artifact, stored: ObjectInfo | null): F
   return null;
 }
 
-function parseReport(text: string | null) {
+function parse<Schema extends z.ZodType>(schema: Schema, text: string | null): z.infer<Schema> | undefined {
   if (text === null) return undefined;
   try {
-    const parsed = agentReport.safeParse(JSON.parse(text));
+    const parsed = schema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

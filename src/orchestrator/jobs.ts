@@ -1,13 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { type BackupCancelRequested, type BackupRequested, envelope, type Failure } from '../contracts/index.js';
+import { type BackupCancelRequested, type BackupRequested, envelope, type Failure, type RestoreRequested } from '../contracts/index.js';
 import { enqueue } from '../outbox/outbox.js';
-import type { JobOutcome } from './job-outcome.js';
+import type { JobOutcome, RestoreOutcome } from './job-outcome.js';
 import { orchestratorSchema, type OrchestratorTables } from './tables.js';
 
 /** The orchestrator's job records: every state change and the event announcing it commit together. */
 export type JobRow = Selectable<OrchestratorTables['jobs']>;
 type Db = Kysely<OrchestratorTables>;
+
+/** How a job ended: a backup's outcome or a restore's, by the job's kind. */
+export type Outcome = JobOutcome | RestoreOutcome;
 
 export function newJobId(): string {
   return `job_${randomBytes(10).toString('hex')}`;
@@ -39,7 +42,39 @@ export async function recordJob(db: Db, command: BackupRequested, refusal: Failu
         failure_code: refusal?.code ?? null,
         failure_message: refusal?.message ?? null,
       })
-      .onConflict((conflict) => conflict.column('backup_id').doNothing())
+      .onConflict((conflict) => conflict.column('backup_id').where('kind', '=', 'backup').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted && refusal) await enqueue<OrchestratorTables>(trx, orchestratorSchema, terminalEvent(inserted, { status: 'failed', failure: refusal }));
+    return inserted !== undefined;
+  });
+}
+
+/** Records the job for a `restore.requested` command, once per restore; like `recordJob`. */
+export async function recordRestoreJob(db: Db, command: RestoreRequested, refusal: Failure | null): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('jobs')
+      .values({
+        id: newJobId(),
+        kind: 'restore',
+        backup_id: command.payload.backupId,
+        restore_id: command.payload.restoreId,
+        project_id: command.projectId,
+        service_id: command.payload.serviceId,
+        correlation_id: command.correlationId,
+        status: refusal ? 'failed' : 'pending',
+        command: JSON.stringify(command),
+        owner: null,
+        runner_handle: null,
+        heartbeat_at: null,
+        deadline_at: new Date(new Date(command.occurredAt).getTime() + command.payload.deadlineSeconds * 1000),
+        started_at: null,
+        finished_at: refusal ? new Date() : null,
+        failure_code: refusal?.code ?? null,
+        failure_message: refusal?.message ?? null,
+      })
+      .onConflict((conflict) => conflict.column('restore_id').where('kind', '=', 'restore').doNothing())
       .returningAll()
       .executeTakeFirst();
     if (inserted && refusal) await enqueue<OrchestratorTables>(trx, orchestratorSchema, terminalEvent(inserted, { status: 'failed', failure: refusal }));
@@ -71,15 +106,7 @@ export async function claimPendingJobs(db: Db, owner: string, limit: number): Pr
         .where('id', '=', job.id)
         .returningAll()
         .executeTakeFirstOrThrow();
-      await enqueue<OrchestratorTables>(
-        trx,
-        orchestratorSchema,
-        envelope(
-          'backup.started',
-          { correlationId: row.correlation_id, projectId: row.project_id },
-          { backupId: row.backup_id, jobId: row.id, attempt: row.attempt, startedAt: (row.started_at ?? new Date()).toISOString() },
-        ),
-      );
+      await enqueue<OrchestratorTables>(trx, orchestratorSchema, startedEvent(row));
       claimed.push(row);
     }
     return claimed;
@@ -103,11 +130,11 @@ export async function recordRunnerHandle(db: Db, jobId: string, handle: string):
  * Moves a job to its terminal state and emits the matching event, once: returns false when the
  * job was no longer open (another path, such as the lost-job sweep, finished it first).
  */
-export async function finishJob(db: Db, job: JobRow, outcome: JobOutcome): Promise<boolean> {
+export async function finishJob(db: Db, job: JobRow, outcome: Outcome): Promise<boolean> {
   return db.transaction().execute((trx) => finishInTransaction(trx, job, outcome));
 }
 
-async function finishInTransaction(trx: Db, job: JobRow, outcome: JobOutcome): Promise<boolean> {
+async function finishInTransaction(trx: Db, job: JobRow, outcome: Outcome): Promise<boolean> {
   const failure = outcome.status === 'failed' ? outcome.failure : null;
   const updated = await trx
     .updateTable('jobs')
@@ -128,7 +155,7 @@ async function finishInTransaction(trx: Db, job: JobRow, outcome: JobOutcome): P
  */
 export async function requestCancel(db: Db, command: BackupCancelRequested): Promise<{ running: JobRow | undefined }> {
   return db.transaction().execute(async (trx) => {
-    const job = await trx.selectFrom('jobs').selectAll().where('backup_id', '=', command.payload.backupId).forUpdate().executeTakeFirst();
+    const job = await trx.selectFrom('jobs').selectAll().where('kind', '=', 'backup').where('backup_id', '=', command.payload.backupId).forUpdate().executeTakeFirst();
     if (!job) {
       const tombstone = await trx
         .insertInto('jobs')
@@ -191,11 +218,31 @@ export async function runningJobsOfOthers(db: Db, owner: string): Promise<JobRow
   return db.selectFrom('jobs').selectAll().where('status', '=', 'running').where('owner', '!=', owner).execute();
 }
 
-export function terminalEvent(job: JobRow, outcome: JobOutcome) {
+function startedEvent(job: JobRow) {
+  const fields = { correlationId: job.correlation_id, projectId: job.project_id };
+  const started = { jobId: job.id, attempt: job.attempt, startedAt: (job.started_at ?? new Date()).toISOString() };
+  return job.kind === 'restore' ? envelope('restore.started', fields, { restoreId: job.restore_id ?? '', ...started }) : envelope('backup.started', fields, { backupId: job.backup_id, ...started });
+}
+
+/** The event that announces how a job ended, by its kind. */
+export function terminalEvent(job: JobRow, outcome: Outcome) {
   const fields = { correlationId: job.correlation_id, projectId: job.project_id };
   const finishedAt = (job.finished_at ?? new Date()).toISOString();
+  if (job.kind === 'restore') {
+    const restoreId = job.restore_id ?? '';
+    const startedAt = job.started_at?.toISOString() ?? null;
+    switch (outcome.status) {
+      case 'succeeded':
+        return envelope('restore.succeeded', fields, { restoreId, database: 'database' in outcome ? outcome.database : '', startedAt: startedAt ?? finishedAt, finishedAt });
+      case 'failed':
+        return envelope('restore.failed', fields, { restoreId, failure: outcome.failure, startedAt, finishedAt });
+      case 'canceled':
+        return envelope('restore.failed', fields, { restoreId, failure: { code: 'job_lost' as const, message: 'the restore was stopped before it finished' }, startedAt, finishedAt });
+    }
+  }
   switch (outcome.status) {
     case 'succeeded':
+      if (!('artifact' in outcome)) throw new Error(`job ${job.id} is a backup job but ended with a restore outcome`);
       return envelope('backup.succeeded', fields, {
         backupId: job.backup_id,
         artifact: outcome.artifact,

@@ -35,4 +35,12 @@ export const orchestratorMigrations: Record<string, Migration> = {
       updated_at timestamptz NOT NULL DEFAULT now()
     )`,
   ),
+  '0004_restore_jobs': sqlMigration(
+    `ALTER TABLE orchestrator.jobs ADD COLUMN kind text NOT NULL DEFAULT 'backup' CHECK (kind IN ('backup', 'restore'))`,
+    `ALTER TABLE orchestrator.jobs ADD COLUMN restore_id text`,
+    `ALTER TABLE orchestrator.jobs DROP CONSTRAINT jobs_backup_id_key`,
+    // One job per backup and one per restore (whose backup_id is the backup it restores).
+    `CREATE UNIQUE INDEX jobs_one_per_backup ON orchestrator.jobs (backup_id) WHERE kind = 'backup'`,
+    `CREATE UNIQUE INDEX jobs_one_per_restore ON orchestrator.jobs (restore_id) WHERE kind = 'restore'`,
+  ),
 };

@@ -29,6 +29,8 @@ export async function sweepOrphans(options: { db: Kysely<OrchestratorTables>; st
     const jobs = await options.db
       .selectFrom('jobs')
       .select(['backup_id', 'status'])
+      // Restore jobs name the backup they read; only the backup's own job says whose files these are.
+      .where('kind', '=', 'backup')
       .where(
         'backup_id',
         'in',

@@ -15,8 +15,10 @@ export interface OrchestratorTables extends OutboxAndInbox {
   };
   jobs: {
     id: string;
-    /** One job per backup, however often its command is delivered. */
+    /** A backup job makes this backup; a restore job restores it. One job per backup or restore, however often its command is delivered. */
+    kind: ColumnType<'backup' | 'restore', 'backup' | 'restore' | undefined, never>;
     backup_id: string;
+    restore_id: string | null;
     project_id: string;
     service_id: string;
     correlation_id: string;

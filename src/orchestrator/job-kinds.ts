@@ -1,0 +1,101 @@
+import { artifactPrefixOf, backupRequested, type BackupJobSpec, type Failure, restoreRequested, type RestoreJobSpec } from '../contracts/index.js';
+import type { JobExit } from '../runner/job-runner.js';
+import { unseal } from '../secrets/sealed-box.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { outcomeOfExit, restoreOutcomeOfExit, verifyArtifact } from './job-outcome.js';
+import type { JobRow, Outcome } from './jobs.js';
+
+/** What the launcher needs to run a job of any kind, and to conclude it. */
+export interface PreparedJob {
+  what: 'backup' | 'restore';
+  args: string[];
+  env: Record<string, string>;
+  secretEnv: Record<string, string>;
+  /** Turns how the agent ended into the job's outcome (a backup's is checked against storage). */
+  conclude(exit: JobExit): Promise<Outcome>;
+  /** Removes what a job that did not succeed left in storage. */
+  cleanUp(): Promise<void>;
+}
+
+export interface JobKindDependencies {
+  credentialsKey: Buffer;
+  storageUrl: string;
+  store: ObjectStore;
+}
+
+/** The agent invocation for a recorded job, or the failure that stops it before it starts. */
+export function prepareJob(job: JobRow, deps: JobKindDependencies): PreparedJob | { failure: Failure } {
+  return job.kind === 'restore' ? prepareRestore(job, deps) : prepareBackup(job, deps);
+}
+
+/** The agent's secret environment: the service password, opened here and passed only as PGPASSWORD. */
+function openPassword(deps: JobKindDependencies, sealed: string, serviceId: string): { env: Record<string, string> } | { failure: Failure } {
+  try {
+    const password = unseal(deps.credentialsKey, sealed, serviceId);
+    return { env: password === '' ? {} : { PGPASSWORD: password } };
+  } catch {
+    return { failure: { code: 'invalid_command', message: 'the service password could not be decrypted; was LIFEBOAT_SECRET_KEY changed since the service was registered?' } };
+  }
+}
+
+function prepareBackup(job: JobRow, deps: JobKindDependencies): PreparedJob | { failure: Failure } {
+  const command = backupRequested.parse(job.command);
+  const password = openPassword(deps, command.payload.sealedPassword, command.payload.serviceId);
+  if ('failure' in password) return password;
+  const artifactPrefix = artifactPrefixOf({ projectId: job.project_id, serviceId: job.service_id, backupId: job.backup_id });
+  const spec: BackupJobSpec = {
+    kind: 'backup',
+    jobId: job.id,
+    backupId: job.backup_id,
+    projectId: job.project_id,
+    serviceId: job.service_id,
+    engine: command.payload.engine,
+    connection: command.payload.connection,
+    artifactPrefix,
+  };
+  return {
+    what: 'backup',
+    args: ['agent', 'backup'],
+    env: { LIFEBOAT_JOB: JSON.stringify(spec), LIFEBOAT_STORAGE_URL: deps.storageUrl },
+    secretEnv: password.env,
+    async conclude(exit) {
+      const outcome = outcomeOfExit(exit, command.payload.deadlineSeconds);
+      if (outcome.status !== 'succeeded') return outcome;
+      // Invariant 2: success only once storage confirms the artifact the agent reported.
+      let stored;
+      try {
+        stored = await deps.store.head(outcome.artifact.key);
+      } catch (error) {
+        return { status: 'failed', failure: { code: 'storage_unavailable', message: `could not confirm the backup in storage: ${(error as Error).message}` } };
+      }
+      const failure = verifyArtifact(outcome.artifact, stored);
+      return failure ? { status: 'failed', failure } : outcome;
+    },
+    cleanUp: async () => {
+      await deps.store.deletePrefix(artifactPrefix);
+    },
+  };
+}
+
+function prepareRestore(job: JobRow, deps: JobKindDependencies): PreparedJob | { failure: Failure } {
+  const command = restoreRequested.parse(job.command);
+  const password = openPassword(deps, command.payload.sealedPassword, command.payload.serviceId);
+  if ('failure' in password) return password;
+  const spec: RestoreJobSpec = {
+    kind: 'restore',
+    jobId: job.id,
+    restoreId: command.payload.restoreId,
+    connection: command.payload.connection,
+    artifact: command.payload.artifact,
+    target: command.payload.target,
+  };
+  return {
+    what: 'restore',
+    args: ['agent', 'restore'],
+    env: { LIFEBOAT_JOB: JSON.stringify(spec), LIFEBOAT_STORAGE_URL: deps.storageUrl },
+    secretEnv: password.env,
+    conclude: async (exit) => restoreOutcomeOfExit(exit, command.payload.deadlineSeconds),
+    // A restore writes nothing to storage; the agent drops a half-restored database itself.
+    cleanUp: async () => undefined,
+  };
+}
