@@ -83,6 +83,7 @@ export class Api {
       bus,
       db,
       logger: plane.logger,
+      jobDeadlineSeconds: options.settings.jobDeadlineSeconds,
       onApplied: (event, outcome) => options.metrics.backupEvents.inc({ type: event.type, applied: String(outcome.startsWith('applied')) }),
     });
     // Schedules and retention run in one replica at a time.

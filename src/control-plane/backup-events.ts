@@ -2,10 +2,12 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { EventBus, Subscription } from '../bus/event-bus.js';
-import { artifactDeleted, type ArtifactDeleted, type BackupEvent, backupEvent, decodeMessage, subjects } from '../contracts/index.js';
+import { artifactDeleted, type ArtifactDeleted, type BackupEvent, backupEvent, decodeMessage, type RestoreEvent, restoreEvent, subjects } from '../contracts/index.js';
 import { receiveOnce, recordOutcome } from '../outbox/outbox.js';
 import { type AuditAction, recordAudit } from './audit.js';
-import { decideEvent } from './backup-status.js';
+import { decideEvent, isTerminal } from './backup-status.js';
+import { decideRestoreEvent } from './restore-status.js';
+import { continueAfterSafetyBackup, restoreView } from './restores.js';
 import { backupView } from './backups.js';
 import { expiryByAge } from './retention.js';
 import { retentionOf } from './schedules.js';
@@ -13,7 +15,7 @@ import type { ControlTables } from './tables.js';
 import { queueWebhookDeliveries } from './webhooks.js';
 
 /** What the orchestrator tells the control plane. */
-export const orchestratorEvent = z.union([backupEvent, artifactDeleted]);
+export const orchestratorEvent = z.union([backupEvent, restoreEvent, artifactDeleted]);
 export type OrchestratorEvent = z.infer<typeof orchestratorEvent>;
 
 /**
@@ -21,7 +23,7 @@ export type OrchestratorEvent = z.infer<typeof orchestratorEvent>;
  * audit entry commit together, so a redelivered event finds its inbox row and changes nothing.
  * Returns what happened, for logs and tests.
  */
-export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupEvent): Promise<string> {
+export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupEvent, options: { jobDeadlineSeconds: number } = { jobDeadlineSeconds: 6 * 3600 }): Promise<string> {
   if (event.type === 'backup.progress') return 'progress';
   return db.transaction().execute(async (trx) => {
     if (!(await receiveOnce<ControlTables>(trx, event, 'received'))) return 'duplicate';
@@ -43,6 +45,8 @@ export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupE
           .returningAll()
           .executeTakeFirstOrThrow();
         await queueWebhookDeliveries(trx, { id: event.id, type: event.type, projectId: updated.project_id, occurredAt: event.occurredAt, data: { backup: backupView(updated) } });
+        // A restore in place waits for its safety backup to end.
+        if (updated.trigger === 'safety' && isTerminal(updated.status)) await continueAfterSafetyBackup(trx, updated.id, updated.status, options.jobDeadlineSeconds);
         await recordAudit(trx, {
           projectId: backup.project_id,
           actor: 'system',
@@ -51,6 +55,41 @@ export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupE
           details: decision.change.failure_code ? { failure: { code: decision.change.failure_code, message: decision.change.failure_message } } : {},
         });
         outcome = `applied: ${backup.status} -> ${decision.change.status}`;
+      } else {
+        outcome = `ignored: ${decision.reason}`;
+      }
+    }
+    await recordOutcome<ControlTables>(trx, event.id, outcome);
+    return outcome;
+  });
+}
+
+/** Applies a restore event to its restore record, once, with its audit entry; like `applyBackupEvent`. */
+export async function applyRestoreEvent(db: Kysely<ControlTables>, event: RestoreEvent): Promise<string> {
+  return db.transaction().execute(async (trx) => {
+    if (!(await receiveOnce<ControlTables>(trx, event, 'received'))) return 'duplicate';
+    const restore = await trx.selectFrom('restores').select(['status', 'project_id']).where('id', '=', event.payload.restoreId).forUpdate().executeTakeFirst();
+    let outcome: string;
+    if (!restore) {
+      outcome = 'ignored: no such restore';
+    } else {
+      const decision = decideRestoreEvent(restore.status, event);
+      if (decision.apply) {
+        const updated = await trx
+          .updateTable('restores')
+          .set({ ...decision.change, updated_at: new Date() })
+          .where('id', '=', event.payload.restoreId)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await recordAudit(trx, {
+          projectId: restore.project_id,
+          actor: 'system',
+          action: event.type,
+          target: { kind: 'restore', id: event.payload.restoreId },
+          details: decision.change.failure_code ? { failure: { code: decision.change.failure_code, message: decision.change.failure_message } } : {},
+        });
+        await queueWebhookDeliveries(trx, { id: event.id, type: event.type, projectId: updated.project_id, occurredAt: event.occurredAt, data: { restore: restoreView(updated) } });
+        outcome = `applied: ${restore.status} -> ${decision.change.status}`;
       } else {
         outcome = `ignored: ${decision.reason}`;
       }
@@ -88,13 +127,15 @@ export async function consumeBackupEvents(options: {
   bus: EventBus;
   db: Kysely<ControlTables>;
   logger: Logger;
+  /** Restores sent after their safety backup get the same deadline as any job. */
+  jobDeadlineSeconds: number;
   onApplied?: (event: OrchestratorEvent, outcome: string) => void;
 }): Promise<Subscription> {
   const { bus, db, logger } = options;
   return bus.consume(
     {
       durable: 'control-plane-backup-events',
-      subjects: [...subjects.backupEvents, ...subjects.artifactEvents],
+      subjects: [...subjects.backupEvents, ...subjects.restoreEvents, ...subjects.artifactEvents],
       concurrency: 4,
       onDeadLetter: async (delivery, error) => {
         logger.error({ err: error, messageId: delivery.id, subject: delivery.subject }, 'an orchestrator event could not be applied and was dropped');
@@ -107,8 +148,20 @@ export async function consumeBackupEvents(options: {
         return;
       }
       const event = decoded.message;
-      const outcome = event.type === 'artifact.deleted' ? await applyArtifactDeleted(db, event) : await applyBackupEvent(db, event);
-      logger.debug({ messageId: delivery.id, type: event.type, backupId: event.payload.backupId, outcome }, 'orchestrator event');
+      let outcome: string;
+      switch (event.type) {
+        case 'artifact.deleted':
+          outcome = await applyArtifactDeleted(db, event);
+          break;
+        case 'restore.started':
+        case 'restore.succeeded':
+        case 'restore.failed':
+          outcome = await applyRestoreEvent(db, event);
+          break;
+        default:
+          outcome = await applyBackupEvent(db, event, { jobDeadlineSeconds: options.jobDeadlineSeconds });
+      }
+      logger.debug({ messageId: delivery.id, type: event.type, outcome }, 'orchestrator event');
       options.onApplied?.(event, outcome);
     },
   );

@@ -5,7 +5,8 @@ import { enqueue } from '../outbox/outbox.js';
 import type { PublishedMessage } from '../outbox/relay.js';
 import { recordAudit } from './audit.js';
 import { inProgressStatuses } from './backup-status.js';
-import { apiErrors } from './errors.js';
+import { ApiError, apiErrors } from './errors.js';
+import { restoreInProgress } from './restore-status.js';
 import { newId } from './ids.js';
 import type { ServiceRow } from './services.js';
 import { controlSchema, type ControlTables } from './tables.js';
@@ -35,6 +36,8 @@ export async function requestBackup(db: Kysely<ControlTables>, request: BackupRe
     const backup = await db.transaction().execute(async (trx) => {
       const live = await trx.selectFrom('services').select('id').where('id', '=', service.id).where('deleted_at', 'is', null).forShare().executeTakeFirst();
       if (!live) throw apiErrors.notFound('service', service.id);
+      const restoring = await restoreInProgressOf(trx, service.id);
+      if (restoring) throw new ApiError('restore_in_progress', `restore ${restoring} of ${service.name} is in progress; back up when it has finished`);
       return recordBackupRequest(trx, request);
     });
     return { backup, created: true };
@@ -105,6 +108,12 @@ export async function recordBackupRequest(trx: Kysely<ControlTables>, request: B
   return row;
 }
 
+/** The id of the service's restore in progress, if there is one: a backup must not start beside it. */
+export async function restoreInProgressOf(db: Kysely<ControlTables>, serviceId: string): Promise<string | undefined> {
+  const row = await db.selectFrom('restores').select('id').where('service_id', '=', serviceId).where('status', 'in', restoreInProgress).executeTakeFirst();
+  return row?.id;
+}
+
 /** The id of the service's backup in progress, if there is one. */
 export async function backupInProgress(db: Kysely<ControlTables>, serviceId: string): Promise<string | undefined> {
   const row = await db.selectFrom('backups').select('id').where('service_id', '=', serviceId).where('status', 'in', inProgressStatuses).executeTakeFirst();
@@ -153,16 +162,22 @@ function decodeCursor(cursor: string): { requestedAt: Date; id: string } {
   }
 }
 
-/** Run by the outbox relay when `backup.requested` commands reach the bus: those backups are now queued. */
+/** Run by the outbox relay when commands reach the bus: the backups and restores they ask for are now queued. */
 export async function markQueued(trx: Kysely<ControlTables>, published: PublishedMessage[]): Promise<void> {
-  const ids = published.filter((message) => message.type === 'backup.requested').map((message) => (message.message as { payload: { backupId: string } }).payload.backupId);
-  if (ids.length === 0) return;
-  await trx
-    .updateTable('backups')
-    .set({ status: 'queued', queued_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
-    .where('id', 'in', ids)
-    .where('status', '=', 'requested')
-    .execute();
+  const payloadsOf = (type: string) => published.filter((message) => message.type === type).map((message) => (message.message as { payload: { backupId: string; restoreId?: string } }).payload);
+  const backups = payloadsOf('backup.requested').map((payload) => payload.backupId);
+  const restores = payloadsOf('restore.requested').flatMap((payload) => (payload.restoreId ? [payload.restoreId] : []));
+  if (backups.length > 0) {
+    await trx
+      .updateTable('backups')
+      .set({ status: 'queued', queued_at: sql<Date>`now()`, updated_at: sql<Date>`now()` })
+      .where('id', 'in', backups)
+      .where('status', '=', 'requested')
+      .execute();
+  }
+  if (restores.length > 0) {
+    await trx.updateTable('restores').set({ status: 'queued', updated_at: sql<Date>`now()` }).where('id', 'in', restores).where('status', '=', 'requested').execute();
+  }
 }
 
 export function backupView(row: BackupRow) {

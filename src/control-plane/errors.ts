@@ -14,6 +14,8 @@ const statusByCode = {
   backup_not_downloadable: 409,
   backup_not_cancelable: 409,
   backup_not_deletable: 409,
+  backup_not_restorable: 409,
+  restore_in_progress: 409,
   service_name_taken: 409,
   payload_too_large: 413,
   range_not_satisfiable: 416,

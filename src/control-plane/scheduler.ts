@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Availability } from './availability.js';
-import { backupInProgress, recordBackupRequest } from './backups.js';
+import { backupInProgress, recordBackupRequest, restoreInProgressOf } from './backups.js';
 import { jitterSeconds, nextFireAfter } from './schedule-times.js';
 import type { ControlTables } from './tables.js';
 
@@ -90,8 +90,11 @@ export class Scheduler {
         outcome = { serviceId: service.id, slot, outcome: 'skipped', reason: availability.reason ?? 'backups are unavailable' };
       } else {
         const running = await backupInProgress(trx, service.id);
+        const restoring = running ? undefined : await restoreInProgressOf(trx, service.id);
         if (running) {
           outcome = { serviceId: service.id, slot, outcome: 'skipped', reason: `backup ${running} was still in progress` };
+        } else if (restoring) {
+          outcome = { serviceId: service.id, slot, outcome: 'skipped', reason: `restore ${restoring} was in progress` };
         } else {
           const backup = await recordBackupRequest(trx, {
             service,

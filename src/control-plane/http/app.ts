@@ -11,6 +11,7 @@ import { capabilityRoutes } from './routes/capabilities.js';
 import { downloadRoutes } from './routes/downloads.js';
 import { healthRoutes } from './routes/health.js';
 import { projectRoutes } from './routes/projects.js';
+import { restoreRoutes } from './routes/restores.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { serviceRoutes } from './routes/services.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -46,7 +47,7 @@ export async function buildApp(plane: ControlPlane): Promise<FastifyInstance> {
     reply.header('content-type', plane.metrics.registry.contentType).send(await plane.metrics.registry.metrics()),
   );
 
-  for (const routes of [healthRoutes, capabilityRoutes, projectRoutes, serviceRoutes, backupRoutes, downloadRoutes, scheduleRoutes, webhookRoutes, auditRoutes, adminRoutes]) {
+  for (const routes of [healthRoutes, capabilityRoutes, projectRoutes, serviceRoutes, backupRoutes, restoreRoutes, downloadRoutes, scheduleRoutes, webhookRoutes, auditRoutes, adminRoutes]) {
     await app.register(routes(plane));
   }
   return app;

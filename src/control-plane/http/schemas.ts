@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { backupContents, backupTriggers, engines, failureCodes } from '../../contracts/index.js';
 import { projectRoles } from '../access.js';
 import { backupStatuses } from '../backup-status.js';
+import { restoreStatuses } from '../restore-status.js';
 import { retentionPolicy } from '../retention.js';
 import { webhookEvents } from '../webhooks.js';
 
@@ -211,3 +212,42 @@ export const webhookDelivery = z
   .meta({ id: 'WebhookDelivery' });
 
 export const contents = backupContents.meta({ id: 'BackupContents' });
+
+export const restoreIdParam = z.object({ restoreId: resourceId('rst') });
+
+const databaseName = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be letters, digits and underscores, not starting with a digit');
+
+export const newRestoreBody = z
+  .object({
+    target: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('new_database'), database: databaseName }).strict(),
+      z
+        .object({
+          kind: z.literal('in_place'),
+          confirm: z.string().max(63).describe("the service's name, to show you mean it"),
+          safetyBackup: z.boolean().default(true).describe("back up the service's current data first"),
+        })
+        .strict(),
+    ]),
+  })
+  .strict();
+
+export const restore = z
+  .object({
+    id: z.string(),
+    backupId: z.string(),
+    serviceId: z.string(),
+    projectId: z.string(),
+    status: z.enum(restoreStatuses),
+    target: z.union([z.object({ kind: z.literal('new_database'), database: z.string() }), z.object({ kind: z.literal('in_place') })]),
+    safetyBackupId: z.string().nullable(),
+    requestedAt: z.string(),
+    startedAt: z.string().nullable(),
+    finishedAt: z.string().nullable(),
+    failure: z.object({ code: z.string(), message: z.string() }).nullable(),
+  })
+  .meta({ id: 'Restore' });

@@ -1,0 +1,60 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { actorOf, authorize } from '../../access.js';
+import { findBackup } from '../../backups.js';
+import { availabilityOf, type ControlPlane } from '../../context.js';
+import { apiErrors } from '../../errors.js';
+import { findRestore, requestRestore, restoreView } from '../../restores.js';
+import { findService } from '../../services.js';
+import { principal } from '../authenticate.js';
+import { backupIdParam, errorBody, newRestoreBody, restore, restoreIdParam, serviceIdParam } from '../schemas.js';
+
+export function restoreRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post(
+      '/v1/backups/:backupId/restores',
+      {
+        schema: {
+          summary: 'Restore a backup into a new database (member) or over the service (owner)',
+          description:
+            'in_place needs confirm set to the service name and takes a safety backup first unless safetyBackup is false. The artifact is checked against its SHA-256 before anything is touched.',
+          params: backupIdParam,
+          body: newRestoreBody,
+          response: { 202: restore, 400: errorBody, 404: errorBody, 409: errorBody, 503: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const caller = principal(request);
+        const backup = await findBackup(plane.db, request.params.backupId);
+        const { target } = request.body;
+        authorize(caller, backup.project_id, target.kind === 'in_place' ? 'owner' : 'member', { kind: 'backup', id: backup.id });
+        const availability = await availabilityOf(plane);
+        if (!availability.available) throw apiErrors.backupsUnavailable(availability.reason ?? 'unknown');
+        const row = await requestRestore(plane.db, {
+          backupId: backup.id,
+          request: target.kind === 'in_place' ? { kind: 'in_place', confirm: target.confirm, safetyBackup: target.safetyBackup } : { kind: 'new_database', database: target.database },
+          actor: actorOf(caller),
+          deadlineSeconds: plane.settings.jobDeadlineSeconds,
+        });
+        return reply.status(202).header('location', `/v1/restores/${row.id}`).send(restoreView(row));
+      },
+    );
+
+    app.get('/v1/restores/:restoreId', { schema: { summary: 'Read a restore', params: restoreIdParam, response: { 200: restore, 404: errorBody } } }, async (request) => {
+      const row = await findRestore(plane.db, request.params.restoreId);
+      authorize(principal(request), row.project_id, 'viewer', { kind: 'restore', id: row.id });
+      return restoreView(row);
+    });
+
+    app.get(
+      '/v1/services/:serviceId/restores',
+      { schema: { summary: "A service's restores, newest first", params: serviceIdParam, response: { 200: z.object({ restores: z.array(restore) }), 404: errorBody } } },
+      async (request) => {
+        const service = await findService(plane.db, request.params.serviceId);
+        authorize(principal(request), service.project_id, 'viewer', { kind: 'service', id: service.id });
+        const rows = await plane.db.selectFrom('restores').selectAll().where('service_id', '=', service.id).orderBy('requested_at', 'desc').limit(100).execute();
+        return { restores: rows.map(restoreView) };
+      },
+    );
+  };
+}
