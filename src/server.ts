@@ -5,6 +5,7 @@ import type { Config } from './config/config.js';
 import { Api } from './control-plane/api.js';
 import { generateAdminToken } from './control-plane/access.js';
 import { openPlatformDatabase } from './db/platform-database.js';
+import type { VerificationServer } from './orchestrator/job-kinds.js';
 import { Orchestrator } from './orchestrator/orchestrator.js';
 import { LocalRunner } from './runner/local.js';
 import { keptSecret } from './secrets/bootstrap.js';
@@ -68,6 +69,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
           downloadUrlTtlSeconds: config.downloadUrlTtlSeconds,
           jobDeadlineSeconds: config.jobDeadlineSeconds,
           scheduleJitterSeconds: config.scheduleJitterSeconds,
+          verificationConfigured: config.verifyDatabaseUrl !== undefined,
           busKind: bus.kind,
           runnerKind: config.runner,
         },
@@ -89,6 +91,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
         maxConcurrentJobs: config.maxConcurrentJobs,
         runner: new LocalRunner({ command: surroundings.agentCommand, inheritedEnv: surroundings.inheritedEnv, logger }),
         killSwitchFromConfiguration: config.killSwitch,
+        verificationServer: config.verifyDatabaseUrl ? verificationServerOf(config.verifyDatabaseUrl) : undefined,
         metrics,
       });
       // Stopped before the API and bus, so its last events still go out.
@@ -109,4 +112,18 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
     await stop();
     throw error;
   }
+}
+
+/** The verification server's connection, with its password kept apart for the agent's environment. */
+function verificationServerOf(url: string): VerificationServer {
+  const parsed = new URL(url);
+  return {
+    connection: {
+      host: parsed.hostname,
+      port: parsed.port === '' ? 5432 : Number(parsed.port),
+      database: decodeURIComponent(parsed.pathname.slice(1)) || 'postgres',
+      user: decodeURIComponent(parsed.username) || 'postgres',
+    },
+    password: parsed.password === '' ? undefined : decodeURIComponent(parsed.password),
+  };
 }

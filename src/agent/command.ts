@@ -1,10 +1,11 @@
 import pino, { type Logger } from 'pino';
 import type { z } from 'zod';
-import { backupJobSpec, decodeMessage, restoreJobSpec } from '../contracts/index.js';
+import { backupJobSpec, decodeMessage, restoreJobSpec, verifyJobSpec } from '../contracts/index.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { openObjectStore } from '../storage/open-object-store.js';
 import { runBackup } from './backup.js';
 import { runRestore } from './restore.js';
+import { runVerify } from './verify.js';
 
 export interface AgentIo {
   stdin: NodeJS.ReadableStream;
@@ -39,6 +40,13 @@ export function runAgentBackupCommand(env: Readonly<Record<string, string | unde
 export function runAgentRestoreCommand(env: Readonly<Record<string, string | undefined>>, io: AgentIo): Promise<number> {
   return runAgentJob(env, io, restoreJobSpec, (spec, context) =>
     runRestore(spec, { password: context.password, store: context.store, env: context.env, signal: context.signal, logger: context.logger, workDir: env.LIFEBOAT_WORK_DIR }),
+  );
+}
+
+/** `lifeboat agent verify`: a restore drill of the artifact LIFEBOAT_JOB names into a scratch database. */
+export function runAgentVerifyCommand(env: Readonly<Record<string, string | undefined>>, io: AgentIo): Promise<number> {
+  return runAgentJob(env, io, verifyJobSpec, (spec, context) =>
+    runVerify(spec, { password: context.password, store: context.store, env: context.env, signal: context.signal, logger: context.logger, workDir: env.LIFEBOAT_WORK_DIR }),
   );
 }
 

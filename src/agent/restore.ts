@@ -1,31 +1,18 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
 import type { Logger } from 'pino';
-import type { Connection, Failure, RestoreJobSpec, RestoreReport } from '../contracts/index.js';
-import { ObjectNotFoundError, type ObjectStore, StorageUnavailableError } from '../storage/object-store.js';
-import { DigestStream } from './digest-stream.js';
-import { toolEnv } from './tool-env.js';
+import type { Failure, RestoreJobSpec, RestoreReport } from '../contracts/index.js';
+import { StorageUnavailableError } from '../storage/object-store.js';
 import { JobFailure } from './job-failure.js';
-import { pgRestoreArgs } from './pg-restore.js';
-import { failureFromClientError, failureFromDumpOutput, redact } from './postgres-failures.js';
+import { redact } from './postgres-failures.js';
+import { createDatabase, downloadVerified, dropDatabase, restoreFile, type StepDependencies } from './restore-steps.js';
 
-export interface RestoreDependencies {
-  password: string | undefined;
-  store: ObjectStore;
-  env: Readonly<Record<string, string | undefined>>;
-  signal: AbortSignal;
+export interface RestoreDependencies extends StepDependencies {
   logger: Logger;
   /** Where the artifact is downloaded (a Kubernetes emptyDir); the system temp dir by default. */
   workDir: string | undefined;
 }
-
-const stderrTailBytes = 16 * 1024;
 
 /**
  * One restore. The artifact is downloaded to a file and its SHA-256 and size checked against
@@ -39,7 +26,7 @@ export async function runRestore(spec: RestoreJobSpec, deps: RestoreDependencies
   let created = false;
   try {
     const file = join(work, 'backup.dump');
-    await downloadVerified(spec, deps, file);
+    await downloadVerified(spec.artifact, deps, file);
     deps.signal.throwIfAborted();
     if (spec.target.kind === 'new_database') {
       await createDatabase(spec.connection, deps.password, database);
@@ -56,91 +43,6 @@ export async function runRestore(spec: RestoreJobSpec, deps: RestoreDependencies
     return { outcome: 'failed', failure: { code: failure.code, message: redact(failure.message, [deps.password]) } };
   } finally {
     await rm(work, { recursive: true, force: true });
-  }
-}
-
-async function downloadVerified(spec: RestoreJobSpec, deps: RestoreDependencies, file: string): Promise<void> {
-  const digest = new DigestStream();
-  try {
-    await pipeline(await deps.store.get(spec.artifact.key), digest, createWriteStream(file, { mode: 0o600 }), { signal: deps.signal });
-  } catch (error) {
-    if (error instanceof ObjectNotFoundError) {
-      throw new JobFailure({ code: 'artifact_missing', message: `the backup's file ${spec.artifact.key} is not in storage; nothing was restored` });
-    }
-    throw error;
-  }
-  const sha256 = digest.sha256();
-  if (sha256 !== spec.artifact.sha256 || digest.bytes !== spec.artifact.sizeBytes) {
-    throw new JobFailure({
-      code: 'checksum_mismatch',
-      message: `the backup's file in storage does not match its record (SHA-256 ${sha256.slice(0, 12)}…, ${digest.bytes} bytes; recorded ${spec.artifact.sha256.slice(0, 12)}…, ${spec.artifact.sizeBytes} bytes): it was changed or damaged, so nothing was restored`,
-    });
-  }
-}
-
-async function withClient<T>(connection: Connection, password: string | undefined, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ ...clientSettings(connection), password, connectionTimeoutMillis: 10_000, application_name: 'lifeboat-restore' });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-  } catch (error) {
-    await client.end().catch(() => undefined);
-    throw new JobFailure(failureFromClientError(error, connection), { cause: error });
-  }
-  try {
-    return await work(client);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-function clientSettings(connection: Connection) {
-  return { host: connection.host, port: connection.port, database: connection.database, user: connection.user };
-}
-
-async function createDatabase(connection: Connection, password: string | undefined, database: string): Promise<void> {
-  await withClient(connection, password, async (client) => {
-    try {
-      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
-    } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === '42P04') throw new JobFailure({ code: 'target_exists', message: `database "${database}" already exists on ${connection.host}:${connection.port}; choose a new name` });
-      if (code === '42501') throw new JobFailure({ code: 'permission_denied', message: `user "${connection.user}" may not create databases on ${connection.host}:${connection.port}; grant it CREATEDB or restore in place` });
-      throw new JobFailure(failureFromClientError(error, connection), { cause: error });
-    }
-  });
-}
-
-async function dropDatabase(connection: Connection, password: string | undefined, database: string): Promise<void> {
-  await withClient(connection, password, (client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`));
-}
-
-async function restoreFile(connection: Connection, deps: RestoreDependencies, options: { database: string; file: string; inPlace: boolean }): Promise<void> {
-  const jobs = Math.min(4, availableParallelism());
-  const child = spawn('pg_restore', pgRestoreArgs(connection, { ...options, jobs }), {
-    env: { ...toolEnv(deps.env), ...(deps.password ? { PGPASSWORD: deps.password } : {}), PGCONNECT_TIMEOUT: '10', PGAPPNAME: 'lifeboat-restore' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const exited = Promise.race([
-    once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>,
-    once(child, 'error').then(([error]: unknown[]) => {
-      throw (error as NodeJS.ErrnoException).code === 'ENOENT'
-        ? new JobFailure({ code: 'restore_failed', message: 'pg_restore is not installed where the restore job runs (not found on its PATH)' })
-        : (error as Error);
-    }),
-  ]);
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-stderrTailBytes)));
-  const stop = () => child.kill('SIGTERM');
-  deps.signal.addEventListener('abort', stop, { once: true });
-  try {
-    const [exitCode, signal] = await exited;
-    if (deps.signal.aborted) throw new Error('canceled');
-    if (exitCode !== 0) {
-      throw new JobFailure(failureFromDumpOutput(stderr || `pg_restore ${signal ? `was killed by ${signal}` : `exited with code ${exitCode}`}`, { ...connection, database: options.database }, 'pg_restore'));
-    }
-  } finally {
-    deps.signal.removeEventListener('abort', stop);
   }
 }
 

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { type AgentIo, runAgentBackupCommand, runAgentRestoreCommand } from '../agent/command.js';
+import { type AgentIo, runAgentBackupCommand, runAgentRestoreCommand, runAgentVerifyCommand } from '../agent/command.js';
 import { runServerCommand } from './server-command.js';
 
 const program = new Command('lifeboat').description('Backups as recovery promises for the databases of a platform service catalog.');
@@ -32,6 +32,12 @@ agent
   .description('check and restore the artifact LIFEBOAT_JOB names from LIFEBOAT_STORAGE_URL (password in PGPASSWORD)')
   .action(async () => {
     process.exitCode = await runAgentRestoreCommand(process.env, agentIo);
+  });
+agent
+  .command('verify')
+  .description('restore drill: restore the artifact LIFEBOAT_JOB names into a scratch database and check every table')
+  .action(async () => {
+    process.exitCode = await runAgentVerifyCommand(process.env, agentIo);
   });
 
 await program.parseAsync(process.argv);

@@ -27,6 +27,8 @@ export interface Config {
   killSwitch: boolean;
   jobDeadlineSeconds: number;
   scheduleJitterSeconds: number;
+  /** postgres:// URL of a server where restore drills create scratch databases (its user needs CREATEDB). */
+  verifyDatabaseUrl: string | undefined;
   maxConcurrentJobs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -50,6 +52,7 @@ const environment = z.object({
   LIFEBOAT_JOB_DEADLINE_SECONDS: integer(5, 7 * 24 * 3600).default(6 * 3600),
   LIFEBOAT_MAX_CONCURRENT_JOBS: integer(1, 256).default(4),
   LIFEBOAT_SCHEDULE_JITTER_SECONDS: integer(0, 3600).default(300),
+  LIFEBOAT_VERIFY_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
   LIFEBOAT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -86,6 +89,7 @@ export function loadConfig(role: ServerRole, env: Record<string, string | undefi
     killSwitch: values.LIFEBOAT_KILL_SWITCH,
     jobDeadlineSeconds: values.LIFEBOAT_JOB_DEADLINE_SECONDS,
     scheduleJitterSeconds: values.LIFEBOAT_SCHEDULE_JITTER_SECONDS,
+    verifyDatabaseUrl: values.LIFEBOAT_VERIFY_DATABASE_URL,
     maxConcurrentJobs: values.LIFEBOAT_MAX_CONCURRENT_JOBS,
     logLevel: values.LIFEBOAT_LOG_LEVEL,
   };

@@ -6,4 +6,5 @@ export * from './envelope.js';
 export * from './failures.js';
 export * from './restore-messages.js';
 export * from './subjects.js';
+export * from './verification-messages.js';
 export * from './decode.js';

@@ -83,7 +83,7 @@ export class Api {
       bus,
       db,
       logger: plane.logger,
-      jobDeadlineSeconds: options.settings.jobDeadlineSeconds,
+      settings: { jobDeadlineSeconds: options.settings.jobDeadlineSeconds, verificationConfigured: options.settings.verificationConfigured },
       onApplied: (event, outcome) => options.metrics.backupEvents.inc({ type: event.type, applied: String(outcome.startsWith('applied')) }),
     });
     // Schedules and retention run in one replica at a time.

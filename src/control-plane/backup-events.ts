@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { EventBus, Subscription } from '../bus/event-bus.js';
-import { artifactDeleted, type ArtifactDeleted, type BackupEvent, backupEvent, decodeMessage, type RestoreEvent, restoreEvent, subjects } from '../contracts/index.js';
+import { artifactDeleted, type ArtifactDeleted, type BackupEvent, backupEvent, backupVerified, decodeMessage, type RestoreEvent, restoreEvent, subjects } from '../contracts/index.js';
 import { receiveOnce, recordOutcome } from '../outbox/outbox.js';
 import { type AuditAction, recordAudit } from './audit.js';
 import { decideEvent, isTerminal } from './backup-status.js';
@@ -12,10 +12,11 @@ import { backupView } from './backups.js';
 import { expiryByAge } from './retention.js';
 import { retentionOf } from './schedules.js';
 import type { ControlTables } from './tables.js';
+import { applyBackupVerified, requestVerification } from './verifications.js';
 import { queueWebhookDeliveries } from './webhooks.js';
 
 /** What the orchestrator tells the control plane. */
-export const orchestratorEvent = z.union([backupEvent, restoreEvent, artifactDeleted]);
+export const orchestratorEvent = z.union([backupEvent, restoreEvent, artifactDeleted, backupVerified]);
 export type OrchestratorEvent = z.infer<typeof orchestratorEvent>;
 
 /**
@@ -23,7 +24,13 @@ export type OrchestratorEvent = z.infer<typeof orchestratorEvent>;
  * audit entry commit together, so a redelivered event finds its inbox row and changes nothing.
  * Returns what happened, for logs and tests.
  */
-export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupEvent, options: { jobDeadlineSeconds: number } = { jobDeadlineSeconds: 6 * 3600 }): Promise<string> {
+export interface EventSettings {
+  jobDeadlineSeconds: number;
+  /** Whether restore drills can run (a verification server is configured). */
+  verificationConfigured: boolean;
+}
+
+export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupEvent, options: EventSettings = { jobDeadlineSeconds: 6 * 3600, verificationConfigured: false }): Promise<string> {
   if (event.type === 'backup.progress') return 'progress';
   return db.transaction().execute(async (trx) => {
     if (!(await receiveOnce<ControlTables>(trx, event, 'received'))) return 'duplicate';
@@ -47,6 +54,11 @@ export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupE
         await queueWebhookDeliveries(trx, { id: event.id, type: event.type, projectId: updated.project_id, occurredAt: event.occurredAt, data: { backup: backupView(updated) } });
         // A restore in place waits for its safety backup to end.
         if (updated.trigger === 'safety' && isTerminal(updated.status)) await continueAfterSafetyBackup(trx, updated.id, updated.status, options.jobDeadlineSeconds);
+        // Services that ask for it get a restore drill of every scheduled backup.
+        if (updated.status === 'succeeded' && updated.trigger === 'scheduled' && options.verificationConfigured) {
+          const schedule = await trx.selectFrom('schedules').select('verify').where('service_id', '=', updated.service_id).executeTakeFirst();
+          if (schedule?.verify) await requestVerification(trx, updated, 'scheduler', options.jobDeadlineSeconds);
+        }
         await recordAudit(trx, {
           projectId: backup.project_id,
           actor: 'system',
@@ -127,8 +139,7 @@ export async function consumeBackupEvents(options: {
   bus: EventBus;
   db: Kysely<ControlTables>;
   logger: Logger;
-  /** Restores sent after their safety backup get the same deadline as any job. */
-  jobDeadlineSeconds: number;
+  settings: EventSettings;
   onApplied?: (event: OrchestratorEvent, outcome: string) => void;
 }): Promise<Subscription> {
   const { bus, db, logger } = options;
@@ -158,8 +169,11 @@ export async function consumeBackupEvents(options: {
         case 'restore.failed':
           outcome = await applyRestoreEvent(db, event);
           break;
+        case 'backup.verified':
+          outcome = await applyBackupVerified(db, event);
+          break;
         default:
-          outcome = await applyBackupEvent(db, event, { jobDeadlineSeconds: options.jobDeadlineSeconds });
+          outcome = await applyBackupEvent(db, event, options.settings);
       }
       logger.debug({ messageId: delivery.id, type: event.type, outcome }, 'orchestrator event');
       options.onApplied?.(event, outcome);

@@ -21,6 +21,8 @@ export interface ControlPlane {
     jobDeadlineSeconds: number;
     /** Services' scheduled runs are spread over this many seconds after their cron slot. */
     scheduleJitterSeconds: number;
+    /** A verification server for restore drills is configured. */
+    verificationConfigured: boolean;
     busKind: 'embedded' | 'nats';
     runnerKind: 'local' | 'kubernetes';
   };

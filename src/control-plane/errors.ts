@@ -21,6 +21,7 @@ const statusByCode = {
   range_not_satisfiable: 416,
   internal_error: 500,
   backups_unavailable: 503,
+  verification_unavailable: 503,
   not_ready: 503,
 } as const;
 

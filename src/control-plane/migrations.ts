@@ -161,4 +161,5 @@ export const controlMigrations: Record<string, Migration> = {
     `CREATE UNIQUE INDEX restores_one_in_progress ON control.restores (service_id) WHERE status IN ('requested', 'queued', 'running')`,
     `CREATE INDEX restores_by_service ON control.restores (service_id, requested_at DESC)`,
   ),
+  '0007_verification': sqlMigration(`ALTER TABLE control.schedules ADD COLUMN verify boolean NOT NULL DEFAULT false`),
 };

@@ -11,6 +11,7 @@ export interface ScheduleInput {
   cron: string;
   timezone: string;
   retention: RetentionPolicy;
+  verify?: boolean;
 }
 
 /** Creates or replaces a service's schedule; its next run is computed from `now`, never from the past. */
@@ -18,7 +19,7 @@ export async function putSchedule(db: Kysely<ControlTables>, service: ServiceRow
   const problem = checkSchedule(input.cron, input.timezone);
   if (problem) throw new ApiError('invalid_request', `${problem.field}: ${problem.message}`);
   const nextRunAt = nextFireAfter(input.cron, input.timezone, now, jitterSeconds(service.id, jitterWindowSeconds));
-  const values = { cron: input.cron, timezone: input.timezone, retention: JSON.stringify(input.retention), next_run_at: nextRunAt };
+  const values = { cron: input.cron, timezone: input.timezone, retention: JSON.stringify(input.retention), verify: input.verify ?? false, next_run_at: nextRunAt };
   return db
     .insertInto('schedules')
     .values({ service_id: service.id, project_id: service.project_id, last_run_at: null, ...values })
@@ -49,6 +50,7 @@ export function scheduleView(row: ScheduleRow, jitterWindowSeconds: number, now:
     cron: row.cron,
     timezone: row.timezone,
     retention: retentionOf(row),
+    verify: row.verify,
     nextRunAt: row.next_run_at?.toISOString() ?? null,
     lastRunAt: row.last_run_at?.toISOString() ?? null,
     upcoming: upcomingFires(row.cron, row.timezone, now, offset, 5).map((date) => date.toISOString()),

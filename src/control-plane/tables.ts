@@ -97,6 +97,8 @@ export interface ControlTables extends OutboxAndInbox {
     retention: ColumnType<unknown, string, string>;
     next_run_at: Date | null;
     last_run_at: Date | null;
+    /** Run a restore drill after each scheduled backup succeeds. */
+    verify: ColumnType<boolean, boolean | undefined, boolean>;
     created_at: Generated<Date>;
     updated_at: Generated<Date>;
   };

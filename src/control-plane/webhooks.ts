@@ -7,7 +7,7 @@ import { newId } from './ids.js';
 import type { ControlTables } from './tables.js';
 import { retryDelayMs, signWebhook } from './webhook-signature.js';
 
-export const webhookEvents = ['backup.succeeded', 'backup.failed', 'backup.canceled', 'backup.started', 'restore.succeeded', 'restore.failed', 'restore.started'] as const;
+export const webhookEvents = ['backup.succeeded', 'backup.failed', 'backup.canceled', 'backup.started', 'restore.succeeded', 'restore.failed', 'restore.started', 'backup.verified', 'backup.verification_failed'] as const;
 export type WebhookEvent = (typeof webhookEvents)[number];
 
 type WebhookRow = Selectable<ControlTables['webhooks']>;

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { EventBus, Subscription } from '../bus/event-bus.js';
-import { backupRequested, decodeMessage, type Failure, restoreRequested, subjects } from '../contracts/index.js';
+import { backupRequested, decodeMessage, type Failure, restoreRequested, subjects, verifyRequested } from '../contracts/index.js';
 import { z } from 'zod';
-import { recordJob, recordRestoreJob } from './jobs.js';
+import { recordJob, recordRestoreJob, recordVerifyJob } from './jobs.js';
 import type { OrchestratorTables } from './tables.js';
 
 export interface KillSwitchReading {
@@ -15,7 +15,7 @@ export function killSwitchFailure(reading: KillSwitchReading): Failure {
   return { code: 'feature_disabled', message: `backups are disabled by the kill switch: ${reading.reason ?? 'no reason given'}` };
 }
 
-const jobCommand = z.union([backupRequested, restoreRequested]);
+const jobCommand = z.union([backupRequested, restoreRequested, verifyRequested]);
 
 /**
  * Takes `backup.requested` and `restore.requested` commands off the bus and records a job for
@@ -33,7 +33,7 @@ export async function consumeBackupCommands(options: {
   return bus.consume(
     {
       durable: 'orchestrator-backup-commands',
-      subjects: [subjects.backupRequested, subjects.restoreRequested],
+      subjects: [subjects.backupRequested, subjects.restoreRequested, subjects.verifyRequested],
       concurrency: 4,
       // A command that keeps failing must still end its backup (invariant 3), with a reason.
       onDeadLetter: async (delivery, error) => {
@@ -51,7 +51,7 @@ export async function consumeBackupCommands(options: {
       const command = decoded.message;
       const reading = await options.killSwitch();
       const refusal = reading.engaged ? killSwitchFailure(reading) : null;
-      const recorded = command.type === 'backup.requested' ? await recordJob(db, command, refusal) : await recordRestoreJob(db, command, refusal);
+      const recorded = await recordCommand(db, command, refusal);
       logger.info({ type: command.type, backupId: command.payload.backupId, recorded, refused: reading.engaged }, recorded ? 'job recorded' : 'duplicate command ignored');
       if (recorded && !reading.engaged) options.onRecorded();
     },
@@ -60,9 +60,18 @@ export async function consumeBackupCommands(options: {
 
 /** Records the job as failed; if a job already exists, the launcher owns its outcome. */
 async function failUnprocessable(db: Kysely<OrchestratorTables>, command: z.infer<typeof jobCommand>, message: string): Promise<void> {
-  const failure: Failure = { code: 'invalid_command', message };
-  if (command.type === 'backup.requested') await recordJob(db, command, failure);
-  else await recordRestoreJob(db, command, failure);
+  await recordCommand(db, command, { code: 'invalid_command', message });
+}
+
+function recordCommand(db: Kysely<OrchestratorTables>, command: z.infer<typeof jobCommand>, refusal: Failure | null): Promise<boolean> {
+  switch (command.type) {
+    case 'backup.requested':
+      return recordJob(db, command, refusal);
+    case 'restore.requested':
+      return recordRestoreJob(db, command, refusal);
+    case 'backup.verify_requested':
+      return recordVerifyJob(db, command, refusal);
+  }
 }
 
 function describe(error: unknown): string {

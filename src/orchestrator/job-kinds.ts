@@ -1,13 +1,13 @@
-import { artifactPrefixOf, backupRequested, type BackupJobSpec, type Failure, restoreRequested, type RestoreJobSpec } from '../contracts/index.js';
+import { artifactPrefixOf, backupRequested, type BackupJobSpec, type Connection, type Failure, restoreRequested, type RestoreJobSpec, verifyRequested, type VerifyJobSpec } from '../contracts/index.js';
 import type { JobExit } from '../runner/job-runner.js';
 import { unseal } from '../secrets/sealed-box.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { outcomeOfExit, restoreOutcomeOfExit, verifyArtifact } from './job-outcome.js';
+import { outcomeOfExit, restoreOutcomeOfExit, verifyArtifact, verifyOutcomeOfExit } from './job-outcome.js';
 import type { JobRow, Outcome } from './jobs.js';
 
 /** What the launcher needs to run a job of any kind, and to conclude it. */
 export interface PreparedJob {
-  what: 'backup' | 'restore';
+  what: 'backup' | 'restore' | 'restore drill';
   args: string[];
   env: Record<string, string>;
   secretEnv: Record<string, string>;
@@ -21,11 +21,25 @@ export interface JobKindDependencies {
   credentialsKey: Buffer;
   storageUrl: string;
   store: ObjectStore;
+  /** Where restore drills create their scratch databases (LIFEBOAT_VERIFY_DATABASE_URL). */
+  verificationServer: VerificationServer | undefined;
+}
+
+export interface VerificationServer {
+  connection: Connection;
+  password: string | undefined;
 }
 
 /** The agent invocation for a recorded job, or the failure that stops it before it starts. */
 export function prepareJob(job: JobRow, deps: JobKindDependencies): PreparedJob | { failure: Failure } {
-  return job.kind === 'restore' ? prepareRestore(job, deps) : prepareBackup(job, deps);
+  switch (job.kind) {
+    case 'backup':
+      return prepareBackup(job, deps);
+    case 'restore':
+      return prepareRestore(job, deps);
+    case 'verify':
+      return prepareVerify(job, deps);
+  }
 }
 
 /** The agent's secret environment: the service password, opened here and passed only as PGPASSWORD. */
@@ -96,6 +110,22 @@ function prepareRestore(job: JobRow, deps: JobKindDependencies): PreparedJob | {
     secretEnv: password.env,
     conclude: async (exit) => restoreOutcomeOfExit(exit, command.payload.deadlineSeconds),
     // A restore writes nothing to storage; the agent drops a half-restored database itself.
+    cleanUp: async () => undefined,
+  };
+}
+
+function prepareVerify(job: JobRow, deps: JobKindDependencies): PreparedJob | { failure: Failure } {
+  const command = verifyRequested.parse(job.command);
+  const server = deps.verificationServer;
+  if (!server) return { failure: { code: 'invalid_command', message: 'no verification server is configured for restore drills (set LIFEBOAT_VERIFY_DATABASE_URL)' } };
+  const spec: VerifyJobSpec = { kind: 'verify', jobId: job.id, verificationId: command.payload.verificationId, artifact: command.payload.artifact, scratch: server.connection };
+  return {
+    what: 'restore drill',
+    args: ['agent', 'verify'],
+    env: { LIFEBOAT_JOB: JSON.stringify(spec), LIFEBOAT_STORAGE_URL: deps.storageUrl },
+    secretEnv: server.password ? { PGPASSWORD: server.password } : {},
+    conclude: async (exit) => verifyOutcomeOfExit(exit, command.payload.deadlineSeconds),
+    // The agent drops its scratch database itself; storage is only read.
     cleanUp: async () => undefined,
   };
 }

@@ -4,20 +4,15 @@ import { envelope } from '../contracts/index.js';
 import { enqueue } from '../outbox/outbox.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { JobRunner, RunningJob } from '../runner/job-runner.js';
-import type { ObjectStore } from '../storage/object-store.js';
 import { isInstanceGone } from './instance.js';
 import { type KillSwitchReading, killSwitchFailure } from './intake.js';
-import { type PreparedJob, prepareJob } from './job-kinds.js';
+import { type JobKindDependencies, type PreparedJob, prepareJob } from './job-kinds.js';
 import { canceledJobsOf, claimPendingJobs, finishJob, handBackJob, heartbeat, type JobRow, type Outcome, recordRunnerHandle, refusePendingJobs, runningJobsOfOthers } from './jobs.js';
 import { orchestratorSchema, type OrchestratorTables } from './tables.js';
 
-export interface JobLauncherOptions {
+export interface JobLauncherOptions extends JobKindDependencies {
   db: Kysely<OrchestratorTables>;
   runner: JobRunner;
-  store: ObjectStore;
-  /** Where agents write; passed to them as LIFEBOAT_STORAGE_URL. */
-  storageUrl: string;
-  credentialsKey: Buffer;
   logger: Logger;
   /** This process, as written on the jobs it owns. */
   owner: string;

@@ -1,4 +1,4 @@
-import { agentReport, type Artifact, type BackupContents, type Failure, restoreReport } from '../contracts/index.js';
+import { agentReport, type Artifact, type BackupContents, type Failure, restoreReport, type Verification, verifyReport } from '../contracts/index.js';
 import type { z } from 'zod';
 import type { JobExit } from '../runner/job-runner.js';
 import type { ObjectInfo } from '../storage/object-store.js';
@@ -9,6 +9,16 @@ export type JobOutcome =
   | { status: 'canceled' };
 
 export type RestoreOutcome = { status: 'succeeded'; database: string } | { status: 'failed'; failure: Failure } | { status: 'canceled' };
+
+export type VerifyOutcome = { status: 'succeeded'; verification: Verification } | { status: 'failed'; failure: Failure } | { status: 'canceled' };
+
+/** What a finished restore drill amounts to; like `outcomeOfExit`. Pure. */
+export function verifyOutcomeOfExit(exit: JobExit, deadlineSeconds: number): VerifyOutcome {
+  if (exit.deadlineExceeded) return timedOut('restore drill', deadlineSeconds);
+  const report = parse(verifyReport, exit.report);
+  if (report) return report.outcome === 'succeeded' ? { status: 'succeeded', verification: report.verification } : report.outcome === 'failed' ? { status: 'failed', failure: report.failure } : { status: 'canceled' };
+  return crashed('restore drill', exit);
+}
 
 /** What a finished restore job amounts to; like `outcomeOfExit`. Pure. */
 export function restoreOutcomeOfExit(exit: JobExit, deadlineSeconds: number): RestoreOutcome {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { type BackupCancelRequested, type BackupRequested, envelope, type Failure, type RestoreRequested } from '../contracts/index.js';
+import { type BackupCancelRequested, type BackupRequested, envelope, type Failure, type RestoreRequested, type VerifyRequested } from '../contracts/index.js';
 import { enqueue } from '../outbox/outbox.js';
-import type { JobOutcome, RestoreOutcome } from './job-outcome.js';
+import type { JobOutcome, RestoreOutcome, VerifyOutcome } from './job-outcome.js';
 import { orchestratorSchema, type OrchestratorTables } from './tables.js';
 
 /** The orchestrator's job records: every state change and the event announcing it commit together. */
@@ -10,7 +10,7 @@ export type JobRow = Selectable<OrchestratorTables['jobs']>;
 type Db = Kysely<OrchestratorTables>;
 
 /** How a job ended: a backup's outcome or a restore's, by the job's kind. */
-export type Outcome = JobOutcome | RestoreOutcome;
+export type Outcome = JobOutcome | RestoreOutcome | VerifyOutcome;
 
 export function newJobId(): string {
   return `job_${randomBytes(10).toString('hex')}`;
@@ -82,6 +82,39 @@ export async function recordRestoreJob(db: Db, command: RestoreRequested, refusa
   });
 }
 
+/** Records the job for a `backup.verify_requested` command, once per verification; like `recordJob`. */
+export async function recordVerifyJob(db: Db, command: VerifyRequested, refusal: Failure | null): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('jobs')
+      .values({
+        id: newJobId(),
+        kind: 'verify',
+        backup_id: command.payload.backupId,
+        restore_id: null,
+        verification_id: command.payload.verificationId,
+        project_id: command.projectId,
+        service_id: command.payload.serviceId,
+        correlation_id: command.correlationId,
+        status: refusal ? 'failed' : 'pending',
+        command: JSON.stringify(command),
+        owner: null,
+        runner_handle: null,
+        heartbeat_at: null,
+        deadline_at: new Date(new Date(command.occurredAt).getTime() + command.payload.deadlineSeconds * 1000),
+        started_at: null,
+        finished_at: refusal ? new Date() : null,
+        failure_code: refusal?.code ?? null,
+        failure_message: refusal?.message ?? null,
+      })
+      .onConflict((conflict) => conflict.column('verification_id').where('kind', '=', 'verify').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted && refusal) await enqueue<OrchestratorTables>(trx, orchestratorSchema, terminalEvent(inserted, { status: 'failed', failure: refusal }));
+    return inserted !== undefined;
+  });
+}
+
 /**
  * Claims up to `limit` pending jobs for `owner` and announces that they started. Pending jobs
  * already past their deadline are failed instead of started.
@@ -106,7 +139,8 @@ export async function claimPendingJobs(db: Db, owner: string, limit: number): Pr
         .where('id', '=', job.id)
         .returningAll()
         .executeTakeFirstOrThrow();
-      await enqueue<OrchestratorTables>(trx, orchestratorSchema, startedEvent(row));
+      const started = startedEvent(row);
+      if (started) await enqueue<OrchestratorTables>(trx, orchestratorSchema, started);
       claimed.push(row);
     }
     return claimed;
@@ -218,16 +252,36 @@ export async function runningJobsOfOthers(db: Db, owner: string): Promise<JobRow
   return db.selectFrom('jobs').selectAll().where('status', '=', 'running').where('owner', '!=', owner).execute();
 }
 
+/** Announces that a job started; a restore drill's start is not announced, only its verdict. */
 function startedEvent(job: JobRow) {
   const fields = { correlationId: job.correlation_id, projectId: job.project_id };
   const started = { jobId: job.id, attempt: job.attempt, startedAt: (job.started_at ?? new Date()).toISOString() };
-  return job.kind === 'restore' ? envelope('restore.started', fields, { restoreId: job.restore_id ?? '', ...started }) : envelope('backup.started', fields, { backupId: job.backup_id, ...started });
+  switch (job.kind) {
+    case 'restore':
+      return envelope('restore.started', fields, { restoreId: job.restore_id ?? '', ...started });
+    case 'verify':
+      return undefined;
+    case 'backup':
+      return envelope('backup.started', fields, { backupId: job.backup_id, ...started });
+  }
 }
 
 /** The event that announces how a job ended, by its kind. */
 export function terminalEvent(job: JobRow, outcome: Outcome) {
   const fields = { correlationId: job.correlation_id, projectId: job.project_id };
   const finishedAt = (job.finished_at ?? new Date()).toISOString();
+  if (job.kind === 'verify') {
+    // A drill that could not run is a failed drill: the backup's restorability is unproven.
+    const verification =
+      outcome.status === 'succeeded' && 'verification' in outcome
+        ? outcome.verification
+        : {
+            status: 'failed' as const,
+            checkedAt: finishedAt,
+            details: { tables: [], problems: [outcome.status === 'failed' ? outcome.failure.message : 'the restore drill was stopped before it finished'] },
+          };
+    return envelope('backup.verified', fields, { verificationId: job.verification_id ?? '', backupId: job.backup_id, verification });
+  }
   if (job.kind === 'restore') {
     const restoreId = job.restore_id ?? '';
     const startedAt = job.started_at?.toISOString() ?? null;

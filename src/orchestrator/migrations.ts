@@ -43,4 +43,10 @@ export const orchestratorMigrations: Record<string, Migration> = {
     `CREATE UNIQUE INDEX jobs_one_per_backup ON orchestrator.jobs (backup_id) WHERE kind = 'backup'`,
     `CREATE UNIQUE INDEX jobs_one_per_restore ON orchestrator.jobs (restore_id) WHERE kind = 'restore'`,
   ),
+  '0005_verify_jobs': sqlMigration(
+    `ALTER TABLE orchestrator.jobs DROP CONSTRAINT jobs_kind_check`,
+    `ALTER TABLE orchestrator.jobs ADD CONSTRAINT jobs_kind_check CHECK (kind IN ('backup', 'restore', 'verify'))`,
+    `ALTER TABLE orchestrator.jobs ADD COLUMN verification_id text`,
+    `CREATE UNIQUE INDEX jobs_one_per_verification ON orchestrator.jobs (verification_id) WHERE kind = 'verify'`,
+  ),
 };

@@ -11,6 +11,7 @@ import { newInstanceId } from './instance.js';
 import { sweepOrphans } from './orphan-sweep.js';
 import { consumeOrchestratorCommands } from './commands.js';
 import { consumeBackupCommands } from './intake.js';
+import type { VerificationServer } from './job-kinds.js';
 import { JobLauncher, type JobLauncherOptions } from './job-launcher.js';
 import { readKillSwitch } from './kill-switch.js';
 import { orchestratorMigrations } from './migrations.js';
@@ -30,6 +31,8 @@ export interface OrchestratorOptions {
   /** LIFEBOAT_KILL_SWITCH=1; the operator's switch arrives as `kill_switch.changed`. */
   killSwitchFromConfiguration: boolean;
   metrics?: Metrics;
+  /** Where restore drills create scratch databases; unset, drills fail saying so. */
+  verificationServer?: VerificationServer;
   /** Files no successful backup owns are removed once this old. */
   orphanGraceMs?: number;
   /** Test and tuning knobs for the launcher (poll, heartbeat, lost-job and shutdown timings). */
@@ -55,7 +58,7 @@ export class Orchestrator {
   private constructor(private readonly options: OrchestratorOptions) {
     const db = schemaView<OrchestratorTables>(options.database, orchestratorSchema);
     const logger = options.logger.child({ role: 'orchestrator' });
-    this.launcher = new JobLauncher({ ...options, ...options.timings, db, logger, owner: this.owner, killSwitch: this.killSwitch });
+    this.launcher = new JobLauncher({ ...options, ...options.timings, verificationServer: options.verificationServer, db, logger, owner: this.owner, killSwitch: this.killSwitch });
     this.relay = new OutboxRelay<OrchestratorTables>({
       database: options.database,
       schema: orchestratorSchema,

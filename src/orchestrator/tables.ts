@@ -3,6 +3,9 @@ import type { OutboxAndInbox } from '../outbox/tables.js';
 
 export const orchestratorSchema = 'orchestrator';
 
+/** Backups make artifacts, restores bring them back, verifications are restore drills into a scratch database. */
+export type JobKind = 'backup' | 'restore' | 'verify';
+
 export const jobStatuses = ['pending', 'running', 'succeeded', 'failed', 'canceled'] as const;
 export type JobStatus = (typeof jobStatuses)[number];
 
@@ -16,9 +19,10 @@ export interface OrchestratorTables extends OutboxAndInbox {
   jobs: {
     id: string;
     /** A backup job makes this backup; a restore job restores it. One job per backup or restore, however often its command is delivered. */
-    kind: ColumnType<'backup' | 'restore', 'backup' | 'restore' | undefined, never>;
+    kind: ColumnType<JobKind, JobKind | undefined, never>;
     backup_id: string;
     restore_id: string | null;
+    verification_id: ColumnType<string | null, string | null | undefined, string | null>;
     project_id: string;
     service_id: string;
     correlation_id: string;

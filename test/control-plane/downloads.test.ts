@@ -86,6 +86,12 @@ describe('download links served by the API (filesystem store)', () => {
     expect((await call(cp.app, 'GET', `/v1/downloads/${backupId}`)).status).toBe(400);
   });
 
+  it('refuses a restore drill when no verification server is configured, saying who can fix it', async () => {
+    const refused = await call(cp.app, 'POST', `/v1/backups/${backupId}/verify`, { token: ownerToken });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toEqual({ code: 'verification_unavailable', message: 'restore drills need a verification server: the operator sets LIFEBOAT_VERIFY_DATABASE_URL' });
+  });
+
   it('offers no link for a backup that has not succeeded', async () => {
     const seeded = await seedProject(cp.app, 'downloads-b');
     const created = await call(cp.app, 'POST', `/v1/services/${seeded.serviceId}/backups`, { token: seeded.ownerToken });

@@ -43,6 +43,7 @@ export async function startTestControlPlane(
       downloadUrlTtlSeconds: options.downloadUrlTtlSeconds ?? 900,
       jobDeadlineSeconds: 3600,
       scheduleJitterSeconds: 0,
+      verificationConfigured: false,
       busKind: 'embedded',
       runnerKind: 'local',
     },

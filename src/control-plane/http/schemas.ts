@@ -132,6 +132,7 @@ export const scheduleBody = z
     cron: z.string().min(1).max(200),
     timezone: z.string().min(1).max(100).default('UTC'),
     retention: retentionPolicy.default({}),
+    verify: z.boolean().default(false).describe('run a restore drill after each scheduled backup succeeds'),
   })
   .strict();
 
@@ -141,6 +142,7 @@ export const schedule = z
     cron: z.string(),
     timezone: z.string(),
     retention: retentionPolicy,
+    verify: z.boolean(),
     nextRunAt: z.string().nullable(),
     lastRunAt: z.string().nullable(),
     upcoming: z.array(z.string()).describe('the next five run times'),

@@ -7,6 +7,7 @@ import { backupView, findBackup, listBackups, requestBackup } from '../../backup
 import { availabilityOf, type ControlPlane } from '../../context.js';
 import { signDownloadLink } from '../../download-links.js';
 import { ApiError, apiErrors } from '../../errors.js';
+import { verifyBackup } from '../../verifications.js';
 import { findService } from '../../services.js';
 import { principal } from '../authenticate.js';
 import { backup, backupIdParam, backupListQuery, contents, downloadUrl, errorBody, idempotencyHeaders, serviceIdParam } from '../schemas.js';
@@ -88,6 +89,25 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const parsed = backupContents.safeParse(row.contents);
         if (!parsed.success) throw apiErrors.notFound('recorded contents for backup', row.id);
         return parsed.data;
+      },
+    );
+
+    app.post(
+      '/v1/backups/:backupId/verify',
+      {
+        schema: {
+          summary: 'Run a restore drill of a succeeded backup (member)',
+          description: 'Restores it into a scratch database on the verification server, compares every table with the recorded row counts, and records the verdict as `verification`.',
+          params: backupIdParam,
+          response: { 202: backup, 404: errorBody, 409: errorBody, 503: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const caller = principal(request);
+        const row = await findBackup(plane.db, request.params.backupId);
+        authorize(caller, row.project_id, 'member', { kind: 'backup', id: row.id });
+        const updated = await verifyBackup(plane.db, row.id, { actor: actorOf(caller), deadlineSeconds: plane.settings.jobDeadlineSeconds, serverConfigured: plane.settings.verificationConfigured });
+        return reply.status(202).send(backupView(updated));
       },
     );
 

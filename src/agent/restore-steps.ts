@@ -1,0 +1,117 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import type { Connection } from '../contracts/index.js';
+import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
+import { DigestStream } from './digest-stream.js';
+import { JobFailure } from './job-failure.js';
+import { pgRestoreArgs } from './pg-restore.js';
+import { failureFromClientError, failureFromDumpOutput } from './postgres-failures.js';
+import { toolEnv } from './tool-env.js';
+
+/** The steps restores and restore drills share: fetch and check an artifact, make a database, run pg_restore. */
+
+export interface StoredArtifact {
+  key: string;
+  sizeBytes: number;
+  sha256: string;
+}
+
+export interface StepDependencies {
+  password: string | undefined;
+  store: ObjectStore;
+  env: Readonly<Record<string, string | undefined>>;
+  signal: AbortSignal;
+}
+
+const stderrTailBytes = 16 * 1024;
+
+/** Downloads the artifact to `file`, checking its SHA-256 and size against the record on the way. */
+export async function downloadVerified(artifact: StoredArtifact, deps: StepDependencies, file: string): Promise<void> {
+  const digest = new DigestStream();
+  try {
+    await pipeline(await deps.store.get(artifact.key), digest, createWriteStream(file, { mode: 0o600 }), { signal: deps.signal });
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) {
+      throw new JobFailure({ code: 'artifact_missing', message: `the backup's file ${artifact.key} is not in storage; nothing was restored` });
+    }
+    throw error;
+  }
+  const sha256 = digest.sha256();
+  if (sha256 !== artifact.sha256 || digest.bytes !== artifact.sizeBytes) {
+    throw new JobFailure({
+      code: 'checksum_mismatch',
+      message: `the backup's file in storage does not match its record (SHA-256 ${sha256.slice(0, 12)}…, ${digest.bytes} bytes; recorded ${artifact.sha256.slice(0, 12)}…, ${artifact.sizeBytes} bytes): it was changed or damaged, so nothing was restored`,
+    });
+  }
+}
+
+async function withClient<T>(connection: Connection, password: string | undefined, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ ...clientSettings(connection), password, connectionTimeoutMillis: 10_000, application_name: 'lifeboat-restore' });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw new JobFailure(failureFromClientError(error, connection), { cause: error });
+  }
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function clientSettings(connection: Connection) {
+  return { host: connection.host, port: connection.port, database: connection.database, user: connection.user };
+}
+
+/** Creates a database; one that exists already is `target_exists`, never touched. */
+export async function createDatabase(connection: Connection, password: string | undefined, database: string): Promise<void> {
+  await withClient(connection, password, async (client) => {
+    try {
+      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === '42P04') throw new JobFailure({ code: 'target_exists', message: `database "${database}" already exists on ${connection.host}:${connection.port}; choose a new name` });
+      if (code === '42501') throw new JobFailure({ code: 'permission_denied', message: `user "${connection.user}" may not create databases on ${connection.host}:${connection.port}; grant it CREATEDB or restore in place` });
+      throw new JobFailure(failureFromClientError(error, connection), { cause: error });
+    }
+  });
+}
+
+export async function dropDatabase(connection: Connection, password: string | undefined, database: string): Promise<void> {
+  await withClient(connection, password, (client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`));
+}
+
+export async function restoreFile(connection: Connection, deps: StepDependencies, options: { database: string; file: string; inPlace: boolean }): Promise<void> {
+  const jobs = Math.min(4, availableParallelism());
+  const child = spawn('pg_restore', pgRestoreArgs(connection, { ...options, jobs }), {
+    env: { ...toolEnv(deps.env), ...(deps.password ? { PGPASSWORD: deps.password } : {}), PGCONNECT_TIMEOUT: '10', PGAPPNAME: 'lifeboat-restore' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = Promise.race([
+    once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>,
+    once(child, 'error').then(([error]: unknown[]) => {
+      throw (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? new JobFailure({ code: 'restore_failed', message: 'pg_restore is not installed where the restore job runs (not found on its PATH)' })
+        : (error as Error);
+    }),
+  ]);
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-stderrTailBytes)));
+  const stop = () => child.kill('SIGTERM');
+  deps.signal.addEventListener('abort', stop, { once: true });
+  try {
+    const [exitCode, signal] = await exited;
+    if (deps.signal.aborted) throw new Error('canceled');
+    if (exitCode !== 0) {
+      throw new JobFailure(failureFromDumpOutput(stderr || `pg_restore ${signal ? `was killed by ${signal}` : `exited with code ${exitCode}`}`, { ...connection, database: options.database }, 'pg_restore'));
+    }
+  } finally {
+    deps.signal.removeEventListener('abort', stop);
+  }
+}
