@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { type AgentIo, runAgentBackupCommand, runAgentRestoreCommand, runAgentVerifyCommand } from '../agent/command.js';
+import { registerClientCommands } from './client/commands.js';
 import { runServerCommand } from './server-command.js';
 
 const program = new Command('lifeboat').description('Backups as recovery promises for the databases of a platform service catalog.');
@@ -39,5 +40,7 @@ agent
   .action(async () => {
     process.exitCode = await runAgentVerifyCommand(process.env, agentIo);
   });
+
+registerClientCommands(program, process.env);
 
 await program.parseAsync(process.argv);

@@ -31,7 +31,17 @@ export interface EventSettings {
 }
 
 export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupEvent, options: EventSettings = { jobDeadlineSeconds: 6 * 3600, verificationConfigured: false }): Promise<string> {
-  if (event.type === 'backup.progress') return 'progress';
+  if (event.type === 'backup.progress') {
+    // Progress is advisory and frequent: no inbox, and it only ever grows while the backup runs.
+    await db
+      .updateTable('backups')
+      .set({ bytes_written: event.payload.bytesWritten })
+      .where('id', '=', event.payload.backupId)
+      .where('status', 'in', ['queued', 'running'])
+      .where((eb) => eb.or([eb('bytes_written', 'is', null), eb('bytes_written', '<', event.payload.bytesWritten)]))
+      .execute();
+    return 'progress';
+  }
   return db.transaction().execute(async (trx) => {
     if (!(await receiveOnce<ControlTables>(trx, event, 'received'))) return 'duplicate';
     const backup = await trx.selectFrom('backups').select(['status', 'project_id', 'service_id', 'trigger']).where('id', '=', event.payload.backupId).forUpdate().executeTakeFirst();

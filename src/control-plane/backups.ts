@@ -195,5 +195,6 @@ export function backupView(row: BackupRow) {
     expiresAt: row.expires_at?.toISOString() ?? null,
     failure: row.failure_code ? { code: row.failure_code, message: row.failure_message ?? '' } : null,
     verification: row.verification ?? null,
+    bytesWritten: row.status === 'succeeded' ? row.size_bytes : row.bytes_written,
   };
 }

@@ -162,4 +162,5 @@ export const controlMigrations: Record<string, Migration> = {
     `CREATE INDEX restores_by_service ON control.restores (service_id, requested_at DESC)`,
   ),
   '0007_verification': sqlMigration(`ALTER TABLE control.schedules ADD COLUMN verify boolean NOT NULL DEFAULT false`),
+  '0008_progress': sqlMigration(`ALTER TABLE control.backups ADD COLUMN bytes_written bigint`),
 };

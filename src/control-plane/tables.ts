@@ -61,6 +61,8 @@ export interface ControlTables extends OutboxAndInbox {
     artifact_deleted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
     cancel_requested_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
     contents: ColumnType<unknown, string | null | undefined, string | null>;
+    /** How far a running backup has got, from its progress events. */
+    bytes_written: ColumnType<number | null, number | null | undefined, number | null>;
   };
   restores: {
     id: string;

@@ -84,8 +84,13 @@ export const backup = z
     expiresAt: z.string().nullable(),
     failure: z.object({ code: z.union([z.enum(failureCodes), z.string()]), message: z.string() }).nullable(),
     verification: z.unknown().nullable(),
+    bytesWritten: z.number().nullable().describe('how much a running backup has written so far'),
   })
   .meta({ id: 'Backup' });
+
+export const whoami = z
+  .object({ kind: z.enum(['admin', 'project']), projectId: z.string().nullable(), role: z.string().nullable() })
+  .meta({ id: 'Whoami' });
 
 export const backupListQuery = z
   .object({

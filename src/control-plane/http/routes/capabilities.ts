@@ -1,10 +1,16 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { engines } from '../../../contracts/index.js';
 import { availabilityOf, type ControlPlane } from '../../context.js';
-import { capabilities } from '../schemas.js';
+import { principal } from '../authenticate.js';
+import { capabilities, whoami } from '../schemas.js';
 
 export function capabilityRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
   return async (app) => {
+    app.get('/v1/whoami', { schema: { summary: 'What the calling token is: the admin, or a project token and its role', response: { 200: whoami } } }, async (request) => {
+      const caller = principal(request);
+      return caller.kind === 'admin' ? { kind: 'admin' as const, projectId: null, role: null } : { kind: 'project' as const, projectId: caller.projectId, role: caller.role };
+    });
+
     app.get(
       '/v1/capabilities',
       { schema: { summary: 'What this Lifeboat can do now, and why not', response: { 200: capabilities } } },

@@ -1,0 +1,41 @@
+import type { ApiClient } from './api-client.js';
+import type { Backup, Restore } from './context.js';
+import { ProgressBar } from './progress.js';
+
+const terminal = new Set(['succeeded', 'failed', 'canceled', 'expired', 'deleted']);
+
+/** Polls a backup until it ends, drawing its bytes written on a terminal. */
+export async function waitForBackup(api: ApiClient, backupId: string, intervalMs = 500): Promise<Backup> {
+  const bar = new ProgressBar();
+  for (;;) {
+    const backup = await api.request<Backup>('GET', `/v1/backups/${backupId}`);
+    if (terminal.has(backup.status)) {
+      bar.done();
+      return backup;
+    }
+    bar.update(`backup ${backup.status}`, backup.bytesWritten, undefined);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export async function waitForRestore(api: ApiClient, restoreId: string, intervalMs = 500): Promise<Restore> {
+  const bar = new ProgressBar();
+  for (;;) {
+    const restore = await api.request<Restore>('GET', `/v1/restores/${restoreId}`);
+    if (terminal.has(restore.status)) {
+      bar.done();
+      return restore;
+    }
+    bar.update(`restore ${restore.status}`, null, undefined);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** Polls a backup until its restore drill has a verdict. */
+export async function waitForVerification(api: ApiClient, backupId: string, intervalMs = 500): Promise<Backup> {
+  for (;;) {
+    const backup = await api.request<Backup>('GET', `/v1/backups/${backupId}`);
+    if ((backup.verification as { status?: string } | null)?.status !== 'pending') return backup;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -1,0 +1,115 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, type LifeboatProcess, startLifeboat } from '../support/lifeboat-process.js';
+import { adminQuery, createTestDatabase, postgresHost, postgresPort, postgresUser, seedSampleData, type TestDatabase } from '../support/postgres.js';
+
+const cliPath = resolve(import.meta.dirname, '../../bin/lifeboat.js');
+
+/** The real `lifeboat` binary as a platform user drives it: login, services, backups, download, restore. */
+describe('the lifeboat command line', () => {
+  let source: TestDatabase;
+  let work: string;
+  let lifeboat: LifeboatProcess;
+  let env: Record<string, string>;
+  const created: string[] = [];
+
+  beforeAll(async () => {
+    source = await createTestDatabase('cli_source');
+    await seedSampleData(source, 500);
+    work = await mkdtemp(join(tmpdir(), 'lifeboat-cli-'));
+    lifeboat = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: join(work, 'data') });
+    const admin = apiClient(lifeboat.url, lifeboat.adminToken!);
+    const projectId = (await admin('POST', '/v1/projects', { name: 'cli' })).body.id;
+    const token = (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'owner' })).body.token;
+    env = { PATH: process.env.PATH ?? '', HOME: work, LIFEBOAT_CONFIG: join(work, 'config.json') };
+    const login = await lifeboat_(['login', '--url', lifeboat.url, '--token', token]);
+    expect(login.code).toBe(0);
+  });
+  afterAll(async () => {
+    await lifeboat?.stop();
+    for (const name of created) await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await source?.drop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  function lifeboat_(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((done) => {
+      execFile(process.execPath, [cliPath, ...args], { env: { ...env, ...extraEnv }, cwd: work }, (error, stdout, stderr) => {
+        done({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+  }
+  const json = (text: string) => JSON.parse(text);
+
+  it('keeps the login in a file only its owner can read', async () => {
+    expect((await stat(join(work, 'config.json'))).mode & 0o777).toBe(0o600);
+  });
+
+  it('adds a service, backs it up with --wait, and lists it', async () => {
+    const added = await lifeboat_(['services', 'add', 'shop', '--host', postgresHost, '--port', String(postgresPort), '--database', source.name, '--user', postgresUser], {
+      LIFEBOAT_SERVICE_PASSWORD: 'never-on-the-command-line',
+    });
+    expect(added.code).toBe(0);
+    expect(added.stdout).toMatch(/^registered shop \(svc_[0-9a-z]{16}\)/);
+
+    const backup = await lifeboat_(['backups', 'create', 'shop', '--wait', '--json']);
+    expect(backup.code).toBe(0);
+    expect(json(backup.stdout)).toMatchObject({ status: 'succeeded', trigger: 'manual' });
+
+    const list = await lifeboat_(['backups', 'list', 'shop']);
+    expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+TRIGGER/);
+    expect(list.stdout).toContain(json(backup.stdout).id);
+    expect((await lifeboat_(['services', 'list'])).stdout).toContain(`postgres@${postgresHost}:${postgresPort}/${source.name}`);
+  });
+
+  it('downloads a backup, checking its SHA-256, and shows its contents', async () => {
+    const { id, sha256 } = json((await lifeboat_(['backups', 'create', 'shop', '--wait', '--json'])).stdout);
+    const downloaded = await lifeboat_(['backups', 'download', id, '-o', 'shop.dump', '--json']);
+    expect(downloaded.code).toBe(0);
+    expect(json(downloaded.stdout)).toMatchObject({ file: 'shop.dump', sha256 });
+    expect(createHash('sha256').update(await readFile(join(work, 'shop.dump'))).digest('hex')).toBe(sha256);
+    const contents = await lifeboat_(['backups', 'contents', id]);
+    expect(contents.stdout).toMatch(/public\.customers\s+500/);
+  });
+
+  it('restores into a new database with --wait', async () => {
+    const { id } = json((await lifeboat_(['backups', 'list', 'shop', '--json'])).stdout)[0];
+    const database = `${source.name}_cli`;
+    created.push(database);
+    const restored = await lifeboat_(['backups', 'restore', id, '--new-database', database, '--wait', '--json']);
+    expect(restored.code).toBe(0);
+    expect(json(restored.stdout)).toMatchObject({ status: 'succeeded', target: { kind: 'new_database', database } });
+    expect((await adminQuery(`SELECT 1 FROM pg_database WHERE datname = $1`, [database])).rowCount).toBe(1);
+  });
+
+  it('exits 1 when a backup fails, and explains it', async () => {
+    await lifeboat_(['services', 'add', 'ghost', '--host', postgresHost, '--database', 'no_such_database', '--user', postgresUser]);
+    const failed = await lifeboat_(['backups', 'create', 'ghost', '--wait']);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/failure:\s+database_not_found: database "no_such_database" does not exist/);
+  });
+
+  it('exits 1 and keeps no file when a download does not match its checksum', async () => {
+    const { id, projectId, serviceId } = json((await lifeboat_(['backups', 'list', 'shop', '--json'])).stdout)[0];
+    const artifact = join(work, 'data', 'artifacts', 'projects', projectId, 'services', serviceId, 'backups', id, 'backup.dump');
+    const bytes = await readFile(artifact);
+    await writeFile(artifact, Buffer.concat([bytes.subarray(0, 100), Buffer.from('!'), bytes.subarray(101)]));
+    const download = await lifeboat_(['backups', 'download', id, '-o', 'bad.dump']);
+    expect(download.code).toBe(1);
+    expect(download.stderr).toContain('does not match the backup');
+    await expect(stat(join(work, 'bad.dump'))).rejects.toThrow();
+  });
+
+  it('exits 3 for what the API refuses, 2 without a login, with --json errors for scripts', async () => {
+    const missing = await lifeboat_(['backups', 'info', 'bkp_0000000000000000', '--json']);
+    expect(missing.code).toBe(3);
+    expect(json(missing.stdout)).toEqual({ error: { code: 'not_found', message: 'no backup bkp_0000000000000000' } });
+    const unconfigured = await lifeboat_(['services', 'list'], { LIFEBOAT_CONFIG: join(work, 'nowhere.json') });
+    expect(unconfigured.code).toBe(2);
+    expect(unconfigured.stderr).toContain('lifeboat login');
+  });
+});
