@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { openEventBus } from './bus/open-bus.js';
 import type { Config } from './config/config.js';
@@ -64,6 +65,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
         host: config.host,
         port: config.port,
         publicUrl: config.publicUrl,
+        dashboardDir: fileURLToPath(new URL('./dashboard', import.meta.url)),
         settings: {
           killSwitchFromConfiguration: config.killSwitch,
           downloadUrlTtlSeconds: config.downloadUrlTtlSeconds,

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { EventBus, Subscription } from '../bus/event-bus.js';
@@ -31,6 +32,8 @@ export interface ApiOptions {
   settings: ControlPlane['settings'];
   host: string;
   port: number;
+  /** Where the built dashboard is; not served when absent. */
+  dashboardDir?: string;
   /** Base of links handed out; unset: the address the server listens on. */
   publicUrl: string | undefined;
 }
@@ -49,6 +52,7 @@ export class Api {
     private readonly scheduler: Scheduler,
     private readonly sweeper: RetentionSweeper,
     private readonly webhooks: WebhookDispatcher,
+    private readonly unlistenChanges: () => Promise<void>,
   ) {}
 
   static async start(options: ApiOptions): Promise<Api> {
@@ -56,6 +60,9 @@ export class Api {
     await migrateSchema(database.db, controlSchema, controlMigrations);
     const db = schemaView<ControlTables>(database, controlSchema);
     let listeningUrl = '';
+    // One LISTEN per process, shared by every live view this replica serves.
+    const changes = new EventEmitter().setMaxListeners(0);
+    const unlistenChanges = await database.listen('lifeboat_changes', () => changes.emit('change'));
     const plane: ControlPlane = {
       db,
       keys: options.keys,
@@ -65,6 +72,10 @@ export class Api {
       metrics: options.metrics,
       settings: options.settings,
       publicUrl: () => options.publicUrl ?? listeningUrl,
+      onChange: (listener) => {
+        changes.on('change', listener);
+        return () => changes.off('change', listener);
+      },
       isReady: async () => {
         await database.ping();
         return bus.isHealthy();
@@ -101,10 +112,10 @@ export class Api {
     sweeper.start();
     const webhooks = new WebhookDispatcher({ db, key: options.keys.credentials, logger: plane.logger });
     webhooks.start();
-    const app = await buildApp(plane);
+    const app = await buildApp(plane, { dashboardDir: options.dashboardDir });
     const address = await app.listen({ host: options.host, port: options.port });
     listeningUrl = address.replace('[::1]', 'localhost');
-    return new Api(app, listeningUrl, relay, events, leadership, scheduler, sweeper, webhooks);
+    return new Api(app, listeningUrl, relay, events, leadership, scheduler, sweeper, webhooks, unlistenChanges);
   }
 
   async stop(): Promise<void> {
@@ -112,6 +123,7 @@ export class Api {
     await this.scheduler.stop();
     await this.sweeper.stop();
     await this.webhooks.stop();
+    await this.unlistenChanges();
     await this.leadership.stop();
     await this.events.stop();
     await this.relay.stop();

@@ -35,7 +35,7 @@ export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupE
     // Progress is advisory and frequent: no inbox, and it only ever grows while the backup runs.
     await db
       .updateTable('backups')
-      .set({ bytes_written: event.payload.bytesWritten })
+      .set({ bytes_written: event.payload.bytesWritten, updated_at: new Date() })
       .where('id', '=', event.payload.backupId)
       .where('status', 'in', ['queued', 'running'])
       .where((eb) => eb.or([eb('bytes_written', 'is', null), eb('bytes_written', '<', event.payload.bytesWritten)]))

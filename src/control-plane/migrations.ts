@@ -163,4 +163,17 @@ export const controlMigrations: Record<string, Migration> = {
   ),
   '0007_verification': sqlMigration(`ALTER TABLE control.schedules ADD COLUMN verify boolean NOT NULL DEFAULT false`),
   '0008_progress': sqlMigration(`ALTER TABLE control.backups ADD COLUMN bytes_written bigint`),
+  // Wakes live views (GET /v1/events) in every API replica when a backup or restore changes.
+  '0009_change_notifications': sqlMigration(
+    `CREATE FUNCTION control.notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('lifeboat_changes', NEW.project_id);
+        RETURN NEW;
+      END;
+    $$`,
+    `CREATE TRIGGER backups_changed AFTER INSERT OR UPDATE ON control.backups FOR EACH ROW EXECUTE FUNCTION control.notify_change()`,
+    `CREATE TRIGGER restores_changed AFTER INSERT OR UPDATE ON control.restores FOR EACH ROW EXECUTE FUNCTION control.notify_change()`,
+    `CREATE INDEX backups_changed_by_project ON control.backups (project_id, updated_at)`,
+    `CREATE INDEX restores_changed_by_project ON control.restores (project_id, updated_at)`,
+  ),
 };

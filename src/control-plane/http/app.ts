@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -9,6 +12,7 @@ import { auditRoutes } from './routes/audit.js';
 import { backupRoutes } from './routes/backups.js';
 import { capabilityRoutes } from './routes/capabilities.js';
 import { downloadRoutes } from './routes/downloads.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { projectRoutes } from './routes/projects.js';
 import { restoreRoutes } from './routes/restores.js';
@@ -17,7 +21,7 @@ import { serviceRoutes } from './routes/services.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 /** The HTTP API (DESIGN.md "Public HTTP API"). Tests build it with `inject`; the server wiring listens. */
-export async function buildApp(plane: ControlPlane): Promise<FastifyInstance> {
+export async function buildApp(plane: ControlPlane, options: { dashboardDir?: string } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     // Fastify bundles its own pino typings; the instance is the same pino logger.
     loggerInstance: plane.logger as unknown as FastifyBaseLogger,
@@ -47,7 +51,11 @@ export async function buildApp(plane: ControlPlane): Promise<FastifyInstance> {
     reply.header('content-type', plane.metrics.registry.contentType).send(await plane.metrics.registry.metrics()),
   );
 
-  for (const routes of [healthRoutes, capabilityRoutes, projectRoutes, serviceRoutes, backupRoutes, restoreRoutes, downloadRoutes, scheduleRoutes, webhookRoutes, auditRoutes, adminRoutes]) {
+  // The dashboard: a static single-page app, built into dist/dashboard by `npm run build`.
+  if (options.dashboardDir && existsSync(join(options.dashboardDir, 'index.html'))) {
+    await app.register(fastifyStatic, { root: options.dashboardDir, prefix: '/', index: 'index.html', wildcard: false, cacheControl: false });
+  }
+  for (const routes of [healthRoutes, capabilityRoutes, projectRoutes, serviceRoutes, backupRoutes, restoreRoutes, downloadRoutes, scheduleRoutes, webhookRoutes, auditRoutes, eventRoutes, adminRoutes]) {
     await app.register(routes(plane));
   }
   return app;

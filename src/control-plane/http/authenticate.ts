@@ -14,11 +14,11 @@ declare module 'fastify' {
   }
 }
 
-/** Resolves `Authorization: Bearer <token>` for every route not marked public. */
+/** Resolves `Authorization: Bearer <token>` for every /v1 route not marked public (the dashboard's files are public). */
 export function installAuthentication(app: FastifyInstance, db: Kysely<ControlTables>, adminToken: string): void {
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config.public === true) return;
+    if (request.routeOptions.config.public === true || !request.url.startsWith('/v1/')) return;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     const principal = match?.[1] ? await principalOf(db, adminToken, match[1]) : null;
     if (!principal) throw apiErrors.unauthorized();

@@ -4,6 +4,7 @@ import { actorOf, authorize } from '../../access.js';
 import { recordAudit } from '../../audit.js';
 import type { ControlPlane } from '../../context.js';
 import { ApiError, apiErrors } from '../../errors.js';
+import { serviceStatuses } from '../../service-status.js';
 import { findService, listServices, registerService, removeService, serviceView } from '../../services.js';
 import { principal } from '../authenticate.js';
 import { errorBody, newServiceBody, projectIdParam, service, serviceIdParam, supportedEngines } from '../schemas.js';
@@ -42,6 +43,35 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const { projectId } = request.params;
         authorize(principal(request), projectId, 'viewer', { kind: 'project', id: projectId });
         return { services: (await listServices(plane.db, projectId)).map(serviceView) };
+      },
+    );
+
+    app.get(
+      '/v1/projects/:projectId/service-status',
+      {
+        schema: {
+          summary: "Each service's last success, latest attempt, next run, and whether it is overdue",
+          params: projectIdParam,
+          response: {
+            200: z.object({
+              services: z.array(
+                z.object({
+                  service,
+                  lastSuccess: z.object({ backupId: z.string(), finishedAt: z.string() }).nullable(),
+                  latest: z.object({ backupId: z.string(), status: z.string(), failure: z.object({ code: z.string(), message: z.string() }).nullable() }).nullable(),
+                  inProgress: z.string().nullable(),
+                  schedule: z.object({ cron: z.string(), timezone: z.string(), nextRunAt: z.string().nullable() }).nullable(),
+                  stale: z.boolean().describe('the last success is older than the schedule promises'),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      async (request) => {
+        const { projectId } = request.params;
+        authorize(principal(request), projectId, 'viewer', { kind: 'project', id: projectId });
+        return { services: await serviceStatuses(plane.db, projectId, plane.settings.scheduleJitterSeconds, new Date()) };
       },
     );
 

@@ -1,0 +1,65 @@
+/** The API's shapes as the dashboard reads them (see the OpenAPI document at /openapi.json). */
+export interface Failure {
+  code: string;
+  message: string;
+}
+
+export interface Backup {
+  id: string;
+  serviceId: string;
+  projectId: string;
+  status: 'requested' | 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled' | 'expired' | 'deleted';
+  trigger: string;
+  requestedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  sizeBytes: number | null;
+  sha256: string | null;
+  expiresAt: string | null;
+  failure: Failure | null;
+  verification: { status: 'pending' | 'passed' | 'failed'; checkedAt?: string; details?: { problems: string[] } } | null;
+  bytesWritten: number | null;
+}
+
+export interface Service {
+  id: string;
+  name: string;
+  engine: string;
+  connection: { host: string; port: number; database: string; user: string };
+}
+
+export interface ServiceStatus {
+  service: Service;
+  lastSuccess: { backupId: string; finishedAt: string } | null;
+  latest: { backupId: string; status: string; failure: Failure | null } | null;
+  inProgress: string | null;
+  schedule: { cron: string; timezone: string; nextRunAt: string | null } | null;
+  stale: boolean;
+}
+
+export interface Restore {
+  id: string;
+  backupId: string;
+  serviceId: string;
+  status: string;
+  target: { kind: 'new_database'; database: string } | { kind: 'in_place' };
+  safetyBackupId: string | null;
+  requestedAt: string;
+  finishedAt: string | null;
+  failure: Failure | null;
+}
+
+export interface Capabilities {
+  backups: { available: boolean; reason: string | null };
+}
+
+export interface Schedule {
+  cron: string;
+  timezone: string;
+  retention: Record<string, number>;
+  verify: boolean;
+  nextRunAt: string | null;
+  upcoming: string[];
+}
+
+export const inProgress = (status: string) => status === 'requested' || status === 'queued' || status === 'running';

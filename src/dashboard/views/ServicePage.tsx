@@ -1,0 +1,138 @@
+import { useEffect, useState } from 'react';
+import { api, ApiError, followEvents } from '../api.js';
+import { BackupsTable } from '../components/BackupsTable.js';
+import { ContentsDialog } from '../components/ContentsDialog.js';
+import { RestoreDialog } from '../components/RestoreDialog.js';
+import { ScheduleEditor } from '../components/ScheduleEditor.js';
+import { StatusBadge } from '../components/StatusBadge.js';
+import { when } from '../format.js';
+import { type Backup, type Capabilities, inProgress, type Restore, type Service } from '../types.js';
+
+function upsert<T extends { id: string }>(list: T[], item: T, newestFirst: (a: T, b: T) => number): T[] {
+  const rest = list.filter((existing) => existing.id !== item.id);
+  return [...rest, item].sort(newestFirst);
+}
+
+/** One service: back it up, watch its backups live, fetch, restore, and set its schedule. */
+export function ServicePage({ serviceId, capabilities }: { serviceId: string; capabilities: Capabilities }) {
+  const [service, setService] = useState<Service | null>(null);
+  const [backups, setBackups] = useState<Backup[]>([]);
+  const [restores, setRestores] = useState<Restore[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [restoring, setRestoring] = useState<Backup | null>(null);
+  const [inspecting, setInspecting] = useState<Backup | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    void (async () => {
+      try {
+        const [found, list, restoreList] = await Promise.all([
+          api<Service>('GET', `/v1/services/${serviceId}`),
+          api<{ backups: Backup[] }>('GET', `/v1/services/${serviceId}/backups?limit=50`),
+          api<{ restores: Restore[] }>('GET', `/v1/services/${serviceId}/restores`),
+        ]);
+        if (!live) return;
+        setService(found);
+        setBackups(list.backups);
+        setRestores(restoreList.restores);
+      } catch (failure) {
+        setError(failure instanceof ApiError ? failure.message : String(failure));
+      }
+    })();
+    const stop = followEvents((type, data) => {
+      if (type === 'backup' && (data as Backup).serviceId === serviceId) setBackups((list) => upsert(list, data as Backup, (a, b) => b.requestedAt.localeCompare(a.requestedAt)));
+      if (type === 'restore' && (data as Restore).serviceId === serviceId) setRestores((list) => upsert(list, data as Restore, (a, b) => b.requestedAt.localeCompare(a.requestedAt)));
+    });
+    return () => {
+      live = false;
+      stop();
+    };
+  }, [serviceId]);
+
+  if (!service) return error ? <p className="error">{error}</p> : <p aria-busy="true">Loading…</p>;
+  const running = backups.find((backup) => inProgress(backup.status)) ?? null;
+  const restoreRunning = restores.find((restore) => inProgress(restore.status)) ?? null;
+  const blockedBecause = !capabilities.backups.available
+    ? `Backups are unavailable: ${capabilities.backups.reason ?? ''}`
+    : running
+      ? 'A backup of this service is already running.'
+      : restoreRunning
+        ? 'A restore of this service is running.'
+        : null;
+
+  return (
+    <>
+      <p>
+        <a href="#/">← All services</a>
+      </p>
+      <h1>{service.name}</h1>
+      <p className="muted">
+        {service.engine} · {service.connection.user}@{service.connection.host}:{service.connection.port}/{service.connection.database}
+      </p>
+      <div className="toolbar">
+        <button
+          type="button"
+          disabled={blockedBecause !== null}
+          aria-describedby="backup-now-why"
+          onClick={() =>
+            void api<Backup>('POST', `/v1/services/${serviceId}/backups`).then(
+              (created) => setBackups((list) => upsert(list, created, (a, b) => b.requestedAt.localeCompare(a.requestedAt))),
+              (failure: Error) => setError(failure.message),
+            )
+          }
+        >
+          Back up now
+        </button>
+        <span id="backup-now-why" className="muted">
+          {blockedBecause}
+        </span>
+      </div>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <section aria-labelledby="backups-title">
+        <h2 id="backups-title">Backups</h2>
+        <BackupsTable backups={backups} actions={{ onRestore: setRestoring, onContents: setInspecting, onError: setError, canAct: capabilities.backups.available && !running && !restoreRunning }} />
+      </section>
+      <section aria-labelledby="restores-title">
+        <h2 id="restores-title">Restores</h2>
+        {restores.length === 0 ? (
+          <p>No restores yet.</p>
+        ) : (
+          <table className="cards restores">
+            <thead>
+              <tr>
+                <th scope="col">Status</th>
+                <th scope="col">Target</th>
+                <th scope="col">Requested</th>
+                <th scope="col">Backup</th>
+              </tr>
+            </thead>
+            <tbody>
+              {restores.map((restore) => (
+                <tr key={restore.id} data-restore-id={restore.id}>
+                  <td data-label="Status">
+                    <StatusBadge status={restore.status} />
+                    {restore.failure && <p className="failure">{restore.failure.message}</p>}
+                  </td>
+                  <td data-label="Target">{restore.target.kind === 'new_database' ? `new database ${restore.target.database}` : 'in place'}</td>
+                  <td data-label="Requested">{when(restore.requestedAt)}</td>
+                  <td data-label="Backup">
+                    <code>{restore.backupId}</code>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      <ScheduleEditor serviceId={serviceId} />
+      {restoring && (
+        <RestoreDialog backup={restoring} service={service} onClose={() => setRestoring(null)} onStarted={(restore) => setRestores((list) => upsert(list, restore, (a, b) => b.requestedAt.localeCompare(a.requestedAt)))} />
+      )}
+      {inspecting && <ContentsDialog backupId={inspecting.id} onClose={() => setInspecting(null)} />}
+    </>
+  );
+}

@@ -1,0 +1,171 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../support/browser.js';
+import { apiClient, type LifeboatProcess, startLifeboat } from '../support/lifeboat-process.js';
+import { adminQuery, createTestDatabase, postgresHost, postgresPort, postgresUser, seedSampleData, type TestDatabase } from '../support/postgres.js';
+
+const run = promisify(execFile);
+const screenshots = resolve(import.meta.dirname, '../../test-results/screenshots');
+
+/** The dashboard in real headless Chromium against a real `lifeboat serve` backing up a real PostgreSQL. */
+describe('dashboard', () => {
+  let source: TestDatabase;
+  let work: string;
+  let delayFile: string;
+  let lifeboat: LifeboatProcess;
+  let browser: Browser;
+  let page: Page;
+  let admin: ReturnType<typeof apiClient>;
+  let api: ReturnType<typeof apiClient>;
+  let token: string;
+  let shopId: string;
+  let brokenId: string;
+  const created: string[] = [];
+
+  beforeAll(async () => {
+    source = await createTestDatabase('dashboard_source');
+    await seedSampleData(source, 1000);
+    work = await mkdtemp(join(tmpdir(), 'lifeboat-dashboard-'));
+    await mkdir(screenshots, { recursive: true });
+    // pg_dump after a pause the tests can set, to have a backup running long enough to cancel.
+    const bin = join(work, 'bin');
+    await mkdir(bin);
+    delayFile = join(work, 'dump-delay');
+    await writeFile(delayFile, '0');
+    const realPgDump = (await run('sh', ['-c', 'command -v pg_dump'])).stdout.trim();
+    await writeFile(join(bin, 'pg_dump'), `#!/bin/sh\n[ "$1" = "--version" ] || sleep "$(cat ${delayFile})"\nexec ${realPgDump} "$@"\n`);
+    await chmod(join(bin, 'pg_dump'), 0o755);
+
+    lifeboat = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: join(work, 'data'), PATH: `${bin}:${process.env.PATH}` });
+    admin = apiClient(lifeboat.url, lifeboat.adminToken!);
+    const projectId = (await admin('POST', '/v1/projects', { name: 'web' })).body.id;
+    token = (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'owner' })).body.token;
+    api = apiClient(lifeboat.url, token);
+    const service = (name: string, database: string) =>
+      api('POST', `/v1/projects/${projectId}/services`, { name, engine: 'postgresql', connection: { host: postgresHost, port: postgresPort, database, user: postgresUser, password: '' } });
+    shopId = (await service('shop', source.name)).body.id;
+    brokenId = (await service('broken', 'no_such_database')).body.id;
+    await api('PUT', `/v1/services/${shopId}/schedule`, { cron: '0 3 * * *', timezone: 'Europe/Berlin', retention: { keepDaily: 7 } });
+
+    browser = await launchChromium();
+    page = await browser.newPage({ acceptDownloads: true });
+    await page.goto(lifeboat.url);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await lifeboat?.stop();
+    for (const name of created) await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    await source?.drop();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  const row = (backupId: string) => page.locator(`tr[data-backup-id="${backupId}"]`);
+  async function latestBackupId(serviceId: string): Promise<string> {
+    return (await api('GET', `/v1/services/${serviceId}/backups?limit=1`)).body.backups[0].id;
+  }
+
+  it('signs in with a project token kept in session storage, and lists the services', async () => {
+    await page.getByLabel('Project token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Services' }).waitFor();
+    expect(await page.evaluate("sessionStorage.getItem('lifeboat.token')")).toBe(token);
+    expect(page.url()).not.toContain(token);
+    await expect.poll(() => page.getByRole('link', { name: 'shop' }).count()).toBe(1);
+    await page.screenshot({ path: join(screenshots, 'services.png'), fullPage: true });
+  });
+
+  it('backs up now and shows it succeed live, without a reload', async () => {
+    await page.getByRole('link', { name: 'shop' }).click();
+    await page.getByRole('heading', { name: 'shop' }).waitFor();
+    await page.evaluate('window.stillHere = true');
+    await page.getByRole('button', { name: 'Back up now' }).click();
+    const backupId = await (async () => {
+      await expect.poll(() => api('GET', `/v1/services/${shopId}/backups?limit=1`).then((r) => r.body.backups.length)).toBe(1);
+      return latestBackupId(shopId);
+    })();
+    await row(backupId).getByText('Succeeded').waitFor({ timeout: 30_000 });
+    expect(await page.evaluate('window.stillHere')).toBe(true);
+    await page.screenshot({ path: join(screenshots, 'service.png'), fullPage: true });
+  });
+
+  it('downloads a backup through a fresh link, with the recorded SHA-256', async () => {
+    const backupId = await latestBackupId(shopId);
+    const [download] = await Promise.all([page.waitForEvent('download'), row(backupId).getByRole('button', { name: 'Download' }).click()]);
+    const file = join(work, 'downloaded.dump');
+    await download.saveAs(file);
+    const { sha256 } = (await api('GET', `/v1/backups/${backupId}`)).body;
+    expect(createHash('sha256').update(await readFile(file)).digest('hex')).toBe(sha256);
+    expect(download.suggestedFilename()).toMatch(/^shop-\d{8}T\d{6}Z\.dump$/);
+  });
+
+  it('shows what a backup holds', async () => {
+    await row(await latestBackupId(shopId)).getByRole('button', { name: 'Contents' }).click();
+    const dialog = page.getByRole('dialog', { name: 'What this backup holds' });
+    await dialog.getByText('public.orders').waitFor();
+    await page.screenshot({ path: join(screenshots, 'contents.png') });
+    await dialog.getByRole('button', { name: 'Close' }).click();
+  });
+
+  it('restores into a new database and shows the restore succeed', async () => {
+    const database = `${source.name}_web`;
+    created.push(database);
+    await row(await latestBackupId(shopId)).getByRole('button', { name: 'Restore…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('New database name').fill(database);
+    await page.screenshot({ path: join(screenshots, 'restore-dialog.png') });
+    await dialog.getByRole('button', { name: 'Restore' }).click();
+    await page.locator('table.restores tr', { hasText: database }).getByText('Succeeded').waitFor({ timeout: 30_000 });
+    expect((await adminQuery('SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [database])).rows[0].n).toBe(1);
+  });
+
+  it('shows the next runs of the schedule in its timezone', async () => {
+    await page.getByRole('heading', { name: 'Next runs (Europe/Berlin)' }).waitFor();
+    expect(await page.locator('ol.upcoming li').count()).toBe(5);
+  });
+
+  it('shows a failed backup with its reason in words', async () => {
+    await page.goto(`${lifeboat.url}/#/services/${brokenId}`);
+    await page.getByRole('heading', { name: 'broken' }).waitFor();
+    await page.getByRole('button', { name: 'Back up now' }).click();
+    await page.getByText('database "no_such_database" does not exist').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(screenshots, 'failed.png'), fullPage: true });
+  });
+
+  it('cancels a running backup', async () => {
+    await writeFile(delayFile, '30');
+    try {
+      await page.goto(`${lifeboat.url}/#/services/${shopId}`);
+      await page.getByRole('heading', { name: 'shop' }).waitFor();
+      await page.getByRole('button', { name: 'Back up now' }).click();
+      await expect.poll(async () => (await api('GET', `/v1/services/${shopId}/backups?limit=1`)).body.backups[0].status, { timeout: 15_000 }).toBe('running');
+      const backupId = await latestBackupId(shopId);
+      await expect.poll(() => page.getByRole('button', { name: 'Back up now' }).isDisabled()).toBe(true);
+      await row(backupId).getByRole('button', { name: 'Cancel' }).click();
+      await row(backupId).getByText('Canceled').waitFor({ timeout: 30_000 });
+    } finally {
+      await writeFile(delayFile, '0');
+    }
+  });
+
+  it('warns that backups are unavailable and disables backing up, when the kill switch is engaged', async () => {
+    await admin('PUT', '/v1/admin/kill-switch', { engaged: true, reason: 'storage migration tonight' });
+    try {
+      await page.reload();
+      const banner = page.getByRole('alert');
+      await banner.getByText('storage migration tonight').waitFor();
+      expect(await banner.innerText()).toContain('Backups are unavailable');
+      expect(await page.getByRole('button', { name: 'Back up now' }).isDisabled()).toBe(true);
+      await page.screenshot({ path: join(screenshots, 'kill-switch.png'), fullPage: true });
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.screenshot({ path: join(screenshots, 'phone.png'), fullPage: true });
+    } finally {
+      await admin('PUT', '/v1/admin/kill-switch', { engaged: false });
+    }
+  });
+});
