@@ -48,6 +48,7 @@ export async function startTestControlPlane(
       runnerKind: 'local',
     },
     publicUrl: () => 'http://lifeboat.test',
+    onChange: () => () => undefined,
     isReady: async () => true,
   };
   const app = await buildApp(plane);
