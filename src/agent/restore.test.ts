@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminQuery, createTestDatabase, databaseState, postgresHost, postgresPort, postgresUrl, postgresUser, seedVariedContent, type TestDatabase } from '../../test/support/postgres.js';
+import { adminQuery, createTestDatabase, databaseState, postgresHost, postgresPort, postgresUrl, postgresUser, queryDatabase, seedVariedContent, type TestDatabase } from '../../test/support/postgres.js';
 import { artifactPrefixOf, type RestoreJobSpec, type RestoreTarget } from '../contracts/index.js';
 import { FilesystemStore } from '../storage/fs.js';
 import { runBackup } from './backup.js';
@@ -61,7 +61,7 @@ describe('agent restore', () => {
     created.push(name);
     expect(await restore({ kind: 'new_database', database: name })).toEqual({ outcome: 'succeeded', database: name });
     expect(await schemaOf(name)).toBe(await schemaOf(source.name));
-    const copy = { query: (text: string) => adminQueryOn(name, text) };
+    const copy = { query: (text: string) => queryDatabase(name, text) };
     expect(await databaseState(copy)).toEqual(await databaseState(source));
   });
 
@@ -105,14 +105,3 @@ describe('agent restore', () => {
     expect(report).toMatchObject({ outcome: 'failed', failure: { code: 'artifact_missing' } });
   });
 });
-
-async function adminQueryOn(database: string, text: string) {
-  const pg = (await import('pg')).default;
-  const client = new pg.Client({ connectionString: postgresUrl(database) });
-  await client.connect();
-  try {
-    return await client.query(text);
-  } finally {
-    await client.end();
-  }
-}

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { EventBus, Subscription } from '../bus/event-bus.js';
 import { backupRequested, decodeMessage, type Failure, restoreRequested, subjects, verifyRequested } from '../contracts/index.js';
 import { z } from 'zod';
-import { recordJob, recordRestoreJob, recordVerifyJob } from './jobs.js';
+import { type JobCommand, recordJob } from './jobs.js';
 import type { OrchestratorTables } from './tables.js';
 
 export interface KillSwitchReading {
@@ -51,7 +51,7 @@ export async function consumeBackupCommands(options: {
       const command = decoded.message;
       const reading = await options.killSwitch();
       const refusal = reading.engaged ? killSwitchFailure(reading) : null;
-      const recorded = await recordCommand(db, command, refusal);
+      const recorded = await recordJob(db, command, refusal);
       logger.info({ type: command.type, backupId: command.payload.backupId, recorded, refused: reading.engaged }, recorded ? 'job recorded' : 'duplicate command ignored');
       if (recorded && !reading.engaged) options.onRecorded();
     },
@@ -59,19 +59,8 @@ export async function consumeBackupCommands(options: {
 }
 
 /** Records the job as failed; if a job already exists, the launcher owns its outcome. */
-async function failUnprocessable(db: Kysely<OrchestratorTables>, command: z.infer<typeof jobCommand>, message: string): Promise<void> {
-  await recordCommand(db, command, { code: 'invalid_command', message });
-}
-
-function recordCommand(db: Kysely<OrchestratorTables>, command: z.infer<typeof jobCommand>, refusal: Failure | null): Promise<boolean> {
-  switch (command.type) {
-    case 'backup.requested':
-      return recordJob(db, command, refusal);
-    case 'restore.requested':
-      return recordRestoreJob(db, command, refusal);
-    case 'backup.verify_requested':
-      return recordVerifyJob(db, command, refusal);
-  }
+async function failUnprocessable(db: Kysely<OrchestratorTables>, command: JobCommand, message: string): Promise<void> {
+  await recordJob(db, command, { code: 'invalid_command', message });
 }
 
 function describe(error: unknown): string {

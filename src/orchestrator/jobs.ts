@@ -16,18 +16,29 @@ export function newJobId(): string {
   return `job_${randomBytes(10).toString('hex')}`;
 }
 
+export type JobCommand = BackupRequested | RestoreRequested | VerifyRequested;
+
 /**
- * Records the job for a `backup.requested` command: pending, or failed at once when `refusal`
- * is given (the kill switch). Returns false when the backup already has a job: a duplicate
- * delivery launches nothing.
+ * Records the job a command asks for: pending, or failed at once when `refusal` is given (the
+ * kill switch). Returns false when the backup, restore or verification already has a job: a
+ * duplicate delivery launches nothing.
  */
-export async function recordJob(db: Db, command: BackupRequested, refusal: Failure | null): Promise<boolean> {
+export async function recordJob(db: Db, command: JobCommand, refusal: Failure | null): Promise<boolean> {
+  const identity =
+    command.type === 'backup.requested'
+      ? { kind: 'backup' as const, restore_id: null, verification_id: null, unique: 'backup_id' as const }
+      : command.type === 'restore.requested'
+        ? { kind: 'restore' as const, restore_id: command.payload.restoreId, verification_id: null, unique: 'restore_id' as const }
+        : { kind: 'verify' as const, restore_id: null, verification_id: command.payload.verificationId, unique: 'verification_id' as const };
   return db.transaction().execute(async (trx) => {
     const inserted = await trx
       .insertInto('jobs')
       .values({
         id: newJobId(),
+        kind: identity.kind,
         backup_id: command.payload.backupId,
+        restore_id: identity.restore_id,
+        verification_id: identity.verification_id,
         project_id: command.projectId,
         service_id: command.payload.serviceId,
         correlation_id: command.correlationId,
@@ -42,72 +53,7 @@ export async function recordJob(db: Db, command: BackupRequested, refusal: Failu
         failure_code: refusal?.code ?? null,
         failure_message: refusal?.message ?? null,
       })
-      .onConflict((conflict) => conflict.column('backup_id').where('kind', '=', 'backup').doNothing())
-      .returningAll()
-      .executeTakeFirst();
-    if (inserted && refusal) await enqueue<OrchestratorTables>(trx, orchestratorSchema, terminalEvent(inserted, { status: 'failed', failure: refusal }));
-    return inserted !== undefined;
-  });
-}
-
-/** Records the job for a `restore.requested` command, once per restore; like `recordJob`. */
-export async function recordRestoreJob(db: Db, command: RestoreRequested, refusal: Failure | null): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const inserted = await trx
-      .insertInto('jobs')
-      .values({
-        id: newJobId(),
-        kind: 'restore',
-        backup_id: command.payload.backupId,
-        restore_id: command.payload.restoreId,
-        project_id: command.projectId,
-        service_id: command.payload.serviceId,
-        correlation_id: command.correlationId,
-        status: refusal ? 'failed' : 'pending',
-        command: JSON.stringify(command),
-        owner: null,
-        runner_handle: null,
-        heartbeat_at: null,
-        deadline_at: new Date(new Date(command.occurredAt).getTime() + command.payload.deadlineSeconds * 1000),
-        started_at: null,
-        finished_at: refusal ? new Date() : null,
-        failure_code: refusal?.code ?? null,
-        failure_message: refusal?.message ?? null,
-      })
-      .onConflict((conflict) => conflict.column('restore_id').where('kind', '=', 'restore').doNothing())
-      .returningAll()
-      .executeTakeFirst();
-    if (inserted && refusal) await enqueue<OrchestratorTables>(trx, orchestratorSchema, terminalEvent(inserted, { status: 'failed', failure: refusal }));
-    return inserted !== undefined;
-  });
-}
-
-/** Records the job for a `backup.verify_requested` command, once per verification; like `recordJob`. */
-export async function recordVerifyJob(db: Db, command: VerifyRequested, refusal: Failure | null): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const inserted = await trx
-      .insertInto('jobs')
-      .values({
-        id: newJobId(),
-        kind: 'verify',
-        backup_id: command.payload.backupId,
-        restore_id: null,
-        verification_id: command.payload.verificationId,
-        project_id: command.projectId,
-        service_id: command.payload.serviceId,
-        correlation_id: command.correlationId,
-        status: refusal ? 'failed' : 'pending',
-        command: JSON.stringify(command),
-        owner: null,
-        runner_handle: null,
-        heartbeat_at: null,
-        deadline_at: new Date(new Date(command.occurredAt).getTime() + command.payload.deadlineSeconds * 1000),
-        started_at: null,
-        finished_at: refusal ? new Date() : null,
-        failure_code: refusal?.code ?? null,
-        failure_message: refusal?.message ?? null,
-      })
-      .onConflict((conflict) => conflict.column('verification_id').where('kind', '=', 'verify').doNothing())
+      .onConflict((conflict) => conflict.column(identity.unique).where('kind', '=', identity.kind).doNothing())
       .returningAll()
       .executeTakeFirst();
     if (inserted && refusal) await enqueue<OrchestratorTables>(trx, orchestratorSchema, terminalEvent(inserted, { status: 'failed', failure: refusal }));

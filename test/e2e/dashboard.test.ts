@@ -1,23 +1,21 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser.js';
+import { slowPgDump } from '../support/slow-pg-dump.js';
 import { apiClient, type LifeboatProcess, startLifeboat } from '../support/lifeboat-process.js';
 import { adminQuery, createTestDatabase, postgresHost, postgresPort, postgresUser, seedSampleData, type TestDatabase } from '../support/postgres.js';
 
-const run = promisify(execFile);
 const screenshots = resolve(import.meta.dirname, '../../test-results/screenshots');
 
 /** The dashboard in real headless Chromium against a real `lifeboat serve` backing up a real PostgreSQL. */
 describe('dashboard', () => {
   let source: TestDatabase;
   let work: string;
-  let delayFile: string;
+  let slow: Awaited<ReturnType<typeof slowPgDump>>;
   let lifeboat: LifeboatProcess;
   let browser: Browser;
   let page: Page;
@@ -33,16 +31,9 @@ describe('dashboard', () => {
     await seedSampleData(source, 1000);
     work = await mkdtemp(join(tmpdir(), 'lifeboat-dashboard-'));
     await mkdir(screenshots, { recursive: true });
-    // pg_dump after a pause the tests can set, to have a backup running long enough to cancel.
-    const bin = join(work, 'bin');
-    await mkdir(bin);
-    delayFile = join(work, 'dump-delay');
-    await writeFile(delayFile, '0');
-    const realPgDump = (await run('sh', ['-c', 'command -v pg_dump'])).stdout.trim();
-    await writeFile(join(bin, 'pg_dump'), `#!/bin/sh\n[ "$1" = "--version" ] || sleep "$(cat ${delayFile})"\nexec ${realPgDump} "$@"\n`);
-    await chmod(join(bin, 'pg_dump'), 0o755);
-
-    lifeboat = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: join(work, 'data'), PATH: `${bin}:${process.env.PATH}` });
+    // A backup that runs long enough to cancel.
+    slow = await slowPgDump(work);
+    lifeboat = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: join(work, 'data'), PATH: slow.path });
     admin = apiClient(lifeboat.url, lifeboat.adminToken!);
     const projectId = (await admin('POST', '/v1/projects', { name: 'web' })).body.id;
     token = (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'owner' })).body.token;
@@ -138,7 +129,7 @@ describe('dashboard', () => {
   });
 
   it('cancels a running backup', async () => {
-    await writeFile(delayFile, '30');
+    await slow.setDelay(30);
     try {
       await page.goto(`${lifeboat.url}/#/services/${shopId}`);
       await page.getByRole('heading', { name: 'shop' }).waitFor();
@@ -149,7 +140,7 @@ describe('dashboard', () => {
       await row(backupId).getByRole('button', { name: 'Cancel' }).click();
       await row(backupId).getByText('Canceled').waitFor({ timeout: 30_000 });
     } finally {
-      await writeFile(delayFile, '0');
+      await slow.setDelay(0);
     }
   });
 

@@ -1,15 +1,13 @@
-import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ListMultipartUploadsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, type LifeboatProcess, startLifeboat, waitForBackup } from '../support/lifeboat-process.js';
 import { createTestDatabase, postgresHost, postgresPort, postgresUser, seedSampleData, type TestDatabase } from '../support/postgres.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
+import { slowPgDump } from '../support/slow-pg-dump.js';
 
-const run = promisify(execFile);
 
 /** A backup's lifecycle through the real `lifeboat serve` with S3 storage: cancel, delete, deadlines, the kill switch, restarts. */
 describe('backup lifecycle through lifeboat serve', () => {
@@ -19,7 +17,7 @@ describe('backup lifecycle through lifeboat serve', () => {
   let s3: TestS3Server;
   let s3Client: S3Client;
   let work: string;
-  let delayFile: string;
+  let slow: Awaited<ReturnType<typeof slowPgDump>>;
   let env: Record<string, string>;
   let lifeboat: LifeboatProcess;
   let api: ReturnType<typeof apiClient>;
@@ -41,15 +39,9 @@ describe('backup lifecycle through lifeboat serve', () => {
     await large.query('INSERT INTO blobs SELECT g, gen_random_bytes(1024) FROM generate_series(1, 100000) g');
     s3Client = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
 
-    const bin = join(work, 'bin');
-    await mkdir(bin);
-    delayFile = join(work, 'dump-delay');
-    await writeFile(delayFile, '0');
-    const realPgDump = (await run('sh', ['-c', 'command -v pg_dump'])).stdout.trim();
-    await writeFile(join(bin, 'pg_dump'), `#!/bin/sh\n[ "$1" = "--version" ] || sleep "$(cat ${delayFile})"\nexec ${realPgDump} "$@"\n`);
-    await chmod(join(bin, 'pg_dump'), 0o755);
+    slow = await slowPgDump(work);
     env = {
-      PATH: `${bin}:${process.env.PATH}`,
+      PATH: slow.path,
       LIFEBOAT_DATA_DIR: join(work, 'data'),
       LIFEBOAT_DATABASE_URL: platform.url,
       LIFEBOAT_STORAGE_URL: `s3://${s3.bucket}/lifeboat?endpoint=${s3.endpoint}&region=${s3.region}`,
@@ -125,7 +117,7 @@ describe('backup lifecycle through lifeboat serve', () => {
   });
 
   it('fails a job whose pg_dump hangs with timeout at its deadline, leaving nothing', async () => {
-    await writeFile(delayFile, '600');
+    await slow.setDelay(600);
     try {
       const started = Date.now();
       const backupId = await backUp(await service(small));
@@ -135,12 +127,12 @@ describe('backup lifecycle through lifeboat serve', () => {
       expect(Date.now() - started).toBeGreaterThan(19_000);
       expect(await leftInStorage(backupId)).toEqual({ objects: 0, uploads: 0 });
     } finally {
-      await writeFile(delayFile, '0');
+      await slow.setDelay(0);
     }
   });
 
   it('launches none of the queued backups once the kill switch is engaged, and audits who engaged it', async () => {
-    await writeFile(delayFile, '3');
+    await slow.setDelay(3);
     let running: string;
     let queued: string;
     try {
@@ -151,7 +143,7 @@ describe('backup lifecycle through lifeboat serve', () => {
       await until(async () => (await status(queued)) === 'queued');
       expect((await admin('PUT', '/v1/admin/kill-switch', { engaged: true, reason: 'storage maintenance' })).status).toBe(200);
     } finally {
-      await writeFile(delayFile, '0');
+      await slow.setDelay(0);
     }
     try {
       const refused = await waitForBackup(api, queued);
@@ -169,11 +161,11 @@ describe('backup lifecycle through lifeboat serve', () => {
   });
 
   it('reconciles a job whose orchestrator was killed: after a restart nothing is left running', async () => {
-    await writeFile(delayFile, '5');
+    await slow.setDelay(5);
     const backupId = await backUp(await service(small));
     await until(async () => (await status(backupId)) === 'running');
     await lifeboat.stop('SIGKILL');
-    await writeFile(delayFile, '0');
+    await slow.setDelay(0);
     lifeboat = await startLifeboat('serve', env);
     api = apiClient(lifeboat.url, (await apiClient(lifeboat.url, lifeboat.adminToken!)('POST', `/v1/projects/${projectId}/tokens`, { role: 'owner' })).body.token);
     const backup = await waitForBackup(api, backupId, 30_000);

@@ -1,10 +1,9 @@
 import { open, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, type LifeboatProcess, startLifeboat, waitForBackup } from '../support/lifeboat-process.js';
-import { adminQuery, createTestDatabase, databaseState, postgresHost, postgresPort, postgresUrl, postgresUser, seedVariedContent, type TestDatabase } from '../support/postgres.js';
+import { adminQuery, createTestDatabase, databaseState, postgresHost, postgresPort, postgresUser, queryDatabase, seedVariedContent, type TestDatabase } from '../support/postgres.js';
 
 /** Restores through the real `lifeboat serve`: new database, in place with a safety backup, and a corrupted artifact. */
 describe('restores through lifeboat serve', () => {
@@ -50,16 +49,6 @@ describe('restores through lifeboat serve', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
-  const queryOn = async (database: string, text: string) => {
-    const client = new pg.Client({ connectionString: postgresUrl(database) });
-    await client.connect();
-    try {
-      return await client.query(text);
-    } finally {
-      await client.end();
-    }
-  };
-
   it('restores into a new database with every table, sequence and large object', async () => {
     const database = `${source.name}_restored`;
     created.push(database);
@@ -67,7 +56,7 @@ describe('restores through lifeboat serve', () => {
     expect(requested.status).toBe(202);
     const restore = await waitForRestore(requested.body.id);
     expect(restore).toMatchObject({ status: 'succeeded', backupId: backup.id, target: { kind: 'new_database', database }, failure: null });
-    expect(await databaseState({ query: (text: string) => queryOn(database, text) })).toEqual(await databaseState(source));
+    expect(await databaseState({ query: (text: string) => queryDatabase(database, text) })).toEqual(await databaseState(source));
   });
 
   it('restores in place only when confirmed, after a safety backup, bringing the data back', async () => {

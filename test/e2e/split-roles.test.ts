@@ -1,17 +1,15 @@
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openObjectStore } from '../../src/storage/open-object-store.js';
 import { apiClient, type LifeboatProcess, startLifeboat, waitForBackup } from '../support/lifeboat-process.js';
 import { startNatsServer, type TestNatsServer } from '../support/nats-server.js';
 import { createTestDatabase, postgresHost, postgresPort, postgresUser, seedSampleData, type TestDatabase } from '../support/postgres.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
+import { slowPgDump } from '../support/slow-pg-dump.js';
 
-const run = promisify(execFile);
 const adminToken = 'lba_split-roles-admin-token-0123456789';
 
 /**
@@ -27,7 +25,7 @@ describe('split roles on PostgreSQL + NATS + S3', () => {
   let apis: LifeboatProcess[] = [];
   let orchestrators: LifeboatProcess[] = [];
   let env: Record<string, string>;
-  let delayFile: string;
+  let slow: Awaited<ReturnType<typeof slowPgDump>>;
   let projectId: string;
   let token: string;
 
@@ -36,17 +34,10 @@ describe('split roles on PostgreSQL + NATS + S3', () => {
     sources = await Promise.all([createTestDatabase('split_source_a'), createTestDatabase('split_source_b')]);
     await Promise.all(sources.map((source) => seedSampleData(source, 300)));
 
-    // pg_dump, preceded by a pause the tests can set: long enough to kill an orchestrator mid-job.
-    const bin = join(work, 'bin');
-    await mkdir(bin);
-    delayFile = join(work, 'dump-delay');
-    await writeFile(delayFile, '0');
-    const realPgDump = (await run('sh', ['-c', 'command -v pg_dump'])).stdout.trim();
-    await writeFile(join(bin, 'pg_dump'), `#!/bin/sh\n[ "$1" = "--version" ] || sleep "$(cat ${delayFile})"\nexec ${realPgDump} "$@"\n`);
-    await chmod(join(bin, 'pg_dump'), 0o755);
-
+    // Long enough a backup to kill an orchestrator in the middle of it.
+    slow = await slowPgDump(work);
     env = {
-      PATH: `${bin}:${process.env.PATH}`,
+      PATH: slow.path,
       LIFEBOAT_DATABASE_URL: platform.url,
       LIFEBOAT_BUS_URL: nats.url,
       LIFEBOAT_STORAGE_URL: `s3://${s3.bucket}/lifeboat?endpoint=${s3.endpoint}&region=${s3.region}`,
@@ -133,7 +124,7 @@ describe('split roles on PostgreSQL + NATS + S3', () => {
   });
 
   it('ends every backup of an orchestrator killed mid-job, leaving no artifact without a record', async () => {
-    await writeFile(delayFile, '4');
+    await slow.setDelay(4);
     try {
       const services = await registerServices(6);
       const created = await Promise.all(services.map(async (serviceId, i) => (await client(i)('POST', `/v1/services/${serviceId}/backups`)).body.id as string));
@@ -162,17 +153,17 @@ describe('split roles on PostgreSQL + NATS + S3', () => {
         expect(succeeded.has(backupId ?? ''), object.key).toBe(true);
       }
     } finally {
-      await writeFile(delayFile, '0');
+      await slow.setDelay(0);
       orchestrators[0] = await startLifeboat('orchestrator', { ...env, LIFEBOAT_DATA_DIR: join(work, 'orchestrator-0') });
     }
   });
 
   it('loses no backup when NATS restarts mid-run, and fails with storage_unavailable while S3 refuses', async () => {
     const services = await registerServices(4);
-    await writeFile(delayFile, '2');
+    await slow.setDelay(2);
     const first = await Promise.all(services.map(async (serviceId, i) => (await client(i)('POST', `/v1/services/${serviceId}/backups`)).body.id as string));
     await nats.restart();
-    await writeFile(delayFile, '0');
+    await slow.setDelay(0);
     const afterRestart = await Promise.all(first.map((id) => waitForBackup(client(0), id, 90_000)));
     expect(afterRestart.map((backup) => backup.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
 

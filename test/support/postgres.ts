@@ -11,8 +11,13 @@ export function postgresUrl(database: string): string {
 }
 
 /** Runs SQL on the server's `postgres` database. */
-export async function adminQuery(text: string, values: unknown[] = []): Promise<pg.QueryResult> {
-  const client = new pg.Client({ connectionString: postgresUrl('postgres') });
+export function adminQuery(text: string, values: unknown[] = []): Promise<pg.QueryResult> {
+  return queryDatabase('postgres', text, values);
+}
+
+/** Runs SQL on the named database of the machine's PostgreSQL. */
+export async function queryDatabase(database: string, text: string, values: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: postgresUrl(database) });
   await client.connect();
   try {
     return await client.query(text, values);
@@ -36,15 +41,7 @@ export async function createTestDatabase(label: string): Promise<TestDatabase> {
   return {
     name,
     url,
-    async query(text, values = []) {
-      const client = new pg.Client({ connectionString: url });
-      await client.connect();
-      try {
-        return await client.query(text, values);
-      } finally {
-        await client.end();
-      }
-    },
+    query: (text, values = []) => queryDatabase(name, text, values),
     async drop() {
       await adminQuery(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
     },
