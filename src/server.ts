@@ -93,6 +93,8 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
         maxConcurrentJobs: config.maxConcurrentJobs,
         runner: new LocalRunner({ command: surroundings.agentCommand, inheritedEnv: surroundings.inheritedEnv, logger }),
         killSwitchFromConfiguration: config.killSwitch,
+        orphanGraceMs: config.orphanGraceSeconds * 1000,
+        orphanSweepIntervalMs: config.orphanSweepSeconds * 1000,
         verificationServer: config.verifyDatabaseUrl ? verificationServerOf(config.verifyDatabaseUrl) : undefined,
         metrics,
       });

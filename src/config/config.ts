@@ -29,6 +29,9 @@ export interface Config {
   scheduleJitterSeconds: number;
   /** postgres:// URL of a server where restore drills create scratch databases (its user needs CREATEDB). */
   verifyDatabaseUrl: string | undefined;
+  /** Files no successful backup owns are removed once this old, checked this often. */
+  orphanGraceSeconds: number;
+  orphanSweepSeconds: number;
   maxConcurrentJobs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -52,6 +55,8 @@ const environment = z.object({
   LIFEBOAT_JOB_DEADLINE_SECONDS: integer(5, 7 * 24 * 3600).default(6 * 3600),
   LIFEBOAT_MAX_CONCURRENT_JOBS: integer(1, 256).default(4),
   LIFEBOAT_SCHEDULE_JITTER_SECONDS: integer(0, 3600).default(300),
+  LIFEBOAT_ORPHAN_GRACE_SECONDS: integer(0, 30 * 24 * 3600).default(3600),
+  LIFEBOAT_ORPHAN_SWEEP_SECONDS: integer(5, 24 * 3600).default(600),
   LIFEBOAT_VERIFY_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
   LIFEBOAT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -90,6 +95,8 @@ export function loadConfig(role: ServerRole, env: Record<string, string | undefi
     jobDeadlineSeconds: values.LIFEBOAT_JOB_DEADLINE_SECONDS,
     scheduleJitterSeconds: values.LIFEBOAT_SCHEDULE_JITTER_SECONDS,
     verifyDatabaseUrl: values.LIFEBOAT_VERIFY_DATABASE_URL,
+    orphanGraceSeconds: values.LIFEBOAT_ORPHAN_GRACE_SECONDS,
+    orphanSweepSeconds: values.LIFEBOAT_ORPHAN_SWEEP_SECONDS,
     maxConcurrentJobs: values.LIFEBOAT_MAX_CONCURRENT_JOBS,
     logLevel: values.LIFEBOAT_LOG_LEVEL,
   };

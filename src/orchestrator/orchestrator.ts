@@ -35,6 +35,7 @@ export interface OrchestratorOptions {
   verificationServer?: VerificationServer;
   /** Files no successful backup owns are removed once this old. */
   orphanGraceMs?: number;
+  orphanSweepIntervalMs?: number;
   /** Test and tuning knobs for the launcher (poll, heartbeat, lost-job and shutdown timings). */
   timings?: Pick<JobLauncherOptions, 'pollIntervalMs' | 'heartbeatIntervalMs' | 'lostAfterMs' | 'shutdownGraceMs' | 'progressIntervalMs'>;
 }
@@ -104,7 +105,7 @@ export class Orchestrator {
         logger,
       }).catch((error: unknown) => logger.warn({ err: error }, 'orphan sweep failed; will retry'));
     };
-    this.orphanTimer = setInterval(sweep, 10 * 60_000);
+    this.orphanTimer = setInterval(sweep, this.options.orphanSweepIntervalMs ?? 10 * 60_000);
     this.orphanTimer.unref();
   }
 
