@@ -19,6 +19,12 @@ export interface PasswordPostgres {
   user: string;
   password: string;
   database: string;
+  /** The cluster's superuser, for a platform database or setup. */
+  superuser: { user: string; password: string };
+  /** postgres:// URL of a database, as the superuser. */
+  superuserUrl(database: string): string;
+  /** Stops the server (immediately, like a crash) and starts it again on the same port. */
+  restart(options?: { downForMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,7 +44,8 @@ export async function startPasswordPostgres(): Promise<PasswordPostgres> {
 
   await asPostgres(bin('initdb'), ['-D', data, '--auth=scram-sha-256', '--username=postgres', `--pwfile=${pwfile}`, '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
-  await asPostgres(bin('pg_ctl'), ['-D', data, '-w', '-l', join(root, 'log'), '-o', `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  const start = () => asPostgres(bin('pg_ctl'), ['-D', data, '-w', '-l', join(root, 'log'), '-o', `-p ${port} -k ${root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`, 'start']);
+  await start();
 
   const user = 'app';
   const password = 'correct-horse-battery';
@@ -61,6 +68,13 @@ export async function startPasswordPostgres(): Promise<PasswordPostgres> {
     user,
     password,
     database: 'appdb',
+    superuser: { user: 'postgres', password: superPassword },
+    superuserUrl: (database) => `postgres://postgres:${superPassword}@127.0.0.1:${port}/${database}`,
+    async restart(options = {}) {
+      await asPostgres(bin('pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, options.downForMs ?? 0));
+      await start();
+    },
     async stop() {
       await asPostgres(bin('pg_ctl'), ['-D', data, '-m', 'immediate', 'stop']).catch(() => undefined);
       await rm(root, { recursive: true, force: true });

@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { formatReport, runChaos } from './chaos.js';
+
+/**
+ * The short chaos run CI makes: a fixed seed, under a minute of faults against the split
+ * topology, then every invariant checked. Longer runs: `npm run chaos` (RELIABILITY.md).
+ */
+describe('chaos (short run)', () => {
+  it('keeps every invariant through process kills, NATS and PostgreSQL restarts, storage faults and bad pg_dumps', { timeout: 300_000 }, async () => {
+    const report = await runChaos({ seed: 20261124, seconds: 40 });
+    expect(Object.values(report.faults).reduce((sum, n) => sum + n, 0), formatReport(report)).toBeGreaterThan(3);
+    expect(report.backups.succeeded ?? 0, formatReport(report)).toBeGreaterThan(0);
+    expect(report.violations, formatReport(report)).toEqual([]);
+  });
+});

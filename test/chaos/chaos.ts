@@ -1,0 +1,197 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { S3Client } from '@aws-sdk/client-s3';
+import { apiClient } from '../support/lifeboat-process.js';
+import { checkInvariants, type KillSwitchWindow } from './invariants.js';
+import { adminToken, deadlineSeconds, secretKey, startTopology, type Topology } from './topology.js';
+import { pick, seededRandom, weighted } from './workload.js';
+
+const run = promisify(execFile);
+
+export interface ChaosReport {
+  seed: number;
+  seconds: number;
+  faults: Record<string, number>;
+  actions: Record<string, number>;
+  backups: Record<string, number>;
+  restores: Record<string, number>;
+  violations: string[];
+}
+
+/**
+ * One chaos run: a steady workload (backups, cancels, deletes, restores, schedule ticks, the
+ * kill switch) against the split topology while faults are injected at random, then the
+ * invariants are checked. The seed decides every choice, so a failing run can be replayed.
+ */
+export async function runChaos(options: { seed: number; seconds: number; log?: (line: string) => void }): Promise<ChaosReport> {
+  const log = options.log ?? (() => undefined);
+  const random = seededRandom(options.seed);
+  const work = await mkdtemp(join(tmpdir(), 'lifeboat-chaos-'));
+  const topology = await startTopology(work);
+  const report: ChaosReport = { seed: options.seed, seconds: options.seconds, faults: {}, actions: {}, backups: {}, restores: {}, violations: [] };
+  const count = (table: Record<string, number>, key: string) => (table[key] = (table[key] ?? 0) + 1);
+  const servicePassword = topology.postgres.password;
+  try {
+    const sources = ['chaos_a', 'chaos_b', 'chaos_c'];
+    // Restores into new databases need it.
+    await run('psql', [topology.postgres.superuserUrl('postgres'), '-qc', `ALTER USER ${topology.postgres.user} CREATEDB`]);
+    for (const name of sources) {
+      await run('psql', [topology.postgres.superuserUrl('postgres'), '-qc', `CREATE DATABASE ${name} OWNER ${topology.postgres.user}`]);
+      await run('psql', [
+        `postgres://${topology.postgres.user}:${servicePassword}@127.0.0.1:${topology.postgres.port}/${name}`,
+        '-qc',
+        `CREATE TABLE items (id serial PRIMARY KEY, body text); INSERT INTO items (body) SELECT md5(g::text) FROM generate_series(1, 20000) g`,
+      ]);
+    }
+    const apis = () => topology.processes.filter((entry) => entry.role === 'api').map((entry) => entry.current.url);
+    const admin = apiClient(apis()[0]!, adminToken);
+    const projectId = (await admin('POST', '/v1/projects', { name: 'chaos' })).body.id as string;
+    const token = (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'owner' })).body.token as string;
+    const services: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const created = await admin('POST', `/v1/projects/${projectId}/services`, {
+        name: `svc-${i}`,
+        engine: 'postgresql',
+        connection: { host: '127.0.0.1', port: topology.postgres.port, database: sources[i % sources.length], user: topology.postgres.user, password: servicePassword },
+      });
+      services.push(created.body.id);
+    }
+    // Any API replica will do, and any may be down: a refused call is part of the weather.
+    const call = async (method: string, path: string, body?: unknown) => {
+      try {
+        return await apiClient(pick(random, apis())!, method === 'PUT' && path.includes('kill-switch') ? adminToken : token)(method, path, body);
+      } catch {
+        return { status: 0, body: null };
+      }
+    };
+
+    const killSwitch: KillSwitchWindow[] = [];
+    let engagedAt: number | undefined;
+    let restoreCounter = 0;
+    const endsAt = Date.now() + options.seconds * 1000;
+    let nextFault = Date.now() + 3000 + random() * 3000;
+    const pendingRecoveries: Promise<void>[] = [];
+    log(`chaos run: seed ${options.seed}, ${options.seconds} s`);
+
+    while (Date.now() < endsAt) {
+      const action = weighted(random, { backup: 50, cancel: 10, delete: 8, restore: 8, schedule: 4, killSwitch: 3 });
+      count(report.actions, action);
+      const serviceId = pick(random, services)!;
+      if (action === 'backup') await call('POST', `/v1/services/${serviceId}/backups`);
+      if (action === 'cancel' || action === 'delete' || action === 'restore') {
+        const list = await call('GET', `/v1/services/${serviceId}/backups?limit=5`);
+        const backups = (list.body?.backups ?? []) as { id: string; status: string }[];
+        const running = backups.find((backup) => ['requested', 'queued', 'running'].includes(backup.status));
+        const done = backups.find((backup) => backup.status === 'succeeded');
+        if (action === 'cancel' && running) await call('POST', `/v1/backups/${running.id}/cancel`);
+        if (action === 'delete' && done) await call('DELETE', `/v1/backups/${done.id}`);
+        if (action === 'restore' && done) await call('POST', `/v1/backups/${done.id}/restores`, { target: { kind: 'new_database', database: `chaos_restore_${++restoreCounter}` } });
+      }
+      if (action === 'schedule') await call('PUT', `/v1/services/${serviceId}/schedule`, { cron: '* * * * *', timezone: 'UTC', retention: { keepLast: 3 } });
+      if (action === 'killSwitch') {
+        if (engagedAt === undefined) {
+          const engaged = await call('PUT', '/v1/admin/kill-switch', { engaged: true, reason: 'chaos' });
+          if (engaged.status === 200) engagedAt = Date.now();
+        } else {
+          // Released before the engage is recorded as a window, so the window is the true span.
+          const releasing = Date.now();
+          const released = await call('PUT', '/v1/admin/kill-switch', { engaged: false });
+          if (released.status === 200) {
+            killSwitch.push({ engagedAt, releasedAt: releasing });
+            engagedAt = undefined;
+          }
+        }
+      }
+
+      if (Date.now() >= nextFault) {
+        const fault = weighted(random, { killProcess: 4, natsRestart: 2, postgresRestart: 1, storageRefuse: 2, storageStall: 2, dumpHang: 2, dumpDie: 2 });
+        count(report.faults, fault);
+        log(`fault: ${fault}`);
+        if (fault === 'killProcess') {
+          const index = Math.floor(random() * topology.processes.length);
+          pendingRecoveries.push(topology.restart(index, 'SIGKILL').catch((error: unknown) => log(`restart failed: ${String(error)}`)));
+        }
+        if (fault === 'natsRestart') await topology.nats.restart({ downForMs: 1000 });
+        if (fault === 'postgresRestart') await topology.postgres.restart({ downForMs: 1000 });
+        if (fault === 'storageRefuse' || fault === 'storageStall') {
+          topology.proxy.setMode(fault === 'storageRefuse' ? 'refuse' : 'stall');
+          setTimeout(() => topology.proxy.setMode('pass'), 3000);
+        }
+        if (fault === 'dumpHang' || fault === 'dumpDie') {
+          await topology.setDumpMode(fault === 'dumpHang' ? 'hang' : 'die');
+          setTimeout(() => void topology.setDumpMode('ok'), 3000);
+        }
+        nextFault = Date.now() + 4000 + random() * 4000;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+
+    // Calm: every fault lifted, the kill switch released, every process up.
+    if (engagedAt !== undefined) {
+      const releasing = Date.now();
+      await apiClient(apis()[0]!, adminToken)('PUT', '/v1/admin/kill-switch', { engaged: false }).catch(() => undefined);
+      killSwitch.push({ engagedAt, releasedAt: releasing });
+    }
+    topology.proxy.setMode('pass');
+    await topology.setDumpMode('ok');
+    await Promise.all(pendingRecoveries);
+    await settle(topology, (deadlineSeconds + 30) * 1000, log);
+
+    const s3 = new S3Client({ endpoint: topology.s3.endpoint, region: topology.s3.region, forcePathStyle: true, credentials: { accessKeyId: topology.s3.accessKeyId, secretAccessKey: topology.s3.secretAccessKey } });
+    try {
+      report.violations = await checkInvariants({
+        databaseUrl: topology.env.LIFEBOAT_DATABASE_URL!,
+        s3,
+        bucket: topology.s3.bucket,
+        killSwitch,
+        output: topology.output(),
+        secrets: [servicePassword, secretKey, topology.postgres.superuser.password],
+      });
+    } finally {
+      s3.destroy();
+    }
+    const tally = await run('psql', [topology.env.LIFEBOAT_DATABASE_URL!, '-Atc', `SELECT 'b', status, count(*) FROM control.backups GROUP BY 2 UNION ALL SELECT 'r', status, count(*) FROM control.restores GROUP BY 2`]);
+    for (const line of tally.stdout.trim().split('\n').filter(Boolean)) {
+      const [kind, status, n] = line.split('|');
+      (kind === 'b' ? report.backups : report.restores)[status!] = Number(n);
+    }
+    return report;
+  } finally {
+    await topology.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Waits until nothing is in progress, or the deadline (plus grace) has certainly passed; then lets the orphan sweep run. */
+async function settle(topology: Topology, limitMs: number, log: (line: string) => void): Promise<void> {
+  const until = Date.now() + limitMs;
+  for (;;) {
+    const { stdout } = await run('psql', [
+      topology.env.LIFEBOAT_DATABASE_URL!,
+      '-Atc',
+      `SELECT (SELECT count(*) FROM control.backups WHERE status IN ('requested','queued','running')) + (SELECT count(*) FROM control.restores WHERE status IN ('requested','queued','running'))`,
+    ]).catch(() => ({ stdout: '1' }));
+    if (stdout.trim() === '0' || Date.now() > until) break;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  log('settled; waiting for the orphan sweep');
+  await new Promise((resolve) => setTimeout(resolve, 12_000));
+}
+
+export function formatReport(report: ChaosReport): string {
+  const table = (title: string, values: Record<string, number>) => `| ${title} | ${Object.entries(values).map(([key, n]) => `${key} ${n}`).join(', ') || '—'} |`;
+  return [
+    `| seed | ${report.seed} |`,
+    '|---|---|',
+    `| seconds | ${report.seconds} |`,
+    table('faults injected', report.faults),
+    table('workload actions', report.actions),
+    table('backups', report.backups),
+    table('restores', report.restores),
+    `| invariant violations | ${report.violations.length} |`,
+    ...report.violations.map((violation) => `| violation | ${violation} |`),
+  ].join('\n');
+}

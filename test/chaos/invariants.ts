@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import pg from 'pg';
+import { deadlineSeconds } from './topology.js';
+
+export interface KillSwitchWindow {
+  engagedAt: number;
+  releasedAt: number;
+}
+
+/**
+ * DESIGN.md's invariants, checked against the database, the bucket and the logs after a run.
+ * Returns one line per violation; an empty list is a pass.
+ */
+export async function checkInvariants(options: {
+  databaseUrl: string;
+  s3: S3Client;
+  bucket: string;
+  killSwitch: KillSwitchWindow[];
+  output: string;
+  secrets: string[];
+}): Promise<string[]> {
+  const violations: string[] = [];
+  const client = new pg.Client({ connectionString: options.databaseUrl });
+  await client.connect();
+  try {
+    // 3. Every requested backup reaches a terminal state within its deadline.
+    const stuck = await client.query(
+      `SELECT id, status FROM control.backups WHERE status IN ('requested', 'queued', 'running') AND requested_at < now() - make_interval(secs => $1)`,
+      [deadlineSeconds + 30],
+    );
+    for (const row of stuck.rows as { id: string; status: string }[]) violations.push(`backup ${row.id} is still ${row.status} past its deadline`);
+    const stuckRestores = await client.query(
+      `SELECT id, status FROM control.restores WHERE status IN ('requested', 'queued', 'running') AND requested_at < now() - make_interval(secs => $1)`,
+      [deadlineSeconds * 3 + 30],
+    );
+    for (const row of stuckRestores.rows as { id: string; status: string }[]) violations.push(`restore ${row.id} is still ${row.status} past its deadline`);
+
+    // 2. succeeded only with the artifact in storage, at the recorded size and SHA-256.
+    const succeeded = await client.query(`SELECT id, artifact_key, size_bytes, sha256 FROM control.backups WHERE status = 'succeeded'`);
+    for (const row of succeeded.rows as { id: string; artifact_key: string; size_bytes: string; sha256: string }[]) {
+      try {
+        const object = await options.s3.send(new GetObjectCommand({ Bucket: options.bucket, Key: `chaos/${row.artifact_key}` }));
+        const bytes = Buffer.from(await object.Body!.transformToByteArray());
+        if (bytes.length !== Number(row.size_bytes)) violations.push(`backup ${row.id}: ${bytes.length} bytes stored, ${row.size_bytes} recorded`);
+        else if (createHash('sha256').update(bytes).digest('hex') !== row.sha256) violations.push(`backup ${row.id}: stored bytes do not match the recorded SHA-256`);
+      } catch (error) {
+        violations.push(`backup ${row.id} succeeded but its artifact cannot be read: ${(error as Error).name}`);
+      }
+    }
+
+    // 5. No artifact without a record (after the grace period the orphan sweep gives).
+    const owners = new Set((succeeded.rows as { id: string }[]).map((row) => row.id));
+    let token: string | undefined;
+    do {
+      const page = await options.s3.send(new ListObjectsV2Command({ Bucket: options.bucket, Prefix: 'chaos/', ContinuationToken: token }));
+      for (const object of page.Contents ?? []) {
+        const backupId = /backups\/([^/]+)\//.exec(object.Key ?? '')?.[1];
+        if (!backupId || !owners.has(backupId)) violations.push(`object ${object.Key} belongs to no succeeded backup`);
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+
+    // 4. At most one backup of a service at a time: no two backup jobs of a service overlapped.
+    const overlaps = await client.query(`
+      SELECT a.backup_id AS first, b.backup_id AS second FROM orchestrator.jobs a JOIN orchestrator.jobs b
+        ON a.service_id = b.service_id AND a.id < b.id AND a.kind = 'backup' AND b.kind = 'backup'
+       AND a.started_at IS NOT NULL AND b.started_at IS NOT NULL
+       AND a.started_at < coalesce(b.finished_at, now()) AND b.started_at < coalesce(a.finished_at, now())`);
+    for (const row of overlaps.rows as { first: string; second: string }[]) violations.push(`backups ${row.first} and ${row.second} of one service ran at the same time`);
+
+    // 6. No job launched while the kill switch was engaged (after a second for it to propagate).
+    for (const window of options.killSwitch) {
+      const launched = await client.query(`SELECT backup_id, kind, started_at FROM orchestrator.jobs WHERE started_at > $1 AND started_at < $2`, [
+        new Date(window.engagedAt + 2000),
+        new Date(window.releasedAt),
+      ]);
+      for (const row of launched.rows as { backup_id: string; kind: string }[]) violations.push(`${row.kind} job for ${row.backup_id} launched while the kill switch was engaged`);
+    }
+  } finally {
+    await client.end();
+  }
+
+  // 7. Credentials never appear in logs.
+  for (const secret of options.secrets) {
+    if (options.output.includes(secret)) violations.push(`a credential appears in the logs (${secret.slice(0, 3)}…)`);
+  }
+  return violations;
+}
