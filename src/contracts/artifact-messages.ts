@@ -10,7 +10,8 @@ export const artifactDeleteRequested = envelopeOf(
   z.object({
     backupId: z.string().min(1),
     serviceId: z.string().min(1),
-    reason: z.enum(['expired', 'deleted']),
+    /** `abandoned`: the backup was given up on (its deadline passed) and its files came late. */
+    reason: z.enum(['expired', 'deleted', 'abandoned']),
   }),
 );
 

@@ -14,6 +14,7 @@ import { markQueued } from './backups.js';
 import { availabilityOf, type ControlPlane } from './context.js';
 import { buildApp } from './http/app.js';
 import { controlMigrations } from './migrations.js';
+import { DeadlineSweeper } from './deadline-sweep.js';
 import { RetentionSweeper } from './retention-sweep.js';
 import { Scheduler } from './scheduler.js';
 import { WebhookDispatcher } from './webhooks.js';
@@ -52,6 +53,7 @@ export class Api {
     private readonly scheduler: Scheduler,
     private readonly sweeper: RetentionSweeper,
     private readonly webhooks: WebhookDispatcher,
+    private readonly deadlines: DeadlineSweeper,
     private readonly unlistenChanges: () => Promise<void>,
   ) {}
 
@@ -112,10 +114,12 @@ export class Api {
     sweeper.start();
     const webhooks = new WebhookDispatcher({ db, key: options.keys.credentials, logger: plane.logger });
     webhooks.start();
+    const deadlines = new DeadlineSweeper({ db, logger: plane.logger, isLeader: () => leadership.isLeader(), deadlineSeconds: options.settings.jobDeadlineSeconds });
+    deadlines.start();
     const app = await buildApp(plane, { dashboardDir: options.dashboardDir });
     const address = await app.listen({ host: options.host, port: options.port });
     listeningUrl = address.replace('[::1]', 'localhost');
-    return new Api(app, listeningUrl, relay, events, leadership, scheduler, sweeper, webhooks, unlistenChanges);
+    return new Api(app, listeningUrl, relay, events, leadership, scheduler, sweeper, webhooks, deadlines, unlistenChanges);
   }
 
   async stop(): Promise<void> {
@@ -123,6 +127,7 @@ export class Api {
     await this.scheduler.stop();
     await this.sweeper.stop();
     await this.webhooks.stop();
+    await this.deadlines.stop();
     await this.unlistenChanges();
     await this.leadership.stop();
     await this.events.stop();

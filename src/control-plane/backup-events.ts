@@ -2,8 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { EventBus, Subscription } from '../bus/event-bus.js';
-import { artifactDeleted, type ArtifactDeleted, type BackupEvent, backupEvent, backupVerified, decodeMessage, type RestoreEvent, restoreEvent, subjects } from '../contracts/index.js';
-import { receiveOnce, recordOutcome } from '../outbox/outbox.js';
+import { artifactDeleted, type ArtifactDeleted, type BackupEvent, backupEvent, backupVerified, decodeMessage, envelope, type RestoreEvent, restoreEvent, subjects } from '../contracts/index.js';
+import { enqueue, receiveOnce, recordOutcome } from '../outbox/outbox.js';
 import { type AuditAction, recordAudit } from './audit.js';
 import { decideEvent, isTerminal } from './backup-status.js';
 import { decideRestoreEvent } from './restore-status.js';
@@ -11,7 +11,7 @@ import { continueAfterSafetyBackup, restoreView } from './restores.js';
 import { backupView } from './backups.js';
 import { expiryByAge } from './retention.js';
 import { retentionOf } from './schedules.js';
-import type { ControlTables } from './tables.js';
+import { controlSchema, type ControlTables } from './tables.js';
 import { applyBackupVerified, requestVerification } from './verifications.js';
 import { queueWebhookDeliveries } from './webhooks.js';
 
@@ -79,6 +79,14 @@ export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupE
         outcome = `applied: ${backup.status} -> ${decision.change.status}`;
       } else {
         outcome = `ignored: ${decision.reason}`;
+        // Files of a backup that was already given up on (or canceled) belong to no record: remove them.
+        if (event.type === 'backup.succeeded' && (backup.status === 'failed' || backup.status === 'canceled')) {
+          await enqueue<ControlTables>(
+            trx,
+            controlSchema,
+            envelope('artifact.delete_requested', { correlationId: event.payload.backupId, projectId: backup.project_id }, { backupId: event.payload.backupId, serviceId: backup.service_id, reason: 'abandoned' as const }),
+          );
+        }
       }
     }
     await recordOutcome<ControlTables>(trx, event.id, outcome);
@@ -158,6 +166,9 @@ export async function consumeBackupEvents(options: {
       durable: 'control-plane-backup-events',
       subjects: [...subjects.backupEvents, ...subjects.restoreEvents, ...subjects.artifactEvents],
       concurrency: 4,
+      // An event is how a backup learns it ended: keep trying through any outage (back-off caps
+      // at 30 s, so this is hours) rather than drop it.
+      maxDeliver: 1000,
       onDeadLetter: async (delivery, error) => {
         logger.error({ err: error, messageId: delivery.id, subject: delivery.subject }, 'an orchestrator event could not be applied and was dropped');
       },

@@ -24,8 +24,9 @@ export async function consumeOrchestratorCommands(options: {
   stopIfRunningHere: (jobId: string) => Promise<void>;
 }): Promise<Subscription> {
   const { bus, db, logger } = options;
-  // One at a time, so that kill switch changes apply in the order they were sent.
-  return bus.consume({ durable: 'orchestrator-commands', subjects: subjects.orchestratorCommands, concurrency: 1 }, async (delivery) => {
+  // One at a time, so that kill switch changes apply in the order they were sent; and retried
+  // through any outage (back-off caps at 30 s), since dropping a cancel or a deletion breaks a promise.
+  return bus.consume({ durable: 'orchestrator-commands', subjects: subjects.orchestratorCommands, concurrency: 1, maxDeliver: 1000 }, async (delivery) => {
     const decoded = decodeMessage(orchestratorCommand, delivery.data);
     if (!decoded.ok) {
       logger.error({ messageId: delivery.id, subject: delivery.subject, problem: decoded.problem }, 'dropped a command that does not match the contract');
@@ -49,7 +50,16 @@ export async function consumeOrchestratorCommands(options: {
 }
 
 async function deleteArtifacts(db: Kysely<OrchestratorTables>, store: ObjectStore, command: ArtifactDeleteRequested): Promise<void> {
-  // Storage first: if it fails, the command is redelivered and nothing claims the files are gone.
+  // Recorded first, so that the orphan sweep finishes the job if storage stays away longer than
+  // this command is retried.
+  await db
+    .updateTable('jobs')
+    .set({ artifact_delete_requested_at: new Date() })
+    .where('kind', '=', 'backup')
+    .where('backup_id', '=', command.payload.backupId)
+    .where('artifact_delete_requested_at', 'is', null)
+    .execute();
+  // Storage next: if it fails, the command is redelivered and nothing claims the files are gone.
   const objectsDeleted = await store.deletePrefix(artifactPrefixOf({ projectId: command.projectId, serviceId: command.payload.serviceId, backupId: command.payload.backupId }));
   await db.transaction().execute(async (trx) => {
     if (!(await receiveOnce<OrchestratorTables>(trx, command, 'deleted'))) return;

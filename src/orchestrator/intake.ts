@@ -28,6 +28,8 @@ export async function consumeBackupCommands(options: {
   logger: Logger;
   killSwitch: () => Promise<KillSwitchReading>;
   onRecorded: () => void;
+  /** Deliveries before a command counts as poisoned. */
+  maxDeliver?: number;
 }): Promise<Subscription> {
   const { bus, db, logger } = options;
   return bus.consume(
@@ -35,6 +37,9 @@ export async function consumeBackupCommands(options: {
       durable: 'orchestrator-backup-commands',
       subjects: [subjects.backupRequested, subjects.restoreRequested, subjects.verifyRequested],
       concurrency: 4,
+      // Minutes of retries (back-off caps at 30 s) before a command counts as poisoned: a
+      // database restart is not a poison.
+      maxDeliver: options.maxDeliver ?? 20,
       // A command that keeps failing must still end its backup (invariant 3), with a reason.
       onDeadLetter: async (delivery, error) => {
         const decoded = decodeMessage(jobCommand, delivery.data);

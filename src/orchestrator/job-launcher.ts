@@ -7,7 +7,7 @@ import type { JobRunner, RunningJob } from '../runner/job-runner.js';
 import { isInstanceGone } from './instance.js';
 import { type KillSwitchReading, killSwitchFailure } from './intake.js';
 import { type JobKindDependencies, type PreparedJob, prepareJob } from './job-kinds.js';
-import { canceledJobsOf, claimPendingJobs, finishJob, handBackJob, heartbeat, type JobRow, type Outcome, recordRunnerHandle, refusePendingJobs, runningJobsOfOthers } from './jobs.js';
+import { canceledJobsOf, claimPendingJobs, finishJob, handBackJob, heartbeat, type JobRow, type Outcome, recordRunnerHandle, refusePendingJobs, runningJobsOf, runningJobsOfOthers } from './jobs.js';
 import { orchestratorSchema, type OrchestratorTables } from './tables.js';
 
 export interface JobLauncherOptions extends JobKindDependencies {
@@ -161,12 +161,12 @@ export class JobLauncher {
     log.info({ handle: entry.process.handle }, 'job started');
     // A cancel that arrived while the agent was starting.
     if (entry.canceling) void entry.process.kill();
-    await recordRunnerHandle(this.options.db, job.id, entry.process.handle);
+    await this.persistently(`record where job ${job.id} runs`, () => recordRunnerHandle(this.options.db, job.id, entry.process!.handle));
     const exit = await entry.process.exited;
 
     if (entry.handingBack) {
       await this.cleanUp(prepared, log);
-      await handBackJob(this.options.db, job, this.options.owner);
+      await this.persistently(`hand back job ${job.id}`, () => handBackJob(this.options.db, job, this.options.owner));
       log.info('job handed back for another orchestrator to run');
       return;
     }
@@ -178,10 +178,27 @@ export class JobLauncher {
     log.info({ status: outcome.status, failure: outcome.status === 'failed' ? outcome.failure.code : undefined }, 'job finished');
   }
 
+  /**
+   * Records how a job ended. The outcome is known only here, so a database that is briefly away
+   * (restarting, failing over) is waited for rather than letting the job stay `running` forever.
+   */
   private async finish(job: JobRow, outcome: Outcome): Promise<void> {
-    const finished = await finishJob(this.options.db, job, outcome);
+    const finished = await this.persistently(`record the outcome of job ${job.id}`, () => finishJob(this.options.db, job, outcome));
     if (finished) this.options.metrics?.jobsFinished.inc({ status: outcome.status, code: outcome.status === 'failed' ? outcome.failure.code : '' });
     if (!finished) this.options.logger.warn({ jobId: job.id }, 'job was already finished elsewhere; outcome not recorded');
+  }
+
+  /** Retries a database step with back-off until it succeeds (a stopping launcher gives up after its grace). */
+  private async persistently<T>(what: string, step: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await step();
+      } catch (error) {
+        if (attempt >= 60) throw error;
+        this.options.logger.warn({ err: error, attempt }, `could not ${what}; retrying`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 200 * 2 ** Math.min(attempt, 5))));
+      }
+    }
   }
 
   private async cleanUp(prepared: PreparedJob, log: Logger): Promise<void> {
@@ -212,8 +229,22 @@ export class JobLauncher {
       await heartbeat(this.options.db, this.options.owner);
       for (const job of await canceledJobsOf(this.options.db, this.options.owner)) void this.stopIfRunningHere(job.id);
       await this.failLostJobs();
+      await this.failUntrackedJobs();
     } catch (error) {
       this.options.logger.warn({ err: error }, 'job housekeeping failed; will retry');
+    }
+  }
+
+  /**
+   * A safety net: a job recorded as running here that this process no longer tracks (its
+   * handling failed midway) would otherwise heartbeat forever; past its deadline it is failed.
+   */
+  private async failUntrackedJobs(): Promise<void> {
+    for (const job of await runningJobsOf(this.options.db, this.options.owner)) {
+      if (this.active.has(job.id) || job.deadline_at.getTime() > Date.now() - 5000) continue;
+      const prepared = prepareJob(job, this.options);
+      if (!('failure' in prepared)) await this.cleanUp(prepared, this.options.logger);
+      await this.finish(job, { status: 'failed', failure: { code: 'job_lost', message: `this ${job.kind} lost track of its job and passed its deadline; request it again` } });
     }
   }
 

@@ -193,6 +193,11 @@ export async function heartbeat(db: Db, owner: string): Promise<void> {
   await db.updateTable('jobs').set({ heartbeat_at: sql<Date>`now()` }).where('status', '=', 'running').where('owner', '=', owner).execute();
 }
 
+/** Running jobs of one owner. */
+export async function runningJobsOf(db: Db, owner: string): Promise<JobRow[]> {
+  return db.selectFrom('jobs').selectAll().where('status', '=', 'running').where('owner', '=', owner).execute();
+}
+
 /** Running jobs of other owners: candidates for the lost-job sweep. */
 export async function runningJobsOfOthers(db: Db, owner: string): Promise<JobRow[]> {
   return db.selectFrom('jobs').selectAll().where('status', '=', 'running').where('owner', '!=', owner).execute();

@@ -49,4 +49,5 @@ export const orchestratorMigrations: Record<string, Migration> = {
     `ALTER TABLE orchestrator.jobs ADD COLUMN verification_id text`,
     `CREATE UNIQUE INDEX jobs_one_per_verification ON orchestrator.jobs (verification_id) WHERE kind = 'verify'`,
   ),
+  '0006_artifact_deletion': sqlMigration(`ALTER TABLE orchestrator.jobs ADD COLUMN artifact_delete_requested_at timestamptz`),
 };

@@ -6,11 +6,10 @@ import type { OrchestratorTables } from './tables.js';
 const backupFolder = /^projects\/([^/]+)\/services\/([^/]+)\/backups\/([^/]+)\//;
 
 /**
- * Invariant 5, for what the normal paths missed (storage down while a failed job cleaned up, a
- * process killed mid-upload): files in storage whose backup has no job, or whose job did not
- * succeed, are removed once they are older than the grace period. Files of pending and running
- * jobs are never touched; files of succeeded jobs are removed only through
- * artifact.delete_requested.
+ * Invariant 5, for what the normal paths missed (storage down while a failed job cleaned up or
+ * a deletion ran, a process killed mid-upload): files in storage whose backup has no job, whose
+ * job did not succeed, or whose deletion was asked for, are removed once they are older than
+ * the grace period. Files of pending and running jobs are never touched.
  */
 export async function sweepOrphans(options: { db: Kysely<OrchestratorTables>; store: ObjectStore; graceMs: number; now?: Date; logger: Logger }): Promise<string[]> {
   const now = options.now ?? new Date();
@@ -28,7 +27,7 @@ export async function sweepOrphans(options: { db: Kysely<OrchestratorTables>; st
     const batch = folders.slice(i, i + 500);
     const jobs = await options.db
       .selectFrom('jobs')
-      .select(['backup_id', 'status'])
+      .select(['backup_id', 'status', 'artifact_delete_requested_at'])
       // Restore jobs name the backup they read; only the backup's own job says whose files these are.
       .where('kind', '=', 'backup')
       .where(
@@ -37,10 +36,12 @@ export async function sweepOrphans(options: { db: Kysely<OrchestratorTables>; st
         batch.map(([, folder]) => folder.backupId),
       )
       .execute();
-    const statusOf = new Map(jobs.map((job) => [job.backup_id, job.status]));
+    const jobOf = new Map(jobs.map((job) => [job.backup_id, job]));
     for (const [folder, { backupId }] of batch) {
-      const status = statusOf.get(backupId);
-      if (status === 'pending' || status === 'running' || status === 'succeeded') continue;
+      const job = jobOf.get(backupId);
+      const status = job?.status;
+      if (status === 'pending' || status === 'running') continue;
+      if (status === 'succeeded' && !job?.artifact_delete_requested_at) continue;
       await options.store.deletePrefix(folder);
       options.logger.warn({ backupId, folder, jobStatus: status ?? 'none' }, 'removed files that no successful backup owns');
       removed.push(backupId);

@@ -43,5 +43,7 @@ export interface OrchestratorTables extends OutboxAndInbox {
     failure_message: string | null;
     /** Set when a cancel arrives for a running job; its owner stops it. */
     cancel_requested_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+    /** The control plane asked for this backup's files to go: from then on the orphan sweep may remove them too. */
+    artifact_delete_requested_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   };
 }

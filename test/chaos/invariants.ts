@@ -29,7 +29,18 @@ export async function checkInvariants(options: {
       `SELECT id, status FROM control.backups WHERE status IN ('requested', 'queued', 'running') AND requested_at < now() - make_interval(secs => $1)`,
       [deadlineSeconds + 30],
     );
-    for (const row of stuck.rows as { id: string; status: string }[]) violations.push(`backup ${row.id} is still ${row.status} past its deadline`);
+    for (const row of stuck.rows as { id: string; status: string }[]) {
+      // What the orchestrator knows of it, to tell a lost event from a lost job.
+      const job = await client.query(`SELECT status, attempt, owner, failure_code FROM orchestrator.jobs WHERE kind = 'backup' AND backup_id = $1`, [row.id]);
+      const events = await client.query(
+        `SELECT o.type, o.published_at IS NOT NULL AS published, i.outcome AS applied FROM orchestrator.outbox o LEFT JOIN control.inbox i ON i.message_id = o.id
+          WHERE o.message->'payload'->>'backupId' = $1 AND o.type <> 'backup.progress' ORDER BY o.seq`,
+        [row.id],
+      );
+      violations.push(
+        `backup ${row.id} is still ${row.status} past its deadline (job: ${JSON.stringify(job.rows[0] ?? null)}; orchestrator events: ${JSON.stringify(events.rows)})`,
+      );
+    }
     const stuckRestores = await client.query(
       `SELECT id, status FROM control.restores WHERE status IN ('requested', 'queued', 'running') AND requested_at < now() - make_interval(secs => $1)`,
       [deadlineSeconds * 3 + 30],

@@ -31,6 +31,7 @@ describe('poisoned commands', () => {
         throw new Error('settings are unreadable');
       },
       onRecorded: () => undefined,
+      maxDeliver: 5,
     });
     try {
       const command = envelope(

@@ -28,7 +28,7 @@ describe('orphan sweep', () => {
   });
 
   const db = () => schemaView<OrchestratorTables>(platform.database, orchestratorSchema);
-  async function backupWithFiles(backupId: string, status: JobStatus | undefined) {
+  async function backupWithFiles(backupId: string, status: JobStatus | undefined, options: { deleteRequested?: boolean } = {}) {
     const prefix = artifactPrefixOf({ projectId: 'prj_o', serviceId: 'svc_o', backupId });
     await store.put(`${prefix}backup.dump`, Readable.from([Buffer.from('dump')]));
     if (status) {
@@ -50,6 +50,7 @@ describe('orphan sweep', () => {
           finished_at: null,
           failure_code: null,
           failure_message: null,
+          artifact_delete_requested_at: options.deleteRequested ? new Date() : null,
         })
         .execute();
     }
@@ -58,11 +59,17 @@ describe('orphan sweep', () => {
 
   it('removes files whose backup failed or has no job, once past the grace period, and nothing else', async () => {
     const keep = [await backupWithFiles('bkp_running', 'running'), await backupWithFiles('bkp_pending', 'pending'), await backupWithFiles('bkp_succeeded', 'succeeded')];
-    const orphans = [await backupWithFiles('bkp_failed', 'failed'), await backupWithFiles('bkp_canceled', 'canceled'), await backupWithFiles('bkp_unknown', undefined)];
+    const orphans = [
+      await backupWithFiles('bkp_failed', 'failed'),
+      await backupWithFiles('bkp_canceled', 'canceled'),
+      await backupWithFiles('bkp_unknown', undefined),
+      // Its deletion was asked for, but storage was away longer than the command was retried.
+      await backupWithFiles('bkp_deleted', 'succeeded', { deleteRequested: true }),
+    ];
 
     expect(await sweepOrphans({ db: db(), store, graceMs: 3600_000, logger: silentLogger })).toEqual([]);
     const removed = await sweepOrphans({ db: db(), store, graceMs: 3600_000, now: new Date(Date.now() + 2 * 3600_000), logger: silentLogger });
-    expect(removed.sort()).toEqual(['bkp_canceled', 'bkp_failed', 'bkp_unknown']);
+    expect(removed.sort()).toEqual(['bkp_canceled', 'bkp_deleted', 'bkp_failed', 'bkp_unknown']);
     for (const prefix of keep) expect(await store.head(`${prefix}backup.dump`)).not.toBeNull();
     for (const prefix of orphans) expect(await store.head(`${prefix}backup.dump`)).toBeNull();
   });
