@@ -159,6 +159,25 @@ describe.each(implementations)('event bus contract: $name', (implementation) => 
     expect(first.seen).toHaveLength(1);
   });
 
+  it('publishes a batch in order to every consumer of each subject, dropping ids it already has', async () => {
+    const { bus } = await open();
+    const first = collector();
+    const both = collector();
+    await bus.consume(consumer('first'), first.handler);
+    await bus.consume(consumer('both', { subjects: ['test.subject', 'other.subject'] }), both.handler);
+    const earlier = message();
+    await bus.publish(earlier);
+    const batch = [message(), message('other.subject'), { ...earlier, data: 'again' }, message()];
+    expect(await bus.publishBatch(batch)).toEqual({ accepted: 4 });
+    expect(await bus.publishBatch([])).toEqual({ accepted: 0 });
+    await first.until(3);
+    await both.until(4);
+    await settle();
+    expect(first.seen.map((d) => d.id)).toEqual([earlier.id, batch[0]!.id, batch[3]!.id]);
+    expect(both.seen.map((d) => d.id)).toEqual([earlier.id, batch[0]!.id, batch[1]!.id, batch[3]!.id]);
+    expect(both.seen[0]?.data).toBe('hello');
+  });
+
   it('hands a new durable the messages published before it existed', async () => {
     const { bus } = await open();
     const early = message();

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { migrateSchema } from '../db/migrations.js';
 import { type PlatformDatabase, schemaView } from '../db/platform-database.js';
 import { busMigrations, busSchema, type BusTables } from './embedded-tables.js';
-import type { BusMessage, ConsumerOptions, Delivery, DeliveryHandler, EventBus, Subscription } from './event-bus.js';
+import type { BatchPublished, BusMessage, ConsumerOptions, Delivery, DeliveryHandler, EventBus, Subscription } from './event-bus.js';
 
 const notifyChannel = 'lifeboat_bus';
 
@@ -48,28 +48,42 @@ export class EmbeddedBus implements EventBus {
   }
 
   async publish(message: BusMessage): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const inserted = await trx
-        .insertInto('messages')
-        .values({ id: message.id, subject: message.subject, data: message.data })
-        .onConflict((conflict) => conflict.column('id').doNothing())
-        .returning('seq')
-        .executeTakeFirst();
-      if (!inserted) return;
-      await trx
-        .insertInto('deliveries')
-        .columns(['consumer', 'seq'])
-        .expression((eb) =>
-          eb
-            .selectFrom('consumers')
-            .select(['name', sql<number>`${inserted.seq}::bigint`.as('seq')])
-            .where(sql<boolean>`${message.subject} = any(subjects)`),
-        )
-        .execute();
-      await sql`select pg_notify(${notifyChannel}, '')`.execute(trx);
-    });
+    const { failure } = await this.publishBatch([message]);
+    if (failure !== undefined) throw failure;
+  }
+
+  /** All or nothing: one transaction stores the messages and their deliveries. */
+  async publishBatch(messages: readonly BusMessage[]): Promise<BatchPublished> {
+    if (messages.length === 0) return { accepted: 0 };
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto('messages')
+          .values(messages.map((message) => ({ id: message.id, subject: message.subject, data: message.data })))
+          .onConflict((conflict) => conflict.column('id').doNothing())
+          .returning(['seq', 'subject'])
+          .execute();
+        if (inserted.length === 0) return;
+        const fresh = sql<{ seq: number; subject: string }>`unnest(${inserted.map((row) => row.seq)}::bigint[], ${inserted.map((row) => row.subject)}::text[])`;
+        await trx
+          .insertInto('deliveries')
+          .columns(['consumer', 'seq'])
+          .expression((eb) =>
+            eb
+              .selectFrom(['consumers', fresh.as<'fresh'>(sql`fresh(seq, subject)`)])
+              .select(['consumers.name', 'fresh.seq'])
+              .where(sql<boolean>`fresh.subject = any(consumers.subjects)`)
+              .orderBy('fresh.seq'),
+          )
+          .execute();
+        await sql`select pg_notify(${notifyChannel}, '')`.execute(trx);
+      });
+    } catch (failure) {
+      return { accepted: 0, failure: failure instanceof Error ? failure : new Error(String(failure)) };
+    }
     this.published.emit('message');
     await this.pruneOccasionally();
+    return { accepted: messages.length };
   }
 
   async consume(options: ConsumerOptions, handler: DeliveryHandler): Promise<Subscription> {

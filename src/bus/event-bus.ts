@@ -12,6 +12,11 @@ export interface BusMessage {
   data: string;
 }
 
+export interface BatchPublished {
+  accepted: number;
+  failure?: Error;
+}
+
 export interface Delivery extends BusMessage {
   /** 1 on first delivery. */
   deliveryCount: number;
@@ -44,6 +49,13 @@ export interface EventBus {
   readonly kind: 'embedded' | 'nats';
   /** Resolves once the bus has durably accepted the message (or already had one with this id). */
   publish(message: BusMessage): Promise<void>;
+  /**
+   * Publishes messages in order, in as few round trips as the bus allows. `accepted` counts the
+   * leading messages the bus durably accepted; fewer than all means the next one failed, with
+   * `failure` saying why (later ones may have been accepted too: publish them again, the bus
+   * drops the duplicates).
+   */
+  publishBatch(messages: readonly BusMessage[]): Promise<BatchPublished>;
   consume(options: ConsumerOptions, handler: DeliveryHandler): Promise<Subscription>;
   /** True while the bus can accept messages (readiness). */
   isHealthy(): Promise<boolean>;

@@ -1,7 +1,7 @@
 import { AckPolicy, type Consumer, DeliverPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager, type JsMsg, StorageType } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { BusMessage, ConsumerOptions, Delivery, DeliveryHandler, EventBus, Subscription } from './event-bus.js';
+import type { BatchPublished, BusMessage, ConsumerOptions, Delivery, DeliveryHandler, EventBus, Subscription } from './event-bus.js';
 
 export interface StreamSpec {
   name: string;
@@ -70,6 +70,16 @@ export class NatsBus implements EventBus {
 
   async publish(message: BusMessage): Promise<void> {
     await this.js.publish(message.subject, message.data, { msgID: message.id, timeout: this.options.publishTimeoutMs ?? 5000 });
+  }
+
+  async publishBatch(messages: readonly BusMessage[]): Promise<BatchPublished> {
+    // All in flight at once: the client writes them to the socket in this order, so JetStream
+    // stores them in this order, and one write carries many instead of one round trip each.
+    const outcomes = await Promise.allSettled(messages.map((message) => this.publish(message)));
+    const firstFailure = outcomes.findIndex((outcome) => outcome.status === 'rejected');
+    if (firstFailure === -1) return { accepted: messages.length };
+    const reason: unknown = (outcomes[firstFailure] as PromiseRejectedResult).reason;
+    return { accepted: firstFailure, failure: reason instanceof Error ? reason : new Error(String(reason)) };
   }
 
   async consume(options: ConsumerOptions, handler: DeliveryHandler): Promise<Subscription> {

@@ -39,18 +39,20 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
+/** The audit row of an entry, for callers that write it as part of a larger statement. */
+export function auditRow(entry: AuditEntry) {
+  return {
+    project_id: entry.projectId,
+    actor: entry.actor,
+    action: entry.action,
+    target_kind: entry.target.kind,
+    target_id: entry.target.id,
+    details: JSON.stringify(entry.details ?? {}),
+  };
+}
+
 export async function recordAudit(db: Kysely<ControlTables>, entry: AuditEntry): Promise<void> {
-  await db
-    .insertInto('audit_events')
-    .values({
-      project_id: entry.projectId,
-      actor: entry.actor,
-      action: entry.action,
-      target_kind: entry.target.kind,
-      target_id: entry.target.id,
-      details: JSON.stringify(entry.details ?? {}),
-    })
-    .execute();
+  await db.insertInto('audit_events').values(auditRow(entry)).execute();
 }
 
 export interface AuditQuery {

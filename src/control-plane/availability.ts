@@ -34,13 +34,19 @@ export function backupAvailability(input: { storageConfigured: boolean; killSwit
 const storedKillSwitch = z.object({ engaged: z.boolean(), reason: z.string().nullable(), changedBy: z.string(), changedAt: z.string() });
 
 export async function readKillSwitch(db: Kysely<ControlTables>, engagedByConfiguration: boolean): Promise<KillSwitchState> {
+  if (engagedByConfiguration) return killSwitchFrom(undefined, true);
+  const row = await db.selectFrom('settings').select('value').where('key', '=', 'kill_switch').executeTakeFirst();
+  return killSwitchFrom(row?.value, false);
+}
+
+/** The kill switch from its stored setting (the `kill_switch` row's value, if any) and the configuration. */
+export function killSwitchFrom(stored: unknown, engagedByConfiguration: boolean): KillSwitchState {
   if (engagedByConfiguration) {
     return { engaged: true, reason: 'engaged by configuration (LIFEBOAT_KILL_SWITCH=1)', source: 'configuration', changedBy: null, changedAt: null };
   }
-  const row = await db.selectFrom('settings').select('value').where('key', '=', 'kill_switch').executeTakeFirst();
-  const stored = storedKillSwitch.safeParse(row?.value);
-  if (!stored.success) return { engaged: false, reason: null, source: null, changedBy: null, changedAt: null };
-  return { ...stored.data, source: 'operator' };
+  const parsed = storedKillSwitch.safeParse(stored);
+  if (!parsed.success) return { engaged: false, reason: null, source: null, changedBy: null, changedAt: null };
+  return { ...parsed.data, source: 'operator' };
 }
 
 export async function writeKillSwitch(db: Kysely<ControlTables>, change: { engaged: boolean; reason: string | null; actor: string }): Promise<void> {

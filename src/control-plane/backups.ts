@@ -1,9 +1,10 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { envelope, type BackupTrigger } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { enqueue } from '../outbox/outbox.js';
+import { outboxRow, wakeRelay } from '../outbox/outbox.js';
 import type { PublishedMessage } from '../outbox/relay.js';
-import { recordAudit } from './audit.js';
+import { auditRow } from './audit.js';
+import { backupAvailability, killSwitchFrom } from './availability.js';
 import { inProgressStatuses } from './backup-status.js';
 import { ApiError, apiErrors } from './errors.js';
 import { restoreInProgress } from './restore-status.js';
@@ -21,12 +22,20 @@ export interface BackupRequest {
   deadlineSeconds: number;
 }
 
+/** What decides whether backups are on (invariant 6), besides the kill switch stored in the database. */
+export interface BackupGate {
+  storageConfigured: boolean;
+  killSwitchFromConfiguration: boolean;
+}
+
 /**
  * Records a backup and its `backup.requested` command in one transaction (invariant 1). The
- * database refuses a second backup of a service while one is in progress (invariant 4); the
- * same idempotency key for the same service returns the backup it first created.
+ * kill switch is read in that transaction, so an operator who engages it stops every request
+ * that commits afterwards (invariant 6). The database refuses a second backup of a service
+ * while one is in progress (invariant 4); the same idempotency key for the same service
+ * returns the backup it first created.
  */
-export async function requestBackup(db: Kysely<ControlTables>, request: BackupRequest): Promise<{ backup: BackupRow; created: boolean }> {
+export async function requestBackup(db: Kysely<ControlTables>, request: BackupRequest, gate: BackupGate): Promise<{ backup: BackupRow; created: boolean }> {
   const { service, idempotencyKey } = request;
   if (idempotencyKey !== null) {
     const earlier = await findByIdempotencyKey(db, service.id, idempotencyKey);
@@ -34,10 +43,21 @@ export async function requestBackup(db: Kysely<ControlTables>, request: BackupRe
   }
   try {
     const backup = await db.transaction().execute(async (trx) => {
-      const live = await trx.selectFrom('services').select('id').where('id', '=', service.id).where('deleted_at', 'is', null).forShare().executeTakeFirst();
-      if (!live) throw apiErrors.notFound('service', service.id);
-      const restoring = await restoreInProgressOf(trx, service.id);
-      if (restoring) throw new ApiError('restore_in_progress', `restore ${restoring} of ${service.name} is in progress; back up when it has finished`);
+      // One round trip for every check: this is the hottest write path of the API.
+      const guard = await trx
+        .selectFrom('services')
+        .select((eb) => [
+          eb.selectFrom('restores').select('restores.id').whereRef('restores.service_id', '=', 'services.id').where('restores.status', 'in', restoreInProgress).limit(1).as('restoring'),
+          eb.selectFrom('settings').select('settings.value').where('settings.key', '=', 'kill_switch').as('kill_switch'),
+        ])
+        .where('services.id', '=', service.id)
+        .where('services.deleted_at', 'is', null)
+        .forShare()
+        .executeTakeFirst();
+      if (!guard) throw apiErrors.notFound('service', service.id);
+      const availability = backupAvailability({ storageConfigured: gate.storageConfigured, killSwitch: killSwitchFrom(guard.kill_switch, gate.killSwitchFromConfiguration) });
+      if (!availability.available) throw apiErrors.backupsUnavailable(availability.reason ?? 'unknown');
+      if (guard.restoring) throw new ApiError('restore_in_progress', `restore ${guard.restoring} of ${service.name} is in progress; back up when it has finished`);
       return recordBackupRequest(trx, request);
     });
     return { backup, created: true };
@@ -54,16 +74,36 @@ export async function requestBackup(db: Kysely<ControlTables>, request: BackupRe
 }
 
 /**
- * Inserts a backup and its command inside the caller's transaction. The unique indexes still
- * guard it; callers that must not fail on them (the scheduler) lock the service row and check
- * for a backup in progress first.
+ * Inserts a backup, its command and its audit entry inside the caller's transaction, in one
+ * statement. The unique indexes still guard it; callers that must not fail on them (the
+ * scheduler) lock the service row and check for a backup in progress first.
  */
 export async function recordBackupRequest(trx: Kysely<ControlTables>, request: BackupRequest): Promise<BackupRow> {
   const { service, idempotencyKey } = request;
-  const row = await trx
+  const backupId = newId('bkp');
+  const command = envelope(
+    'backup.requested',
+    { correlationId: backupId, projectId: service.project_id },
+    {
+      backupId,
+      serviceId: service.id,
+      serviceName: service.name,
+      trigger: request.trigger,
+      engine: service.engine,
+      connection: { host: service.host, port: service.port, database: service.database_name, user: service.username },
+      sealedPassword: service.sealed_password,
+      deadlineSeconds: request.deadlineSeconds,
+    },
+  );
+  const audit = { projectId: service.project_id, actor: request.requestedBy, action: 'backup.requested' as const, target: { kind: 'backup', id: backupId }, details: { trigger: request.trigger } };
+  // The command and audit entry ride on the backup's insert: if it fails (a backup already in
+  // progress), none of the three is written.
+  return trx
+    .with('command', (db) => db.insertInto('outbox').values(outboxRow(command)).returning(wakeRelay(controlSchema)))
+    .with('audit', (db) => db.insertInto('audit_events').values(auditRow(audit)))
     .insertInto('backups')
     .values({
-      id: newId('bkp'),
+      id: backupId,
       project_id: service.project_id,
       service_id: service.id,
       status: 'requested',
@@ -86,26 +126,6 @@ export async function recordBackupRequest(trx: Kysely<ControlTables>, request: B
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await enqueue<ControlTables>(
-    trx,
-    controlSchema,
-    envelope(
-      'backup.requested',
-      { correlationId: row.id, projectId: row.project_id },
-      {
-        backupId: row.id,
-        serviceId: service.id,
-        serviceName: service.name,
-        trigger: request.trigger,
-        engine: service.engine,
-        connection: { host: service.host, port: service.port, database: service.database_name, user: service.username },
-        sealedPassword: service.sealed_password,
-        deadlineSeconds: request.deadlineSeconds,
-      },
-    ),
-  );
-  await recordAudit(trx, { projectId: row.project_id, actor: request.requestedBy, action: 'backup.requested', target: { kind: 'backup', id: row.id }, details: { trigger: request.trigger } });
-  return row;
 }
 
 /** The id of the service's restore in progress, if there is one: a backup must not start beside it. */

@@ -7,14 +7,26 @@ import { applyRetention, expiryByAge, type RetainedBackup, type RetentionDecisio
 import { retentionOf } from './schedules.js';
 import { controlSchema, type ControlTables } from './tables.js';
 
-async function succeededBackups(db: Kysely<ControlTables>, serviceId: string): Promise<RetainedBackup[]> {
+/** Services whose backups one sweep query reads; their expiries share a transaction. */
+const servicesPerPage = 500;
+/** Bounds a transaction (and its IN list) when a policy change expires much at once. */
+const expiriesPerTransaction = 500;
+
+/** The succeeded backups of each of `serviceIds`, read in one query. */
+async function succeededBackupsOf(db: Kysely<ControlTables>, serviceIds: readonly string[]): Promise<Map<string, RetainedBackup[]>> {
   const rows = await db
     .selectFrom('backups')
-    .select(['id', 'finished_at', 'trigger'])
-    .where('service_id', '=', serviceId)
+    .select(['id', 'service_id', 'finished_at', 'trigger'])
+    .where('service_id', 'in', serviceIds)
     .where('status', '=', 'succeeded')
     .execute();
-  return rows.map((row) => ({ id: row.id, trigger: row.trigger, finishedAt: row.finished_at ?? new Date(0) }));
+  const byService = new Map<string, RetainedBackup[]>(serviceIds.map((id) => [id, []]));
+  for (const row of rows) byService.get(row.service_id)?.push({ id: row.id, trigger: row.trigger, finishedAt: row.finished_at ?? new Date(0) });
+  return byService;
+}
+
+async function succeededBackups(db: Kysely<ControlTables>, serviceId: string): Promise<RetainedBackup[]> {
+  return (await succeededBackupsOf(db, [serviceId])).get(serviceId) ?? [];
 }
 
 async function policyOf(db: Kysely<ControlTables>, serviceId: string): Promise<{ policy: RetentionPolicy; timeZone: string } | undefined> {
@@ -39,31 +51,33 @@ async function decide(db: Kysely<ControlTables>, serviceId: string, now: Date): 
 }
 
 /**
- * Expires what the policy lets go: each backup moves to `expired`, and its artifact deletion is
- * requested from the orchestrator, in one transaction. Returns the ids expired.
+ * Expires what the policy let go: each backup moves to `expired`, and its artifact deletion is
+ * requested from the orchestrator, in the same transaction (invariant 1). A backup that is no
+ * longer `succeeded` (deleted meanwhile) is left alone. Returns the ids expired.
  */
-export async function expireBackups(db: Kysely<ControlTables>, serviceId: string, now: Date): Promise<string[]> {
-  const { expire } = await decide(db, serviceId, now);
+async function expire(db: Kysely<ControlTables>, expiring: readonly { id: string; reason: string }[]): Promise<string[]> {
+  const reasons = new Map(expiring.map(({ id, reason }) => [id, reason]));
   const expired: string[] = [];
-  for (const { id, reason } of expire) {
-    const done = await db.transaction().execute(async (trx) => {
-      const row = await trx
+  for (let start = 0; start < expiring.length; start += expiriesPerTransaction) {
+    const ids = expiring.slice(start, start + expiriesPerTransaction).map(({ id }) => id);
+    await db.transaction().execute(async (trx) => {
+      const rows = await trx
         .updateTable('backups')
         .set({ status: 'expired', updated_at: sql<Date>`now()` })
-        .where('id', '=', id)
+        .where('id', 'in', ids)
         .where('status', '=', 'succeeded')
         .returning(['id', 'project_id', 'service_id'])
-        .executeTakeFirst();
-      if (!row) return false;
-      await enqueue<ControlTables>(
-        trx,
-        controlSchema,
-        envelope('artifact.delete_requested', { correlationId: row.id, projectId: row.project_id }, { backupId: row.id, serviceId: row.service_id, reason: 'expired' as const }),
-      );
-      await recordAudit(trx, { projectId: row.project_id, actor: 'system', action: 'backup.expired', target: { kind: 'backup', id: row.id }, details: { reason } });
-      return true;
+        .execute();
+      for (const row of rows) {
+        await enqueue<ControlTables>(
+          trx,
+          controlSchema,
+          envelope('artifact.delete_requested', { correlationId: row.id, projectId: row.project_id }, { backupId: row.id, serviceId: row.service_id, reason: 'expired' as const }),
+        );
+        await recordAudit(trx, { projectId: row.project_id, actor: 'system', action: 'backup.expired', target: { kind: 'backup', id: row.id }, details: { reason: reasons.get(row.id) } });
+      }
+      expired.push(...rows.map((row) => row.id));
     });
-    if (done) expired.push(id);
   }
   return expired;
 }
@@ -102,13 +116,25 @@ export class RetentionSweeper {
     await this.running;
   }
 
-  /** One pass over every service with a schedule; returns how many backups expired. */
+  /**
+   * One pass over every service with a schedule; returns how many backups expired. Services are
+   * read a page at a time (their policies, then all their succeeded backups in one query), so a
+   * sweep over a million records costs a few dozen reads, not two per service.
+   */
   async sweep(): Promise<number> {
     if (!this.options.isLeader()) return 0;
     const now = (this.options.now ?? (() => new Date()))();
-    const services = await this.options.db.selectFrom('schedules').select('service_id').execute();
     let expired = 0;
-    for (const { service_id } of services) expired += (await expireBackups(this.options.db, service_id, now)).length;
-    return expired;
+    let after: string | undefined;
+    for (;;) {
+      let page = this.options.db.selectFrom('schedules').select(['service_id', 'retention', 'timezone']).orderBy('service_id').limit(servicesPerPage);
+      if (after !== undefined) page = page.where('service_id', '>', after);
+      const schedules = await page.execute();
+      const backups = await succeededBackupsOf(this.options.db, schedules.map((schedule) => schedule.service_id));
+      const expiring = schedules.flatMap((schedule) => applyRetention(backups.get(schedule.service_id) ?? [], retentionOf(schedule), schedule.timezone, now).expire);
+      expired += (await expire(this.options.db, expiring)).length;
+      if (schedules.length < servicesPerPage) return expired;
+      after = schedules.at(-1)!.service_id;
+    }
   }
 }

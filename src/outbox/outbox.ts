@@ -7,18 +7,25 @@ interface Envelope {
   type: string;
 }
 
+/** The outbox row of a message, for callers that write it as part of a larger statement (see enqueue). */
+export function outboxRow(message: Envelope) {
+  return { id: message.id, type: message.type, subject: subjectOf(message.type), message: JSON.stringify(message), lease_until: null, published_at: null };
+}
+
+/** Wakes the schema's relays once the transaction commits: RETURN it from the statement that writes outbox rows. */
+export function wakeRelay(schema: string) {
+  return sql<string>`pg_notify(${outboxChannel(schema)}, '')`.as('relay_woken');
+}
+
 /**
  * Writes a message to the outbox. Call it inside the transaction that makes the decision the
  * message announces: both commit or neither does. The NOTIFY is delivered at commit and wakes
- * the relay at once. Name the caller's table map explicitly (`enqueue<ControlTables>(trx, …)`):
- * TypeScript cannot infer it through Kysely's Transaction type.
+ * the relay at once; it rides on the insert, so this is one round trip. Name the caller's table
+ * map explicitly (`enqueue<ControlTables>(trx, …)`): TypeScript cannot infer it through
+ * Kysely's Transaction type.
  */
 export async function enqueue<Tables extends OutboxAndInbox>(trx: Kysely<Tables>, schema: string, message: Envelope): Promise<void> {
-  await own(trx)
-    .insertInto('outbox')
-    .values({ id: message.id, type: message.type, subject: subjectOf(message.type), message: JSON.stringify(message), lease_until: null, published_at: null })
-    .execute();
-  await sql`select pg_notify(${outboxChannel(schema)}, '')`.execute(trx);
+  await own(trx).insertInto('outbox').values(outboxRow(message)).returning(wakeRelay(schema)).execute();
 }
 
 /**

@@ -95,17 +95,16 @@ export class OutboxRelay<Tables extends OutboxAndInbox = OutboxAndInbox> {
   private async relayBatch(): Promise<{ published: number; complete: boolean }> {
     const batchSize = this.options.batchSize ?? 100;
     const rows = await this.claim(batchSize);
-    const published: OutboxRow[] = [];
+    if (rows.length === 0) return { published: 0, complete: true };
+    let accepted = 0;
     try {
-      for (const row of rows) {
-        if (this.stopping) break;
-        await this.options.bus.publish({ id: row.id, subject: row.subject, data: JSON.stringify(row.message) });
-        published.push(row);
-      }
+      const outcome = await this.options.bus.publishBatch(rows.map((row) => ({ id: row.id, subject: row.subject, data: JSON.stringify(row.message) })));
+      accepted = outcome.accepted;
+      if (outcome.failure !== undefined) throw outcome.failure;
     } finally {
-      await this.settle(rows, published);
+      await this.settle(rows, rows.slice(0, accepted));
     }
-    return { published: published.length, complete: rows.length < batchSize || published.length < rows.length };
+    return { published: accepted, complete: rows.length < batchSize };
   }
 
   private async claim(limit: number): Promise<OutboxRow[]> {

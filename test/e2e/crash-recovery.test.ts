@@ -48,7 +48,7 @@ describe('a crash between commit and publish', () => {
     const database = await openPlatformDatabase({ url: options.url, dataDir: options.dataDir, logger: silentLogger });
     try {
       const db = schemaView<ControlTables>(database, controlSchema);
-      const { backup } = await requestBackup(db, { service: await findService(db, options.serviceId), trigger: 'manual', idempotencyKey: null, requestedBy: 'test', deadlineSeconds: 600 });
+      const { backup } = await requestBackup(db, { service: await findService(db, options.serviceId), trigger: 'manual', idempotencyKey: null, requestedBy: 'test', deadlineSeconds: 600 }, { storageConfigured: true, killSwitchFromConfiguration: false });
       const outbox = await db.selectFrom('outbox').select('published_at').where('type', '=', 'backup.requested').execute();
       expect(outbox.filter((row) => row.published_at === null)).toHaveLength(1);
       return backup.id;

@@ -8,14 +8,24 @@ import type { ControlTables } from '../../src/control-plane/tables.js';
 import { call, seedProject, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { silentLogger } from '../support/platform-db.js';
 
-/** A real bus that refuses to publish while `down` is set: the fault a relay must survive. */
+/**
+ * A real bus that refuses to publish while `down` is set, or accepts only the first
+ * `acceptPerBatch` messages of a batch: the faults a relay must survive.
+ */
 class FlakyBus implements EventBus {
   readonly kind = 'embedded';
   down = false;
+  acceptPerBatch: number | undefined;
   constructor(private readonly inner: EventBus) {}
   async publish(message: BusMessage) {
     if (this.down) throw new Error('bus unavailable');
     return this.inner.publish(message);
+  }
+  async publishBatch(messages: readonly BusMessage[]) {
+    if (this.down) return { accepted: 0, failure: new Error('bus unavailable') };
+    if (this.acceptPerBatch === undefined || messages.length <= this.acceptPerBatch) return this.inner.publishBatch(messages);
+    const { accepted } = await this.inner.publishBatch(messages.slice(0, this.acceptPerBatch));
+    return { accepted, failure: new Error('bus refused the rest of the batch') };
   }
   consume: EventBus['consume'] = (options, handler) => this.inner.consume(options, handler);
   isHealthy = () => this.inner.isHealthy();
@@ -76,6 +86,26 @@ describe('outbox relay (PostgreSQL)', () => {
     bus.down = false;
     await until(() => received.length === 1);
     await until(async () => (await cp.plane.db.selectFrom('outbox').select('published_at').executeTakeFirstOrThrow()).published_at !== null);
+  });
+
+  it('marks only what the bus accepted of a batch, and publishes the rest, in order, on the next pass', async () => {
+    const { cp, bus, received } = await setUp();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { serviceId, ownerToken } = await seedProject(cp.app, `partial-${i}`);
+      ids.push((await call(cp.app, 'POST', `/v1/services/${serviceId}/backups`, { token: ownerToken })).body.id);
+    }
+    bus.acceptPerBatch = 2;
+    await expect(relay!.relayPending()).rejects.toThrow('bus refused the rest of the batch');
+    const published = await cp.plane.db.selectFrom('outbox').select(['published_at']).orderBy('seq').execute();
+    expect(published.map((row) => row.published_at !== null)).toEqual([true, true, false, false, false]);
+    const statuses = await cp.plane.db.selectFrom('backups').select(['id', 'status']).where('id', 'in', ids).execute();
+    expect(statuses.filter((row) => row.status === 'queued').map((row) => row.id).sort()).toEqual(ids.slice(0, 2).sort());
+
+    bus.acceptPerBatch = undefined;
+    expect(await relay!.relayPending()).toBe(3);
+    await until(() => received.length >= ids.length);
+    expect(received.map((delivery) => JSON.parse(delivery.data).payload.backupId)).toEqual(ids);
   });
 
   it('does not let two relays publish a row twice', async () => {

@@ -4,7 +4,7 @@ import { actorOf, authorize } from '../../access.js';
 import { recordAudit } from '../../audit.js';
 import { cancelBackup, deleteBackup } from '../../backup-actions.js';
 import { backupView, findBackup, listBackups, requestBackup } from '../../backups.js';
-import { availabilityOf, type ControlPlane } from '../../context.js';
+import type { ControlPlane } from '../../context.js';
 import { signDownloadLink } from '../../download-links.js';
 import { ApiError, apiErrors } from '../../errors.js';
 import { verifyBackup } from '../../verifications.js';
@@ -30,16 +30,12 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const caller = principal(request);
         const service = await findService(plane.db, request.params.serviceId);
         authorize(caller, service.project_id, 'member', { kind: 'service', id: service.id });
-        // Fail closed (invariant 6): refuse before writing anything.
-        const availability = await availabilityOf(plane);
-        if (!availability.available) throw apiErrors.backupsUnavailable(availability.reason ?? 'unknown');
-        const { backup: row, created } = await requestBackup(plane.db, {
-          service,
-          trigger: 'manual',
-          idempotencyKey: request.headers['idempotency-key'] ?? null,
-          requestedBy: actorOf(caller),
-          deadlineSeconds: plane.settings.jobDeadlineSeconds,
-        });
+        // Fails closed (invariant 6) inside, writing nothing when backups are off.
+        const { backup: row, created } = await requestBackup(
+          plane.db,
+          { service, trigger: 'manual', idempotencyKey: request.headers['idempotency-key'] ?? null, requestedBy: actorOf(caller), deadlineSeconds: plane.settings.jobDeadlineSeconds },
+          { storageConfigured: plane.store !== undefined, killSwitchFromConfiguration: plane.settings.killSwitchFromConfiguration },
+        );
         if (created) plane.metrics.backupsRequested.inc({ trigger: 'manual' });
         return reply.status(202).header('location', `/v1/backups/${row.id}`).send(backupView(row));
       },
