@@ -48,7 +48,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
   try {
     const bus = await openEventBus({ busUrl: config.busUrl, database, logger });
     stops.push(() => bus.close());
-    const store = config.storageUrl ? openObjectStore(config.storageUrl) : undefined;
+    const store = config.storageUrl ? await openObjectStore(config.storageUrl) : undefined;
     const metrics = createMetrics();
 
     let url: string | undefined;

@@ -74,7 +74,7 @@ async function runAgentJob<Spec extends z.ZodType>(
   if (!env.LIFEBOAT_STORAGE_URL) return invalid('LIFEBOAT_STORAGE_URL is not set');
   let store;
   try {
-    store = openObjectStore(env.LIFEBOAT_STORAGE_URL);
+    store = await openObjectStore(env.LIFEBOAT_STORAGE_URL);
   } catch (error) {
     return invalid(`LIFEBOAT_STORAGE_URL is not usable: ${(error as Error).message}`);
   }

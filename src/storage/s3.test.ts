@@ -165,7 +165,7 @@ describe('S3Store', () => {
 
   it('is what openObjectStore makes of an s3:// URL', async () => {
     const root = `url-${randomBytes(4).toString('hex')}`;
-    const store = openObjectStore(`s3://${server.bucket}/${root}?endpoint=${server.endpoint}&region=${server.region}&partSizeMiB=5&queueSize=1`, {
+    const store = await openObjectStore(`s3://${server.bucket}/${root}?endpoint=${server.endpoint}&region=${server.region}&partSizeMiB=5&queueSize=1`, {
       s3Credentials: credentials(),
     });
     expect(store.kind).toBe('s3');

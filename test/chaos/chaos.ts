@@ -7,7 +7,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { apiClient } from '../support/lifeboat-process.js';
 import { checkInvariants, type KillSwitchWindow } from './invariants.js';
 import { adminToken, deadlineSeconds, secretKey, startTopology, type Topology } from './topology.js';
-import { pick, seededRandom, weighted } from './workload.js';
+import { type FaultKind, planChaos } from './workload.js';
 
 const run = promisify(execFile);
 
@@ -24,11 +24,11 @@ export interface ChaosReport {
 /**
  * One chaos run: a steady workload (backups, cancels, deletes, restores, schedule ticks, the
  * kill switch) against the split topology while faults are injected at random, then the
- * invariants are checked. The seed decides every choice, so a failing run can be replayed.
+ * invariants are checked. The seed decides every choice before the run starts (planChaos), so
+ * a failing run replays with the same actions and faults at the same moments.
  */
 export async function runChaos(options: { seed: number; seconds: number; log?: (line: string) => void }): Promise<ChaosReport> {
   const log = options.log ?? (() => undefined);
-  const random = seededRandom(options.seed);
   const work = await mkdtemp(join(tmpdir(), 'lifeboat-chaos-'));
   const topology = await startTopology(work);
   const report: ChaosReport = { seed: options.seed, seconds: options.seconds, faults: {}, actions: {}, backups: {}, restores: {}, violations: [] };
@@ -59,10 +59,10 @@ export async function runChaos(options: { seed: number; seconds: number; log?: (
       });
       services.push(created.body.id);
     }
-    // Any API replica will do, and any may be down: a refused call is part of the weather.
-    const call = async (method: string, path: string, body?: unknown) => {
+    // A refused call (the replica is down) is part of the weather.
+    const call = async (api: number, method: string, path: string, body?: unknown) => {
       try {
-        return await apiClient(pick(random, apis())!, method === 'PUT' && path.includes('kill-switch') ? adminToken : token)(method, path, body);
+        return await apiClient(apis()[api]!, path.includes('kill-switch') ? adminToken : token)(method, path, body);
       } catch {
         return { status: 0, body: null };
       }
@@ -71,62 +71,48 @@ export async function runChaos(options: { seed: number; seconds: number; log?: (
     const killSwitch: KillSwitchWindow[] = [];
     let engagedAt: number | undefined;
     let restoreCounter = 0;
-    const endsAt = Date.now() + options.seconds * 1000;
-    let nextFault = Date.now() + 3000 + random() * 3000;
     const pendingRecoveries: Promise<void>[] = [];
-    log(`chaos run: seed ${options.seed}, ${options.seconds} s`);
+    const plan = planChaos(options.seed, { seconds: options.seconds, services: services.length, apis: apis().length, processes: topology.processes.length });
+    log(`chaos run: seed ${options.seed}, ${options.seconds} s, ${plan.length} planned steps and faults`);
+    const startedAt = Date.now();
 
-    while (Date.now() < endsAt) {
-      const action = weighted(random, { backup: 50, cancel: 10, delete: 8, restore: 8, schedule: 4, killSwitch: 3 });
+    for (const item of plan) {
+      const wait = startedAt + item.atMs - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (item.type === 'fault') {
+        count(report.faults, item.kind);
+        log(`${((Date.now() - startedAt) / 1000).toFixed(1)} s fault: ${item.kind}${item.kind === 'killProcess' ? ` ${topology.processes[item.process]!.role}-${topology.processes[item.process]!.index}` : ''}`);
+        await injectFault(topology, item.kind, item.process, pendingRecoveries, log);
+        continue;
+      }
+      const { action, api } = item;
       count(report.actions, action);
-      const serviceId = pick(random, services)!;
-      if (action === 'backup') await call('POST', `/v1/services/${serviceId}/backups`);
+      const serviceId = services[item.service]!;
+      if (action === 'backup') await call(api, 'POST', `/v1/services/${serviceId}/backups`);
       if (action === 'cancel' || action === 'delete' || action === 'restore') {
-        const list = await call('GET', `/v1/services/${serviceId}/backups?limit=5`);
+        const list = await call(api, 'GET', `/v1/services/${serviceId}/backups?limit=5`);
         const backups = (list.body?.backups ?? []) as { id: string; status: string }[];
         const running = backups.find((backup) => ['requested', 'queued', 'running'].includes(backup.status));
         const done = backups.find((backup) => backup.status === 'succeeded');
-        if (action === 'cancel' && running) await call('POST', `/v1/backups/${running.id}/cancel`);
-        if (action === 'delete' && done) await call('DELETE', `/v1/backups/${done.id}`);
-        if (action === 'restore' && done) await call('POST', `/v1/backups/${done.id}/restores`, { target: { kind: 'new_database', database: `chaos_restore_${++restoreCounter}` } });
+        if (action === 'cancel' && running) await call(api, 'POST', `/v1/backups/${running.id}/cancel`);
+        if (action === 'delete' && done) await call(api, 'DELETE', `/v1/backups/${done.id}`);
+        if (action === 'restore' && done) await call(api, 'POST', `/v1/backups/${done.id}/restores`, { target: { kind: 'new_database', database: `chaos_restore_${++restoreCounter}` } });
       }
-      if (action === 'schedule') await call('PUT', `/v1/services/${serviceId}/schedule`, { cron: '* * * * *', timezone: 'UTC', retention: { keepLast: 3 } });
+      if (action === 'schedule') await call(api, 'PUT', `/v1/services/${serviceId}/schedule`, { cron: '* * * * *', timezone: 'UTC', retention: { keepLast: 3 } });
       if (action === 'killSwitch') {
         if (engagedAt === undefined) {
-          const engaged = await call('PUT', '/v1/admin/kill-switch', { engaged: true, reason: 'chaos' });
+          const engaged = await call(api, 'PUT', '/v1/admin/kill-switch', { engaged: true, reason: 'chaos' });
           if (engaged.status === 200) engagedAt = Date.now();
         } else {
           // Released before the engage is recorded as a window, so the window is the true span.
           const releasing = Date.now();
-          const released = await call('PUT', '/v1/admin/kill-switch', { engaged: false });
+          const released = await call(api, 'PUT', '/v1/admin/kill-switch', { engaged: false });
           if (released.status === 200) {
             killSwitch.push({ engagedAt, releasedAt: releasing });
             engagedAt = undefined;
           }
         }
       }
-
-      if (Date.now() >= nextFault) {
-        const fault = weighted(random, { killProcess: 4, natsRestart: 2, postgresRestart: 1, storageRefuse: 2, storageStall: 2, dumpHang: 2, dumpDie: 2 });
-        count(report.faults, fault);
-        log(`fault: ${fault}`);
-        if (fault === 'killProcess') {
-          const index = Math.floor(random() * topology.processes.length);
-          pendingRecoveries.push(topology.restart(index, 'SIGKILL').catch((error: unknown) => log(`restart failed: ${String(error)}`)));
-        }
-        if (fault === 'natsRestart') await topology.nats.restart({ downForMs: 1000 });
-        if (fault === 'postgresRestart') await topology.postgres.restart({ downForMs: 1000 });
-        if (fault === 'storageRefuse' || fault === 'storageStall') {
-          topology.proxy.setMode(fault === 'storageRefuse' ? 'refuse' : 'stall');
-          setTimeout(() => topology.proxy.setMode('pass'), 3000);
-        }
-        if (fault === 'dumpHang' || fault === 'dumpDie') {
-          await topology.setDumpMode(fault === 'dumpHang' ? 'hang' : 'die');
-          setTimeout(() => void topology.setDumpMode('ok'), 3000);
-        }
-        nextFault = Date.now() + 4000 + random() * 4000;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250));
     }
 
     // Calm: every fault lifted, the kill switch released, every process up.
@@ -165,6 +151,21 @@ export async function runChaos(options: { seed: number; seconds: number; log?: (
   }
 }
 
+/** Injects one fault; faults that lift by themselves do so after 3 s, a killed process is restarted at once. */
+async function injectFault(topology: Topology, kind: FaultKind, process: number, pendingRecoveries: Promise<void>[], log: (line: string) => void): Promise<void> {
+  if (kind === 'killProcess') pendingRecoveries.push(topology.restart(process, 'SIGKILL').catch((error: unknown) => log(`restart failed: ${String(error)}`)));
+  if (kind === 'natsRestart') await topology.nats.restart({ downForMs: 1000 });
+  if (kind === 'postgresRestart') await topology.postgres.restart({ downForMs: 1000 });
+  if (kind === 'storageRefuse' || kind === 'storageStall') {
+    topology.proxy.setMode(kind === 'storageRefuse' ? 'refuse' : 'stall');
+    setTimeout(() => topology.proxy.setMode('pass'), 3000);
+  }
+  if (kind === 'dumpHang' || kind === 'dumpDie') {
+    await topology.setDumpMode(kind === 'dumpHang' ? 'hang' : 'die');
+    setTimeout(() => void topology.setDumpMode('ok'), 3000);
+  }
+}
+
 /** Waits until nothing is in progress, or the deadline (plus grace) has certainly passed; then lets the orphan sweep run. */
 async function settle(topology: Topology, limitMs: number, log: (line: string) => void): Promise<void> {
   const until = Date.now() + limitMs;
@@ -193,5 +194,23 @@ export function formatReport(report: ChaosReport): string {
     table('restores', report.restores),
     `| invariant violations | ${report.violations.length} |`,
     ...report.violations.map((violation) => `| violation | ${violation} |`),
+  ].join('\n');
+}
+
+/** One line per run and a total: what `npm run chaos` prints last, and RELIABILITY.md records. */
+export function formatSummary(reports: readonly ChaosReport[]): string {
+  const sum = (tables: Record<string, number>[]) => {
+    const total: Record<string, number> = {};
+    for (const table of tables) for (const [key, n] of Object.entries(table)) total[key] = (total[key] ?? 0) + n;
+    return total;
+  };
+  const kinds = (table: Record<string, number>) => Object.entries(table).sort(([a], [b]) => a.localeCompare(b)).map(([key, n]) => `${key} ${n}`).join(', ') || '—';
+  const row = (label: string, seconds: number, faults: Record<string, number>, backups: Record<string, number>, violations: number) =>
+    `| ${label} | ${seconds} | ${Object.values(faults).reduce((a, b) => a + b, 0)}: ${kinds(faults)} | ${backups.succeeded ?? 0} of ${Object.values(backups).reduce((a, b) => a + b, 0)} | ${violations} |`;
+  return [
+    '| run (seed) | seconds | faults injected | backups succeeded | invariant violations |',
+    '|---|---|---|---|---|',
+    ...reports.map((report) => row(String(report.seed), report.seconds, report.faults, report.backups, report.violations.length)),
+    row(`all ${reports.length}`, reports.reduce((a, report) => a + report.seconds, 0), sum(reports.map((report) => report.faults)), sum(reports.map((report) => report.backups)), reports.reduce((a, report) => a + report.violations.length, 0)),
   ].join('\n');
 }

@@ -24,3 +24,46 @@ export function weighted<K extends string>(random: () => number, weights: Record
   }
   return entries[entries.length - 1]![0];
 }
+
+export const workloadWeights = { backup: 50, cancel: 10, delete: 8, restore: 8, schedule: 4, killSwitch: 3 } as const;
+export const faultWeights = { killProcess: 4, natsRestart: 2, postgresRestart: 1, storageRefuse: 2, storageStall: 2, dumpHang: 2, dumpDie: 2 } as const;
+export type WorkloadAction = keyof typeof workloadWeights;
+export type FaultKind = keyof typeof faultWeights;
+
+export interface PlannedStep {
+  atMs: number;
+  action: WorkloadAction;
+  /** Index of the service it acts on, and of the API replica it calls. */
+  service: number;
+  api: number;
+}
+
+export interface PlannedFault {
+  atMs: number;
+  kind: FaultKind;
+  /** Index of the process a `killProcess` fault kills. */
+  process: number;
+}
+
+/** Every choice of a run, made from the seed before it starts, in the order they happen. */
+export type ChaosPlan = ({ type: 'step' } & PlannedStep) | ({ type: 'fault' } & PlannedFault);
+
+/**
+ * Plans a run from its seed alone. Drawing every choice up front, rather than as the run goes,
+ * is what makes a seed replay the same run: the number of draws no longer depends on what the
+ * system answered or how long a fault took. Pure.
+ */
+export function planChaos(seed: number, shape: { seconds: number; services: number; apis: number; processes: number; stepMs?: number }): ChaosPlan[] {
+  const random = seededRandom(seed);
+  const stepMs = shape.stepMs ?? 250;
+  const endMs = shape.seconds * 1000;
+  const plan: ChaosPlan[] = [];
+  for (let atMs = 0; atMs < endMs; atMs += stepMs) {
+    plan.push({ type: 'step', atMs, action: weighted(random, workloadWeights), service: Math.floor(random() * shape.services), api: Math.floor(random() * shape.apis) });
+  }
+  for (let atMs = 3000 + random() * 3000; atMs < endMs; atMs += 4000 + random() * 4000) {
+    plan.push({ type: 'fault', atMs: Math.round(atMs), kind: weighted(random, faultWeights), process: Math.floor(random() * shape.processes) });
+  }
+  // A fault at the same moment as a step goes first.
+  return plan.sort((a, b) => a.atMs - b.atMs || (a.type === b.type ? 0 : a.type === 'fault' ? -1 : 1));
+}

@@ -110,7 +110,7 @@ describe('split roles on PostgreSQL + NATS + S3', () => {
     expect(jobs).toHaveLength(50);
     expect(jobs.every((job) => job.status === 'succeeded' && job.attempt === 1)).toBe(true);
 
-    const store = openObjectStore(env.LIFEBOAT_STORAGE_URL!, { s3Credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+    const store = await openObjectStore(env.LIFEBOAT_STORAGE_URL!, { s3Credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
     for (const backup of backups) {
       const link = await client(0)('POST', `/v1/backups/${backup.id}/download-url`);
       const response = await fetch(link.body.url);
@@ -146,7 +146,7 @@ describe('split roles on PostgreSQL + NATS + S3', () => {
       }
       expect(finished.some((backup) => backup.failure?.code === 'job_lost')).toBe(true);
 
-      const store = openObjectStore(env.LIFEBOAT_STORAGE_URL!, { s3Credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
+      const store = await openObjectStore(env.LIFEBOAT_STORAGE_URL!, { s3Credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } });
       const succeeded = new Set((await platform.query(`SELECT id FROM control.backups WHERE status = 'succeeded'`)).rows.map((row: { id: string }) => row.id));
       for await (const object of store.list('')) {
         const backupId = /backups\/(bkp_[0-9a-z]+)\//.exec(object.key)?.[1];
