@@ -43,10 +43,18 @@ export class SourceSession {
     }
   }
 
-  /** Exports a snapshot and takes the inventory in it. The snapshot lives until `close`. */
-  async snapshot(): Promise<{ snapshotId: string; inventory: Inventory }> {
+  /** Exports a snapshot for pg_dump; it lives until `close`. */
+  async snapshot(): Promise<string> {
     await this.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const { rows } = await this.client.query<{ id: string }>('select pg_export_snapshot() as id');
+    return rows[0]!.id;
+  }
+
+  /**
+   * Takes the inventory in the exported snapshot: what the dump holds, row for row. Meant to run
+   * while pg_dump does (counting every row of a large database takes seconds).
+   */
+  async inventory(): Promise<Inventory> {
     const tables = await this.client.query<{ schema: string; name: string; bytes: string }>(`
       select n.nspname as schema, c.relname as name, pg_total_relation_size(c.oid) as bytes
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -63,7 +71,7 @@ export class SourceSession {
       "select nspname as name from pg_namespace where nspname not in ('pg_catalog', 'information_schema') and nspname not like 'pg_toast%' and nspname not like 'pg_temp%' order by 1",
     );
     const extensions = await this.client.query<{ name: string; version: string }>('select extname as name, extversion as version from pg_extension order by 1');
-    return { snapshotId: rows[0]!.id, inventory: { schemas: schemas.rows.map((row) => row.name), tables: counted, extensions: extensions.rows } };
+    return { schemas: schemas.rows.map((row) => row.name), tables: counted, extensions: extensions.rows };
   }
 
   async close(): Promise<void> {
