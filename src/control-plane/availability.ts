@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Expression, type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import type { ControlTables } from './tables.js';
 
@@ -31,12 +31,21 @@ export function backupAvailability(input: { storageConfigured: boolean; killSwit
   return { available: true, reason: null };
 }
 
-const storedKillSwitch = z.object({ engaged: z.boolean(), reason: z.string().nullable(), changedBy: z.string(), changedAt: z.string() });
+// Lenient but for `engaged`, so this and killSwitchEngagedIn agree on every stored value.
+const storedKillSwitch = z.object({ engaged: z.boolean(), reason: z.string().nullable().catch(null), changedBy: z.string().catch('unknown'), changedAt: z.string().catch('unknown') });
 
 export async function readKillSwitch(db: Kysely<ControlTables>, engagedByConfiguration: boolean): Promise<KillSwitchState> {
   if (engagedByConfiguration) return killSwitchFrom(undefined, true);
   const row = await db.selectFrom('settings').select('value').where('key', '=', 'kill_switch').executeTakeFirst();
   return killSwitchFrom(row?.value, false);
+}
+
+/**
+ * The same rule as killSwitchFrom, in SQL, for statements that must decide inside the database
+ * (requestBackup): the stored setting is engaged exactly when its `engaged` is true.
+ */
+export function killSwitchEngagedIn(stored: Expression<unknown>) {
+  return sql<boolean>`coalesce(${stored} -> 'engaged', 'false'::jsonb) = 'true'::jsonb`;
 }
 
 /** The kill switch from its stored setting (the `kill_switch` row's value, if any) and the configuration. */

@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../db/errors.js';
 import { outboxRow, wakeRelay } from '../outbox/outbox.js';
 import type { PublishedMessage } from '../outbox/relay.js';
 import { auditRow } from './audit.js';
-import { backupAvailability, killSwitchFrom } from './availability.js';
+import { backupAvailability, killSwitchEngagedIn, killSwitchFrom } from './availability.js';
 import { inProgressStatuses } from './backup-status.js';
 import { ApiError, apiErrors } from './errors.js';
 import { restoreInProgress } from './restore-status.js';
@@ -29,38 +29,31 @@ export interface BackupGate {
 }
 
 /**
- * Records a backup and its `backup.requested` command in one transaction (invariant 1). The
- * kill switch is read in that transaction, so an operator who engages it stops every request
- * that commits afterwards (invariant 6). The database refuses a second backup of a service
- * while one is in progress (invariant 4); the same idempotency key for the same service
- * returns the backup it first created.
+ * Records a backup, its `backup.requested` command and its audit entry in one statement, so in
+ * one transaction (invariant 1) and one round trip: this is the API's hottest write path
+ * (BENCHMARKS.md, control plane). The statement locks the service, reads the kill switch and
+ * any restore in progress, and writes only if neither stops it, so an operator who engages the
+ * kill switch stops every request that commits afterwards (invariant 6). The database refuses a
+ * second backup of a service while one is in progress (invariant 4); the same idempotency key
+ * for the same service returns the backup it first created.
  */
 export async function requestBackup(db: Kysely<ControlTables>, request: BackupRequest, gate: BackupGate): Promise<{ backup: BackupRow; created: boolean }> {
   const { service, idempotencyKey } = request;
+  // Configuration does not change while the process runs: checked before anything is read.
+  const configured = backupAvailability({ storageConfigured: gate.storageConfigured, killSwitch: killSwitchFrom(undefined, gate.killSwitchFromConfiguration) });
+  if (!configured.available) throw apiErrors.backupsUnavailable(configured.reason ?? 'unknown');
   if (idempotencyKey !== null) {
     const earlier = await findByIdempotencyKey(db, service.id, idempotencyKey);
     if (earlier) return { backup: earlier, created: false };
   }
   try {
-    const backup = await db.transaction().execute(async (trx) => {
-      // One round trip for every check: this is the hottest write path of the API.
-      const guard = await trx
-        .selectFrom('services')
-        .select((eb) => [
-          eb.selectFrom('restores').select('restores.id').whereRef('restores.service_id', '=', 'services.id').where('restores.status', 'in', restoreInProgress).limit(1).as('restoring'),
-          eb.selectFrom('settings').select('settings.value').where('settings.key', '=', 'kill_switch').as('kill_switch'),
-        ])
-        .where('services.id', '=', service.id)
-        .where('services.deleted_at', 'is', null)
-        .forShare()
-        .executeTakeFirst();
-      if (!guard) throw apiErrors.notFound('service', service.id);
-      const availability = backupAvailability({ storageConfigured: gate.storageConfigured, killSwitch: killSwitchFrom(guard.kill_switch, gate.killSwitchFromConfiguration) });
-      if (!availability.available) throw apiErrors.backupsUnavailable(availability.reason ?? 'unknown');
-      if (guard.restoring) throw new ApiError('restore_in_progress', `restore ${guard.restoring} of ${service.name} is in progress; back up when it has finished`);
-      return recordBackupRequest(trx, request);
-    });
-    return { backup, created: true };
+    const outcome = await guardedInsert(db, requestRows(request));
+    if (!outcome) throw apiErrors.notFound('service', service.id);
+    const { restoring, kill_switch: killSwitch, ...backup } = outcome;
+    if (backup.id !== null) return { backup: backup as BackupRow, created: true };
+    const availability = backupAvailability({ storageConfigured: true, killSwitch: killSwitchFrom(killSwitch, false) });
+    if (!availability.available) throw apiErrors.backupsUnavailable(availability.reason ?? 'unknown');
+    throw new ApiError('restore_in_progress', `restore ${restoring ?? 'unknown'} of ${service.name} is in progress; back up when it has finished`);
   } catch (error) {
     if (idempotencyKey !== null && isUniqueViolation(error, 'backups_idempotency_key')) {
       const earlier = await findByIdempotencyKey(db, service.id, idempotencyKey);
@@ -73,13 +66,9 @@ export async function requestBackup(db: Kysely<ControlTables>, request: BackupRe
   }
 }
 
-/**
- * Inserts a backup, its command and its audit entry inside the caller's transaction, in one
- * statement. The unique indexes still guard it; callers that must not fail on them (the
- * scheduler) lock the service row and check for a backup in progress first.
- */
-export async function recordBackupRequest(trx: Kysely<ControlTables>, request: BackupRequest): Promise<BackupRow> {
-  const { service, idempotencyKey } = request;
+/** The rows a backup request writes: the backup, its command and its audit entry. */
+function requestRows(request: BackupRequest) {
+  const { service } = request;
   const backupId = newId('bkp');
   const command = envelope(
     'backup.requested',
@@ -95,35 +84,101 @@ export async function recordBackupRequest(trx: Kysely<ControlTables>, request: B
       deadlineSeconds: request.deadlineSeconds,
     },
   );
-  const audit = { projectId: service.project_id, actor: request.requestedBy, action: 'backup.requested' as const, target: { kind: 'backup', id: backupId }, details: { trigger: request.trigger } };
-  // The command and audit entry ride on the backup's insert: if it fails (a backup already in
-  // progress), none of the three is written.
-  return trx
-    .with('command', (db) => db.insertInto('outbox').values(outboxRow(command)).returning(wakeRelay(controlSchema)))
-    .with('audit', (db) => db.insertInto('audit_events').values(auditRow(audit)))
-    .insertInto('backups')
-    .values({
+  return {
+    backup: {
       id: backupId,
       project_id: service.project_id,
       service_id: service.id,
-      status: 'requested',
+      status: 'requested' as const,
       trigger: request.trigger,
-      idempotency_key: idempotencyKey,
+      idempotency_key: request.idempotencyKey,
       requested_by: request.requestedBy,
-      queued_at: null,
-      started_at: null,
-      finished_at: null,
-      artifact_key: null,
-      manifest_key: null,
-      size_bytes: null,
-      sha256: null,
-      server_version: null,
-      tool_version: null,
-      expires_at: null,
-      failure_code: null,
-      failure_message: null,
-      verification: null,
-    })
+    },
+    command: outboxRow(command),
+    audit: auditRow({ projectId: service.project_id, actor: request.requestedBy, action: 'backup.requested', target: { kind: 'backup', id: backupId }, details: { trigger: request.trigger } }),
+  };
+}
+
+/**
+ * One statement: lock the service, read what may stop the backup, and write the three rows only
+ * if nothing does. Returns the backup (all null when it was not written) with what was read,
+ * or nothing when the service does not exist.
+ */
+async function guardedInsert(db: Kysely<ControlTables>, rows: ReturnType<typeof requestRows>) {
+  // Parameters in a SELECT list have no type of their own: each is cast to its column's.
+  const text = (value: string | null) => sql<string>`${value}::text`;
+  const json = (value: string) => sql<string>`${value}::jsonb`;
+  const { backup, command, audit } = rows;
+  return db
+    .with('guard', (qb) =>
+      qb
+        .selectFrom('services')
+        .select((eb) => [
+          eb.selectFrom('restores').select('restores.id').whereRef('restores.service_id', '=', 'services.id').where('restores.status', 'in', restoreInProgress).limit(1).as('restoring'),
+          eb.selectFrom('settings').select('settings.value').where('settings.key', '=', 'kill_switch').as('kill_switch'),
+        ])
+        .where('services.id', '=', backup.service_id)
+        .where('services.deleted_at', 'is', null)
+        .forShare(),
+    )
+    .with('allowed', (qb) => qb.selectFrom('guard').select('guard.restoring').where('guard.restoring', 'is', null).where((eb) => eb.not(killSwitchEngagedIn(sql.ref('guard.kill_switch')))))
+    .with('backup', (qb) =>
+      qb
+        .insertInto('backups')
+        .columns(['id', 'project_id', 'service_id', 'status', 'trigger', 'idempotency_key', 'requested_by'])
+        .expression((eb) =>
+          eb
+            .selectFrom('allowed')
+            .select([
+              text(backup.id).as('id'),
+              text(backup.project_id).as('project_id'),
+              text(backup.service_id).as('service_id'),
+              text(backup.status).as('status'),
+              text(backup.trigger).as('trigger'),
+              text(backup.idempotency_key).as('idempotency_key'),
+              text(backup.requested_by).as('requested_by'),
+            ]),
+        )
+        .returningAll(),
+    )
+    .with('command', (qb) =>
+      qb
+        .insertInto('outbox')
+        .columns(['id', 'type', 'subject', 'message'])
+        .expression((eb) => eb.selectFrom('backup').select([sql<string>`${command.id}::uuid`.as('id'), text(command.type).as('type'), text(command.subject).as('subject'), json(command.message).as('message')]))
+        .returning(wakeRelay(controlSchema)),
+    )
+    .with('audit', (qb) =>
+      qb
+        .insertInto('audit_events')
+        .columns(['project_id', 'actor', 'action', 'target_kind', 'target_id', 'details'])
+        .expression((eb) =>
+          eb
+            .selectFrom('backup')
+            .select([text(audit.project_id).as('project_id'), text(audit.actor).as('actor'), text(audit.action).as('action'), text(audit.target_kind).as('target_kind'), text(audit.target_id).as('target_id'), json(audit.details).as('details')]),
+        ),
+    )
+    .selectFrom('guard')
+    .leftJoin('backup', (join) => join.onTrue())
+    .select(['guard.restoring', 'guard.kill_switch'])
+    .selectAll('backup')
+    .executeTakeFirst();
+}
+
+/**
+ * Inserts a backup, its command and its audit entry inside the caller's transaction, in one
+ * statement. The unique indexes still guard it; callers that must not fail on them (the
+ * scheduler) lock the service row and check for a backup in progress first.
+ */
+export async function recordBackupRequest(trx: Kysely<ControlTables>, request: BackupRequest): Promise<BackupRow> {
+  const { backup, command, audit } = requestRows(request);
+  // The command and audit entry ride on the backup's insert: if it fails (a backup already in
+  // progress), none of the three is written.
+  return trx
+    .with('command', (db) => db.insertInto('outbox').values(command).returning(wakeRelay(controlSchema)))
+    .with('audit', (db) => db.insertInto('audit_events').values(audit))
+    .insertInto('backups')
+    .values(backup)
     .returningAll()
     .executeTakeFirstOrThrow();
 }

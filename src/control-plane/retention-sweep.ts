@@ -7,8 +7,8 @@ import { applyRetention, expiryByAge, type RetainedBackup, type RetentionDecisio
 import { retentionOf } from './schedules.js';
 import { controlSchema, type ControlTables } from './tables.js';
 
-/** Services whose backups one sweep query reads; their expiries share a transaction. */
-const servicesPerPage = 500;
+/** Services whose backups one sweep query reads, unless the sweeper is told otherwise. */
+const defaultServicesPerPage = 500;
 /** Bounds a transaction (and its IN list) when a policy change expires much at once. */
 const expiriesPerTransaction = 500;
 
@@ -96,7 +96,7 @@ export class RetentionSweeper {
   private running: Promise<void> | undefined;
 
   constructor(
-    private readonly options: { db: Kysely<ControlTables>; logger: Logger; isLeader: () => boolean; intervalMs?: number; now?: () => Date },
+    private readonly options: { db: Kysely<ControlTables>; logger: Logger; isLeader: () => boolean; intervalMs?: number; now?: () => Date; servicesPerPage?: number },
   ) {}
 
   start(): void {
@@ -124,12 +124,15 @@ export class RetentionSweeper {
   async sweep(): Promise<number> {
     if (!this.options.isLeader()) return 0;
     const now = (this.options.now ?? (() => new Date()))();
+    const servicesPerPage = this.options.servicesPerPage ?? defaultServicesPerPage;
     let expired = 0;
     let after: string | undefined;
     for (;;) {
       let page = this.options.db.selectFrom('schedules').select(['service_id', 'retention', 'timezone']).orderBy('service_id').limit(servicesPerPage);
       if (after !== undefined) page = page.where('service_id', '>', after);
       const schedules = await page.execute();
+      // Nothing (left) to sweep; an empty IN list is not SQL.
+      if (schedules.length === 0) return expired;
       const backups = await succeededBackupsOf(this.options.db, schedules.map((schedule) => schedule.service_id));
       const expiring = schedules.flatMap((schedule) => applyRetention(backups.get(schedule.service_id) ?? [], retentionOf(schedule), schedule.timezone, now).expire);
       expired += (await expire(this.options.db, expiring)).length;

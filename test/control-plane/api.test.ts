@@ -151,6 +151,24 @@ describe.each(platformKinds)('HTTP API on %s', (kind) => {
       expect(second.body.error.message).toContain(first.body.id);
     });
 
+    it('answers 409 restore_in_progress beside a restore, writing nothing', async () => {
+      const { serviceId, ownerToken, projectId } = await seedProject(cp.app, 'create-g');
+      const earlier = await call(cp.app, 'POST', `/v1/services/${serviceId}/backups`, { token: ownerToken });
+      await cp.plane.db.updateTable('backups').set({ status: 'succeeded' }).where('id', '=', earlier.body.id).execute();
+      await cp.plane.db
+        .insertInto('restores')
+        .values({ id: 'rst_apitest000000001', project_id: projectId, service_id: serviceId, backup_id: earlier.body.id, status: 'running', target: JSON.stringify({ kind: 'new_database', database: 'copy' }), safety_backup_id: null, requested_by: 'test', started_at: null, finished_at: null, failure_code: null, failure_message: null })
+        .execute();
+      const before = await Promise.all([count('backups'), count('outbox')]);
+      const refused = await call(cp.app, 'POST', `/v1/services/${serviceId}/backups`, { token: ownerToken });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toEqual({ code: 'restore_in_progress', message: 'restore rst_apitest000000001 of orders-db is in progress; back up when it has finished' });
+      expect(await Promise.all([count('backups'), count('outbox')])).toEqual(before);
+
+      await cp.plane.db.updateTable('restores').set({ status: 'succeeded' }).where('id', '=', 'rst_apitest000000001').execute();
+      expect((await call(cp.app, 'POST', `/v1/services/${serviceId}/backups`, { token: ownerToken })).status).toBe(202);
+    });
+
     it('lets exactly one of two simultaneous requests through', async () => {
       const { serviceId, ownerToken } = await seedProject(cp.app, 'create-d');
       const before = await count('outbox');

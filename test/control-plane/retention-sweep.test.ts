@@ -72,6 +72,28 @@ describe('retention sweep (PostgreSQL)', () => {
     expect(audit.body.entries[0].details).toEqual({ reason: 'older than 3 days' });
   });
 
+  it('sweeps page by page, including when the last page comes out empty', async () => {
+    const sweeper = (servicesPerPage: number) => new RetentionSweeper({ db: cp.plane.db, logger: silentLogger, isLeader: () => true, servicesPerPage });
+    // Every earlier test's backups are already swept: nothing to do, whatever the page size.
+    await sweeper(500).sweep();
+    const seeded = [];
+    for (const name of ['paged-a', 'paged-b']) {
+      const { serviceId, ownerToken, projectId } = await seedProject(cp.app, name);
+      const old = await succeededBackup(serviceId, ownerToken, projectId, new Date(Date.now() - 10 * dayMs));
+      // The newest backup is always kept: this one lets the older go.
+      await succeededBackup(serviceId, ownerToken, projectId, new Date(Date.now() - 9 * dayMs));
+      const put = await call(cp.app, 'PUT', `/v1/services/${serviceId}/schedule`, { token: ownerToken, body: { cron: '0 3 * * *', retention: { manualMaxAgeDays: 3 } } });
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+      seeded.push({ old, ownerToken });
+    }
+    const pages = await cp.plane.db.selectFrom('schedules').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+    // One service per page: the sweep reads every page, then an empty one, and expires both.
+    expect(await sweeper(1).sweep()).toBe(2);
+    expect(Number(pages.n)).toBeGreaterThanOrEqual(2);
+    for (const { old, ownerToken } of seeded) expect((await call(cp.app, 'GET', `/v1/backups/${old}`, { token: ownerToken })).body.status).toBe('expired');
+    expect(await sweeper(1).sweep()).toBe(0);
+  });
+
   it('refuses a bad cron expression or timezone with the field named', async () => {
     const { serviceId, ownerToken } = await seedProject(cp.app, 'retention-bad');
     const bad = await call(cp.app, 'PUT', `/v1/services/${serviceId}/schedule`, { token: ownerToken, body: { cron: 'every day', timezone: 'UTC' } });
