@@ -1,3 +1,4 @@
+import { WakeSignal } from '../polling/wake-signal.js';
 import { EventEmitter } from 'node:events';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
@@ -174,8 +175,8 @@ class EmbeddedSubscription implements Subscription {
   private stopped = false;
   private loop: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
-  private wake: (() => void) | undefined;
-  private readonly onPublished = () => this.wake?.();
+  private readonly wakeSignal = new WakeSignal();
+  private readonly onPublished = () => this.wakeSignal.notify();
 
   constructor(
     private readonly db: Kysely<BusTables>,
@@ -193,7 +194,7 @@ class EmbeddedSubscription implements Subscription {
     if (this.stopped) return this.loop;
     this.stopped = true;
     this.context.published.off('message', this.onPublished);
-    this.wake?.();
+    this.wakeSignal.notify();
     await this.loop;
     await Promise.all(this.inFlight);
     this.context.onStopped();
@@ -210,7 +211,7 @@ class EmbeddedSubscription implements Subscription {
         for (const item of deliveries) {
           const handling: Promise<void> = this.handle(item).finally(() => {
             this.inFlight.delete(handling);
-            this.wake?.();
+            this.wakeSignal.notify();
           });
           this.inFlight.add(handling);
         }
@@ -219,19 +220,8 @@ class EmbeddedSubscription implements Subscription {
       }
       if (this.stopped) break;
       // Full, or nothing to do: wait for a publish, a finished handler, or the poll.
-      if (claimed === 0 || this.inFlight.size >= concurrency) await this.sleep();
+      if (claimed === 0 || this.inFlight.size >= concurrency) await this.wakeSignal.sleep(this.context.pollIntervalMs);
     }
-  }
-
-  private async sleep(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.context.pollIntervalMs);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    this.wake = undefined;
   }
 
   /** Claims up to `limit` visible deliveries in publish order and hides them for the ack wait. */

@@ -1,3 +1,4 @@
+import { WakeSignal } from '../polling/wake-signal.js';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { envelope } from '../contracts/index.js';
@@ -47,7 +48,7 @@ export class JobLauncher {
   private readonly active = new Map<string, ActiveJob>();
   private stopped = true;
   private loop: Promise<void> | undefined;
-  private wakeLoop: (() => void) | undefined;
+  private readonly wakeSignal = new WakeSignal();
   private housekeeping: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: JobLauncherOptions) {}
@@ -61,7 +62,7 @@ export class JobLauncher {
 
   /** Looks for pending jobs now rather than at the next poll. */
   wake(): void {
-    this.wakeLoop?.();
+    this.wakeSignal.notify();
   }
 
   /** Stops launching; lets running jobs finish within the grace period, then hands the rest back. */
@@ -102,14 +103,7 @@ export class JobLauncher {
         this.options.logger.warn({ err: error }, 'could not launch pending jobs; will retry');
       }
       if (this.stopped) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.pollIntervalMs ?? 1000);
-        this.wakeLoop = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wakeLoop = undefined;
+      await this.wakeSignal.sleep(this.options.pollIntervalMs ?? 1000);
     }
   }
 

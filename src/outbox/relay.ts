@@ -1,3 +1,4 @@
+import { WakeSignal } from '../polling/wake-signal.js';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { EventBus } from '../bus/event-bus.js';
@@ -38,7 +39,7 @@ export interface OutboxRelayOptions<Tables extends OutboxAndInbox> {
  */
 export class OutboxRelay<Tables extends OutboxAndInbox = OutboxAndInbox> {
   private readonly db: Kysely<OutboxAndInbox>;
-  private wake: (() => void) | undefined;
+  private readonly wakeSignal = new WakeSignal();
   private stopping = false;
   private loop: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
@@ -49,13 +50,13 @@ export class OutboxRelay<Tables extends OutboxAndInbox = OutboxAndInbox> {
   }
 
   async start(): Promise<void> {
-    this.unlisten = await this.options.database.listen(outboxChannel(this.options.schema), () => this.wake?.());
+    this.unlisten = await this.options.database.listen(outboxChannel(this.options.schema), () => this.wakeSignal.notify());
     this.loop = this.run();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.wakeSignal.notify();
     await this.loop;
     await this.unlisten?.();
   }
@@ -81,14 +82,7 @@ export class OutboxRelay<Tables extends OutboxAndInbox = OutboxAndInbox> {
         this.options.logger.warn({ err: error, schema: this.options.schema }, 'outbox relay could not publish; will retry');
       }
       if (this.stopping) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollIntervalMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
+      await this.wakeSignal.sleep(pollIntervalMs);
     }
   }
 
