@@ -100,8 +100,19 @@ function expiryReason(backup: RetainedBackup, policy: RetentionPolicy, now: Date
 
 /** `2026-03-29` in `timeZone`. */
 export function calendarDay(date: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(date);
+  let format = dayFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timeZone, format);
+  }
+  return format.format(date);
 }
+
+/**
+ * One formatter per time zone: making one costs far more than formatting with it, and a
+ * retention sweep formats every succeeded backup of every service (bench/scale.ts).
+ */
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
 
 /** `2026-W13`: the ISO 8601 week of the calendar day in `timeZone`. */
 export function isoWeek(date: Date, timeZone: string): string {
