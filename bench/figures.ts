@@ -1,0 +1,80 @@
+import { readdir, readFile } from 'node:fs/promises';
+
+/** A figure measured once per run, reported as "median (min–max)". */
+export function medianWithRange(samples: readonly number[], digits = 0): string {
+  if (samples.length === 0) return 'n/a';
+  const sorted = [...samples].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  // An even count takes the mean of the two middle samples.
+  const median = sorted.length % 2 === 1 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return `${median.toFixed(digits)} (${sorted[0]!.toFixed(digits)}–${sorted.at(-1)!.toFixed(digits)})`;
+}
+
+/** The p-th percentile of samples sorted ascending (nearest rank). */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Progress for the person watching; the results table goes to stdout. */
+export function progress(line: string): void {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+}
+
+/** Runs `work` `width` at a time over `items`. */
+export async function inParallel<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+/** The kernel's high-water mark of a process's resident memory, in MiB (0 once it has gone). */
+export async function peakRssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const match = /VmHWM:\s+(\d+) kB/.exec(status);
+  return match ? Number(match[1]) / 1024 : 0;
+}
+
+/**
+ * Finds the first process started after this call whose command line contains all of `words`
+ * (the agent a runner spawns, say) and keeps its peak RSS until it exits or `stop` is called.
+ * Only processes newer than the call are looked at, and only the one found is sampled (every
+ * 20 ms): reading all of /proc that often would itself slow the run being measured.
+ */
+export function watchPeakRss(words: readonly string[]): { stop(): Promise<number> } {
+  let peak = 0;
+  let stopped = false;
+  let target: number | undefined;
+  const pids = async () => (await readdir('/proc').catch(() => [] as string[])).filter((entry) => /^\d+$/.test(entry)).map(Number);
+  const find = async (after: number) => {
+    for (const pid of await pids()) {
+      if (pid <= after) continue;
+      const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+      if (words.every((word) => argv.includes(word))) return pid;
+    }
+    return undefined;
+  };
+  const loop = (async () => {
+    const after = Math.max(0, ...(await pids()));
+    while (!stopped) {
+      target ??= await find(after);
+      if (target !== undefined) {
+        const sampled = await peakRssMiB(target);
+        if (sampled === 0 && peak > 0) return;
+        peak = Math.max(peak, sampled);
+      }
+      await sleep(20);
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return peak;
+    },
+  };
+}
