@@ -12,7 +12,9 @@ export function subjectOf(type: string): string {
 export const subjects = {
   backupRequested: subjectOf('backup.requested'),
   /** What the orchestrator is asked to do besides running backups. */
-  orchestratorCommands: ['backup.cancel_requested', 'artifact.delete_requested', 'kill_switch.changed'].map(subjectOf),
+  orchestratorCommands: ['backup.cancel_requested', 'artifact.delete_requested'].map(subjectOf),
+  /** On a consumer of its own: never queued behind a deletion waiting for storage. */
+  killSwitchChanged: subjectOf('kill_switch.changed'),
   restoreRequested: subjectOf('restore.requested'),
   verifyRequested: subjectOf('backup.verify_requested'),
   backupEvents: ['backup.started', 'backup.progress', 'backup.succeeded', 'backup.failed', 'backup.canceled'].map(subjectOf),

@@ -9,7 +9,7 @@ import { requestCancel } from './jobs.js';
 import { recordKillSwitch } from './kill-switch.js';
 import { orchestratorSchema, type OrchestratorTables } from './tables.js';
 
-const orchestratorCommand = z.union([backupCancelRequested, artifactDeleteRequested, killSwitchChanged]);
+const orchestratorCommand = z.union([backupCancelRequested, artifactDeleteRequested]);
 
 /**
  * Cancels and artifact deletions, from the control plane. Each is idempotent: a redelivered
@@ -24,8 +24,7 @@ export async function consumeOrchestratorCommands(options: {
   stopIfRunningHere: (jobId: string) => Promise<void>;
 }): Promise<Subscription> {
   const { bus, db, logger } = options;
-  // One at a time, so that kill switch changes apply in the order they were sent; and retried
-  // through any outage (back-off caps at 30 s), since dropping a cancel or a deletion breaks a promise.
+  // Retried through any outage (back-off caps at 30 s): dropping a cancel or a deletion breaks a promise.
   return bus.consume({ durable: 'orchestrator-commands', subjects: subjects.orchestratorCommands, concurrency: 1, maxDeliver: 1000 }, async (delivery) => {
     const decoded = decodeMessage(orchestratorCommand, delivery.data);
     if (!decoded.ok) {
@@ -39,13 +38,27 @@ export async function consumeOrchestratorCommands(options: {
       if (running) await options.stopIfRunningHere(running.id);
       return;
     }
-    if (command.type === 'kill_switch.changed') {
-      await recordKillSwitch(db, command);
-      logger.warn({ engaged: command.payload.engaged, reason: command.payload.reason, by: command.payload.changedBy }, 'kill switch changed');
-      return;
-    }
     await deleteArtifacts(db, options.store, command);
     logger.info({ backupId: command.payload.backupId, reason: command.payload.reason }, 'artifact deleted');
+  });
+}
+
+/**
+ * The operator's kill switch, on a consumer of its own: a deletion stuck on stalled storage must
+ * not hold it up (the chaos harness saw a job launched seconds after the switch was engaged).
+ * Changes may arrive out of order; recordKillSwitch keeps the newest.
+ */
+export async function consumeKillSwitch(options: { bus: EventBus; db: Kysely<OrchestratorTables>; logger: Logger }): Promise<Subscription> {
+  const { db, logger } = options;
+  return options.bus.consume({ durable: 'orchestrator-kill-switch', subjects: [subjects.killSwitchChanged], concurrency: 1, maxDeliver: 1000 }, async (delivery) => {
+    const decoded = decodeMessage(killSwitchChanged, delivery.data);
+    if (!decoded.ok) {
+      logger.error({ messageId: delivery.id, subject: delivery.subject, problem: decoded.problem }, 'dropped a kill switch change that does not match the contract');
+      return;
+    }
+    const change = decoded.message;
+    await recordKillSwitch(db, change);
+    logger.warn({ engaged: change.payload.engaged, reason: change.payload.reason, by: change.payload.changedBy }, 'kill switch changed');
   });
 }
 

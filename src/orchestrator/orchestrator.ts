@@ -9,7 +9,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { holdLeadership, type Leadership } from '../db/leadership.js';
 import { newInstanceId } from './instance.js';
 import { sweepOrphans } from './orphan-sweep.js';
-import { consumeOrchestratorCommands } from './commands.js';
+import { consumeKillSwitch, consumeOrchestratorCommands } from './commands.js';
 import { consumeBackupCommands } from './intake.js';
 import type { VerificationServer } from './job-kinds.js';
 import { JobLauncher, type JobLauncherOptions } from './job-launcher.js';
@@ -50,6 +50,7 @@ export class Orchestrator {
   private readonly relay: OutboxRelay<OrchestratorTables>;
   private intake: Subscription | undefined;
   private commands: Subscription | undefined;
+  private killSwitchChanges: Subscription | undefined;
   private leadership: Leadership | undefined;
   private orphanTimer: NodeJS.Timeout | undefined;
   private orphanSweep: Promise<unknown> | undefined;
@@ -72,6 +73,12 @@ export class Orchestrator {
   static async start(options: OrchestratorOptions): Promise<Orchestrator> {
     await migrateSchema(options.database.db, orchestratorSchema, orchestratorMigrations);
     const orchestrator = new Orchestrator(options);
+    // Before the launcher: a change waiting on the bus should land before the first launch.
+    orchestrator.killSwitchChanges = await consumeKillSwitch({
+      bus: options.bus,
+      db: schemaView<OrchestratorTables>(options.database, orchestratorSchema),
+      logger: options.logger.child({ role: 'orchestrator' }),
+    });
     await orchestrator.relay.start();
     orchestrator.launcher.start();
     orchestrator.intake = await consumeBackupCommands({
@@ -113,6 +120,7 @@ export class Orchestrator {
   async stop(): Promise<void> {
     await this.intake?.stop();
     await this.commands?.stop();
+    await this.killSwitchChanges?.stop();
     await this.launcher.stop();
     await this.relay.relayPending().catch((error: unknown) => this.options.logger.warn({ err: error }, 'could not flush the orchestrator outbox'));
     await this.relay.stop();

@@ -102,7 +102,10 @@ export async function runChaos(options: { seed: number; seconds: number; log?: (
       if (action === 'killSwitch') {
         if (engagedAt === undefined) {
           const engaged = await call(api, 'PUT', '/v1/admin/kill-switch', { engaged: true, reason: 'chaos' });
-          if (engaged.status === 200) engagedAt = Date.now();
+          if (engaged.status === 200) {
+            engagedAt = Date.now();
+            log(`${((engagedAt - startedAt) / 1000).toFixed(1)} s kill switch engaged`);
+          }
         } else {
           // Released before the engage is recorded as a window, so the window is the true span.
           const releasing = Date.now();
@@ -110,6 +113,7 @@ export async function runChaos(options: { seed: number; seconds: number; log?: (
           if (released.status === 200) {
             killSwitch.push({ engagedAt, releasedAt: releasing });
             engagedAt = undefined;
+            log(`${((releasing - startedAt) / 1000).toFixed(1)} s kill switch released`);
           }
         }
       }

@@ -86,7 +86,9 @@ export async function checkInvariants(options: {
         new Date(window.engagedAt + 2000),
         new Date(window.releasedAt),
       ]);
-      for (const row of launched.rows as { backup_id: string; kind: string }[]) violations.push(`${row.kind} job for ${row.backup_id} launched while the kill switch was engaged`);
+      for (const row of launched.rows as { backup_id: string; kind: string; started_at: Date }[]) {
+        violations.push(`${row.kind} job for ${row.backup_id} launched ${((row.started_at.getTime() - window.engagedAt) / 1000).toFixed(1)} s after the kill switch was engaged (released ${((window.releasedAt - window.engagedAt) / 1000).toFixed(1)} s after)`);
+      }
     }
   } finally {
     await client.end();
