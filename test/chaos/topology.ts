@@ -66,6 +66,7 @@ export async function startTopology(work: string): Promise<Topology> {
     LIFEBOAT_SCHEDULE_JITTER_SECONDS: '0',
   };
   let history = '';
+  const restarts = new Map<object, Promise<void>>();
   const start = (role: 'api' | 'orchestrator', index: number) => startLifeboat(role, { ...env, LIFEBOAT_DATA_DIR: join(work, `${role}-${index}`) });
   const processes = await Promise.all(
     (['api', 'api', 'orchestrator', 'orchestrator'] as const).map(async (role, i) => ({ role, index: i % 2, current: await start(role, i % 2) })),
@@ -79,22 +80,29 @@ export async function startTopology(work: string): Promise<Topology> {
     processes,
     output: () => history + processes.map((entry) => entry.current.output()).join('\n'),
     setDumpMode: (mode) => writeFile(modeFile, mode),
-    async restart(processIndex, signal) {
+    restart(processIndex, signal) {
       const entry = processes[processIndex]!;
-      await entry.current.stop(signal);
-      history += entry.current.output();
-      // A replica that cannot start at once (its database is restarting too) tries again.
-      for (let attempt = 0; ; attempt++) {
-        try {
-          entry.current = await start(entry.role, entry.index);
-          return;
-        } catch (error) {
-          if (attempt >= 10) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 1000));
+      // One restart of a process at a time: two overlapping ones would each start a replica and
+      // leave one running, untracked, after the run.
+      const restarting = (restarts.get(entry) ?? Promise.resolve()).catch(() => undefined).then(async () => {
+        await entry.current.stop(signal);
+        history += entry.current.output();
+        // A replica that cannot start at once (its database is restarting too) tries again.
+        for (let attempt = 0; ; attempt++) {
+          try {
+            entry.current = await start(entry.role, entry.index);
+            return;
+          } catch (error) {
+            if (attempt >= 10) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+          }
         }
-      }
+      });
+      restarts.set(entry, restarting);
+      return restarting;
     },
     async close() {
+      await Promise.all([...restarts.values()].map((restarting) => restarting.catch(() => undefined)));
       await Promise.all(processes.map((entry) => entry.current.stop('SIGKILL')));
       await proxy.close();
       await Promise.all([nats.stop(), s3.stop()]);
