@@ -42,26 +42,27 @@ export async function peakRssMiB(pid: number): Promise<number> {
 /**
  * Finds the first process started after this call whose command line contains all of `words`
  * (the agent a runner spawns, say) and keeps its peak RSS until it exits or `stop` is called.
- * Only processes newer than the call are looked at, and only the one found is sampled (every
- * 20 ms): reading all of /proc that often would itself slow the run being measured.
+ * Only processes that did not exist at the call are looked at (by set, not by number: pids wrap
+ * around), and only the one found is sampled (every 20 ms): reading all of /proc that often
+ * would itself slow the run being measured.
  */
 export function watchPeakRss(words: readonly string[]): { stop(): Promise<number> } {
   let peak = 0;
   let stopped = false;
   let target: number | undefined;
   const pids = async () => (await readdir('/proc').catch(() => [] as string[])).filter((entry) => /^\d+$/.test(entry)).map(Number);
-  const find = async (after: number) => {
+  const find = async (existing: ReadonlySet<number>) => {
     for (const pid of await pids()) {
-      if (pid <= after) continue;
+      if (existing.has(pid)) continue;
       const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
       if (words.every((word) => argv.includes(word))) return pid;
     }
     return undefined;
   };
   const loop = (async () => {
-    const after = Math.max(0, ...(await pids()));
+    const existing = new Set(await pids());
     while (!stopped) {
-      target ??= await find(after);
+      target ??= await find(existing);
       if (target !== undefined) {
         const sampled = await peakRssMiB(target);
         if (sampled === 0 && peak > 0) return;
