@@ -183,12 +183,6 @@ export async function recordBackupRequest(trx: Kysely<ControlTables>, request: B
     .executeTakeFirstOrThrow();
 }
 
-/** The id of the service's restore in progress, if there is one: a backup must not start beside it. */
-export async function restoreInProgressOf(db: Kysely<ControlTables>, serviceId: string): Promise<string | undefined> {
-  const row = await db.selectFrom('restores').select('id').where('service_id', '=', serviceId).where('status', 'in', restoreInProgress).executeTakeFirst();
-  return row?.id;
-}
-
 /** The id of the service's backup in progress, if there is one. */
 export async function backupInProgress(db: Kysely<ControlTables>, serviceId: string): Promise<string | undefined> {
   const row = await db.selectFrom('backups').select('id').where('service_id', '=', serviceId).where('status', 'in', inProgressStatuses).executeTakeFirst();
