@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
+import { type FileHandle, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import type { Connection } from '../contracts/index.js';
@@ -29,17 +32,57 @@ export interface StepDependencies {
 
 const stderrTailBytes = 16 * 1024;
 
-/** Downloads the artifact to `file`, checking its SHA-256 and size against the record on the way. */
-export async function downloadVerified(artifact: StoredArtifact, deps: StepDependencies, file: string): Promise<void> {
-  const digest = new DigestStream();
+/** A checked artifact as a file pg_restore can read. */
+export interface ArtifactFile {
+  /** The path pg_restore is given. */
+  path: string;
+  /** An open file pg_restore inherits as descriptor 3, when `path` is /dev/fd/3. */
+  inherited?: FileHandle;
+  close(): Promise<void>;
+}
+
+/**
+ * The artifact as a file whose SHA-256 and size match the backup's record. From a store that
+ * keeps objects as local files, it is the stored file itself, held open and handed to pg_restore
+ * as /dev/fd/3: no copy, and the bytes checked are the bytes restored even if the backup is
+ * deleted meanwhile (Linux only: there, reopening /dev/fd/3 gives pg_restore's parallel workers
+ * their own file offsets). From any other store it is a copy downloaded into `workDir`.
+ */
+export async function checkedArtifactFile(artifact: StoredArtifact, deps: StepDependencies, workDir: string): Promise<ArtifactFile> {
+  if (deps.store.openFile && process.platform === 'linux') {
+    const handle = await missingAsFailure(artifact, deps.store.openFile(artifact.key));
+    try {
+      await checked(artifact, async (digest) => pipeline(handle.createReadStream({ autoClose: false, start: 0 }), digest, discard(), { signal: deps.signal }));
+      return { path: '/dev/fd/3', inherited: handle, close: () => handle.close() };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+  const path = join(workDir, 'backup.dump');
+  await checked(artifact, async (digest) => pipeline(await missingAsFailure(artifact, deps.store.get(artifact.key)), digest, createWriteStream(path, { mode: 0o600 }), { signal: deps.signal }));
+  return { path, close: () => rm(path, { force: true }) };
+}
+
+function discard(): Writable {
+  return new Writable({ write: (_chunk, _encoding, done) => done() });
+}
+
+async function missingAsFailure<T>(artifact: StoredArtifact, opening: Promise<T>): Promise<T> {
   try {
-    await pipeline(await deps.store.get(artifact.key), digest, createWriteStream(file, { mode: 0o600 }), { signal: deps.signal });
+    return await opening;
   } catch (error) {
     if (error instanceof ObjectNotFoundError) {
       throw new JobFailure({ code: 'artifact_missing', message: `the backup's file ${artifact.key} is not in storage; nothing was restored` });
     }
     throw error;
   }
+}
+
+/** Runs `read` through a digest and throws `checksum_mismatch` unless what passed matches the record. */
+async function checked(artifact: StoredArtifact, read: (digest: DigestStream) => Promise<void>): Promise<void> {
+  const digest = new DigestStream();
+  await read(digest);
   const sha256 = digest.sha256();
   if (sha256 !== artifact.sha256 || digest.bytes !== artifact.sizeBytes) {
     throw new JobFailure({
@@ -87,11 +130,12 @@ export async function dropDatabase(connection: Connection, password: string | un
   await withClient(connection, password, (client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`));
 }
 
-export async function restoreFile(connection: Connection, deps: StepDependencies, options: { database: string; file: string; inPlace: boolean }): Promise<void> {
+export async function restoreFile(connection: Connection, deps: StepDependencies, options: { database: string; file: ArtifactFile; inPlace: boolean }): Promise<void> {
   const jobs = Math.min(4, availableParallelism());
-  const child = spawn('pg_restore', pgRestoreArgs(connection, { ...options, jobs }), {
+  const { file, ...rest } = options;
+  const child = spawn('pg_restore', pgRestoreArgs(connection, { ...rest, file: file.path, jobs }), {
     env: { ...toolEnv(deps.env), ...(deps.password ? { PGPASSWORD: deps.password } : {}), PGCONNECT_TIMEOUT: '10', PGAPPNAME: 'lifeboat-restore' },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', 'pipe', ...(file.inherited ? [file.inherited.fd] : [])],
   });
   const exited = Promise.race([
     once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>,
@@ -102,7 +146,7 @@ export async function restoreFile(connection: Connection, deps: StepDependencies
     }),
   ]);
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-stderrTailBytes)));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-stderrTailBytes)));
   const stop = () => child.kill('SIGTERM');
   deps.signal.addEventListener('abort', stop, { once: true });
   try {

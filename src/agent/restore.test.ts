@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminQuery, createTestDatabase, databaseState, postgresHost, postgresPort, postgresUrl, postgresUser, queryDatabase, seedVariedContent, type TestDatabase } from '../../test/support/postgres.js';
 import { artifactPrefixOf, type RestoreJobSpec, type RestoreTarget } from '../contracts/index.js';
 import { FilesystemStore } from '../storage/fs.js';
+import type { ObjectStore } from '../storage/object-store.js';
 import { runBackup } from './backup.js';
 import { runRestore } from './restore.js';
 
@@ -44,11 +45,15 @@ describe('agent restore', () => {
   function connectionTo(database: string) {
     return { host: postgresHost, port: postgresPort, database, user: postgresUser };
   }
-  const restore = (target: RestoreTarget, database = source.name, over: Partial<RestoreJobSpec> = {}) =>
+  const restore = (target: RestoreTarget, database = source.name, over: Partial<RestoreJobSpec> = {}, from: ObjectStore = store) =>
     runRestore(
       { kind: 'restore', jobId: 'job_r', restoreId: 'rst_r', connection: connectionTo(database), artifact, target, ...over },
-      { password: undefined, store, env: { PATH: process.env.PATH }, signal: new AbortController().signal, logger, workDir: work },
+      { password: undefined, store: from, env: { PATH: process.env.PATH }, signal: new AbortController().signal, logger, workDir: work },
     );
+  const restoredLikeSource = async (name: string) => {
+    const copy = { query: (text: string) => queryDatabase(name, text) };
+    expect(await databaseState(copy)).toEqual(await databaseState(source));
+  };
   const schemaOf = async (database: string) => {
     const { stdout } = await run('pg_dump', ['--schema-only', '--no-owner', postgresUrl(database)]);
     // Comments and pg_dump's per-run \restrict token are not schema.
@@ -61,8 +66,37 @@ describe('agent restore', () => {
     created.push(name);
     expect(await restore({ kind: 'new_database', database: name })).toEqual({ outcome: 'succeeded', database: name });
     expect(await schemaOf(name)).toBe(await schemaOf(source.name));
-    const copy = { query: (text: string) => queryDatabase(name, text) };
-    expect(await databaseState(copy)).toEqual(await databaseState(source));
+    await restoredLikeSource(name);
+  });
+
+  it('restores from the stored file itself, checked and held open, even when the backup is deleted meanwhile', async () => {
+    const key = artifact.key.replace('backup.dump', 'held.dump');
+    await store.put(key, await store.get(artifact.key));
+    // The filesystem store, except that the object goes away as soon as it is opened (retention
+    // deleting the backup mid-restore) and that it cannot be streamed: no copy is made.
+    const deletedOnceOpened: ObjectStore = Object.assign(Object.create(store) as FilesystemStore, {
+      openFile: async (openedKey: string) => {
+        const handle = await store.openFile(openedKey);
+        await store.delete(openedKey);
+        return handle;
+      },
+      get: () => Promise.reject(new Error('the restore streamed the artifact instead of using its file')),
+    });
+    const name = `${source.name}_held`;
+    created.push(name);
+    expect(await restore({ kind: 'new_database', database: name }, source.name, { artifact: { ...artifact, key } }, deletedOnceOpened)).toEqual({ outcome: 'succeeded', database: name });
+    expect(await store.head(key)).toBeNull();
+    await restoredLikeSource(name);
+  });
+
+  it('restores from a store without local files by a checked download, and leaves no copy behind', async () => {
+    // What an S3 store offers a restore: streams, no files.
+    const streamsOnly: ObjectStore = { kind: 's3', get: (key, range) => store.get(key, range), put: () => Promise.reject(new Error('read only')), head: (key) => store.head(key), delete: () => Promise.reject(new Error('read only')), deletePrefix: () => Promise.reject(new Error('read only')), list: (prefix) => store.list(prefix) };
+    const name = `${source.name}_downloaded`;
+    created.push(name);
+    expect(await restore({ kind: 'new_database', database: name }, source.name, {}, streamsOnly)).toEqual({ outcome: 'succeeded', database: name });
+    await restoredLikeSource(name);
+    expect((await readdir(work)).filter((entry) => entry.startsWith('lifeboat-restore-'))).toEqual([]);
   });
 
   it('refuses a database name that is taken, and leaves it alone', async () => {

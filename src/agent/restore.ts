@@ -6,17 +6,18 @@ import type { Failure, RestoreJobSpec, RestoreReport } from '../contracts/index.
 import { StorageUnavailableError } from '../storage/object-store.js';
 import { JobFailure } from './job-failure.js';
 import { redact } from './postgres-failures.js';
-import { createDatabase, downloadVerified, dropDatabase, restoreFile, type StepDependencies } from './restore-steps.js';
+import { checkedArtifactFile, createDatabase, dropDatabase, restoreFile, type StepDependencies } from './restore-steps.js';
 
 export interface RestoreDependencies extends StepDependencies {
   logger: Logger;
-  /** Where the artifact is downloaded (a Kubernetes emptyDir); the system temp dir by default. */
+  /** Where an artifact from object storage is downloaded (a Kubernetes emptyDir); the system temp dir by default. */
   workDir: string | undefined;
 }
 
 /**
- * One restore. The artifact is downloaded to a file and its SHA-256 and size checked against
- * the backup's record before anything touches the target; then `pg_restore` runs into a new
+ * One restore. The artifact's SHA-256 and size are checked against the backup's record before
+ * anything touches the target (on a file downloaded from object storage, or on the filesystem
+ * store's own file, held open); then `pg_restore` runs into a new
  * database (created here, dropped again if the restore fails) or over the service's database
  * in one transaction.
  */
@@ -25,14 +26,17 @@ export async function runRestore(spec: RestoreJobSpec, deps: RestoreDependencies
   const database = spec.target.kind === 'new_database' ? spec.target.database : spec.connection.database;
   let created = false;
   try {
-    const file = join(work, 'backup.dump');
-    await downloadVerified(spec.artifact, deps, file);
-    deps.signal.throwIfAborted();
-    if (spec.target.kind === 'new_database') {
-      await createDatabase(spec.connection, deps.password, database);
-      created = true;
+    const file = await checkedArtifactFile(spec.artifact, deps, work);
+    try {
+      deps.signal.throwIfAborted();
+      if (spec.target.kind === 'new_database') {
+        await createDatabase(spec.connection, deps.password, database);
+        created = true;
+      }
+      await restoreFile(spec.connection, deps, { database, file, inPlace: spec.target.kind === 'in_place' });
+    } finally {
+      await file.close();
     }
-    await restoreFile(spec.connection, deps, { database, file, inPlace: spec.target.kind === 'in_place' });
     return { outcome: 'succeeded', database };
   } catch (error) {
     // A half-restored new database is worse than none.

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { backupContents, type BackupContents, type Verification, type VerifyJobSpec, type VerifyReport } from '../contracts/index.js';
 import { JobFailure } from './job-failure.js';
 import { redact } from './postgres-failures.js';
-import { createDatabase, downloadVerified, dropDatabase, restoreFile, type StepDependencies } from './restore-steps.js';
+import { type ArtifactFile, checkedArtifactFile, createDatabase, dropDatabase, restoreFile, type StepDependencies } from './restore-steps.js';
 
 export interface VerifyDependencies extends StepDependencies {
   logger: Logger;
@@ -33,20 +33,23 @@ export async function runVerify(spec: VerifyJobSpec, deps: VerifyDependencies): 
   try {
     const manifest = await readManifest(spec, deps);
     if (!manifest) return failed('the manifest holds no table counts to check against');
-    const file = join(work, 'backup.dump');
+    let file: ArtifactFile;
     try {
-      await downloadVerified(spec.artifact, deps, file);
+      file = await checkedArtifactFile(spec.artifact, deps, work);
     } catch (error) {
       if (error instanceof JobFailure) return failed(error.failure.message);
       throw error;
     }
-    await createDatabase(spec.scratch, deps.password, scratch);
-    created = true;
     try {
+      await createDatabase(spec.scratch, deps.password, scratch);
+      created = true;
       await restoreFile(spec.scratch, deps, { database: scratch, file, inPlace: false });
     } catch (error) {
-      if (error instanceof JobFailure) return failed(`the backup does not restore: ${error.failure.message}`);
+      // Only pg_restore's failure says the backup does not restore; the scratch server's is the job's.
+      if (created && error instanceof JobFailure) return failed(`the backup does not restore: ${error.failure.message}`);
       throw error;
+    } finally {
+      await file.close();
     }
     const actual = await countRows({ ...spec.scratch, database: scratch }, deps.password, manifest.tables);
     const tables = manifest.tables.map((table) => ({ schema: table.schema, name: table.name, expected: table.rows, actual: actual.get(`${table.schema}.${table.name}`) ?? null }));

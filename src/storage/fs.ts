@@ -62,12 +62,15 @@ export class FilesystemStore implements ObjectStore {
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
-    const path = this.pathOf(key);
     if (range) assertValidRange(range);
-    // Open first so a missing object rejects here rather than as a stream error later.
+    // Opened first so a missing object rejects here rather than as a stream error later.
+    return createReadStream('', { fd: await this.openFile(key), start: range?.start, end: range?.end });
+  }
+
+  async openFile(key: string): Promise<FileHandle> {
     let handle: FileHandle;
     try {
-      handle = await open(path, 'r');
+      handle = await open(this.pathOf(key), 'r');
     } catch (error) {
       if (isAbsent(error)) throw new ObjectNotFoundError(key);
       throw translate(error, `reading ${key}`);
@@ -77,7 +80,7 @@ export class FilesystemStore implements ObjectStore {
       await handle.close();
       throw new ObjectNotFoundError(key);
     }
-    return createReadStream('', { fd: handle, start: range?.start, end: range?.end });
+    return handle;
   }
 
   async delete(key: string): Promise<void> {

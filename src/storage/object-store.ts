@@ -1,3 +1,4 @@
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
 export interface ObjectInfo {
@@ -33,6 +34,13 @@ export interface ObjectStore {
    * ObjectNotFoundError when absent, RangeError for a malformed range.
    */
   get(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * The object's own file, open for reading, from a store that keeps objects as local files (the
+   * filesystem store): a reader on the same machine needs no copy. Objects are never written in
+   * place, so the open file keeps its bytes even if the object is deleted or replaced meanwhile.
+   * Rejects with ObjectNotFoundError when absent.
+   */
+  openFile?(key: string): Promise<FileHandle>;
   delete(key: string): Promise<void>;
   /** Removes every object under `prefix` (which ends in '/'), and unfinished uploads there; returns how many objects. */
   deletePrefix(prefix: string): Promise<number>;
