@@ -1,10 +1,10 @@
-import { EventEmitter } from 'node:events';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { EventBus, Subscription } from '../bus/event-bus.js';
 import { migrateSchema } from '../db/migrations.js';
 import { type PlatformDatabase, schemaView } from '../db/platform-database.js';
 import { OutboxRelay } from '../outbox/relay.js';
+import { outboxChannel } from '../outbox/tables.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Keys } from '../secrets/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -54,7 +54,6 @@ export class Api {
     private readonly sweeper: RetentionSweeper,
     private readonly webhooks: WebhookDispatcher,
     private readonly deadlines: DeadlineSweeper,
-    private readonly unlistenChanges: () => Promise<void>,
   ) {}
 
   static async start(options: ApiOptions): Promise<Api> {
@@ -62,9 +61,6 @@ export class Api {
     await migrateSchema(database.db, controlSchema, controlMigrations);
     const db = schemaView<ControlTables>(database, controlSchema);
     let listeningUrl = '';
-    // One LISTEN per process, shared by every live view this replica serves.
-    const changes = new EventEmitter().setMaxListeners(0);
-    const unlistenChanges = await database.listen('lifeboat_changes', () => changes.emit('change'));
     const plane: ControlPlane = {
       db,
       keys: options.keys,
@@ -74,10 +70,7 @@ export class Api {
       metrics: options.metrics,
       settings: options.settings,
       publicUrl: () => options.publicUrl ?? listeningUrl,
-      onChange: (listener) => {
-        changes.on('change', listener);
-        return () => changes.off('change', listener);
-      },
+      wakeRelay: () => database.notify(outboxChannel(controlSchema)),
       isReady: async () => {
         await database.ping();
         return bus.isHealthy();
@@ -119,7 +112,7 @@ export class Api {
     const app = await buildApp(plane, { dashboardDir: options.dashboardDir });
     const address = await app.listen({ host: options.host, port: options.port });
     listeningUrl = address.replace('[::1]', 'localhost');
-    return new Api(app, listeningUrl, relay, events, leadership, scheduler, sweeper, webhooks, deadlines, unlistenChanges);
+    return new Api(app, listeningUrl, relay, events, leadership, scheduler, sweeper, webhooks, deadlines);
   }
 
   async stop(): Promise<void> {
@@ -128,7 +121,6 @@ export class Api {
     await this.sweeper.stop();
     await this.webhooks.stop();
     await this.deadlines.stop();
-    await this.unlistenChanges();
     await this.leadership.stop();
     await this.events.stop();
     await this.relay.stop();

@@ -1,4 +1,4 @@
-import { type Expression, type Kysely, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { z } from 'zod';
 import type { ControlTables } from './tables.js';
 
@@ -44,8 +44,8 @@ export async function readKillSwitch(db: Kysely<ControlTables>, engagedByConfigu
  * The same rule as killSwitchFrom, in SQL, for statements that must decide inside the database
  * (requestBackup): the stored setting is engaged exactly when its `engaged` is true.
  */
-export function killSwitchEngagedIn(stored: Expression<unknown>) {
-  return sql<boolean>`coalesce(${stored} -> 'engaged', 'false'::jsonb) = 'true'::jsonb`;
+export function killSwitchEngagedIn(storedColumn: string): string {
+  return `coalesce(${storedColumn} -> 'engaged', 'false'::jsonb) = 'true'::jsonb`;
 }
 
 /** The kill switch from its stored setting (the `kill_switch` row's value, if any) and the configuration. */

@@ -1,7 +1,8 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { envelope, type BackupTrigger } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
-import { outboxRow, wakeRelay } from '../outbox/outbox.js';
+import { executePrepared, preparedStatement } from '../db/prepared-statements.js';
+import { notifyRelayAtCommit, outboxRow } from '../outbox/outbox.js';
 import type { PublishedMessage } from '../outbox/relay.js';
 import { auditRow } from './audit.js';
 import { backupAvailability, killSwitchEngagedIn, killSwitchFrom } from './availability.js';
@@ -10,7 +11,7 @@ import { ApiError, apiErrors } from './errors.js';
 import { restoreInProgress } from './restore-status.js';
 import { newId } from './ids.js';
 import type { ServiceRow } from './services.js';
-import { controlSchema, type ControlTables } from './tables.js';
+import { backupColumns, controlSchema, type ControlTables } from './tables.js';
 
 export type BackupRow = Selectable<ControlTables['backups']>;
 
@@ -35,7 +36,9 @@ export interface BackupGate {
  * any restore in progress, and writes only if neither stops it, so an operator who engages the
  * kill switch stops every request that commits afterwards (invariant 6). The database refuses a
  * second backup of a service while one is in progress (invariant 4); the same idempotency key
- * for the same service returns the backup it first created.
+ * for the same service returns the backup it first created. The statement sends no NOTIFY,
+ * which would make concurrent requests commit one after another: the caller wakes the relays
+ * once it returns (`ControlPlane.wakeRelay`).
  */
 export async function requestBackup(db: Kysely<ControlTables>, request: BackupRequest, gate: BackupGate): Promise<{ backup: BackupRow; created: boolean }> {
   const { service, idempotencyKey } = request;
@@ -50,7 +53,7 @@ export async function requestBackup(db: Kysely<ControlTables>, request: BackupRe
     const outcome = await guardedInsert(db, requestRows(request));
     if (!outcome) throw apiErrors.notFound('service', service.id);
     const { restoring, kill_switch: killSwitch, ...backup } = outcome;
-    if (backup.id !== null) return { backup: backup as BackupRow, created: true };
+    if (backup.id !== null) return { backup, created: true };
     const availability = backupAvailability({ storageConfigured: true, killSwitch: killSwitchFrom(killSwitch, false) });
     if (!availability.available) throw apiErrors.backupsUnavailable(availability.reason ?? 'unknown');
     throw new ApiError('restore_in_progress', `restore ${restoring ?? 'unknown'} of ${service.name} is in progress; back up when it has finished`);
@@ -101,68 +104,46 @@ function requestRows(request: BackupRequest) {
 
 /**
  * One statement: lock the service, read what may stop the backup, and write the three rows only
- * if nothing does. Returns the backup (all null when it was not written) with what was read,
- * or nothing when the service does not exist.
+ * if nothing does. It answers the backup (all null when it was not written) with what was read,
+ * or no row when the service does not exist. Written out rather than built with Kysely and
+ * prepared: it runs once per request, and building and planning it was a third of a request's
+ * cost (BENCHMARKS.md, control plane).
  */
-async function guardedInsert(db: Kysely<ControlTables>, rows: ReturnType<typeof requestRows>) {
-  // Parameters in a SELECT list have no type of their own: each is cast to its column's.
-  const text = (value: string | null) => sql<string>`${value}::text`;
-  const json = (value: string) => sql<string>`${value}::jsonb`;
+const requestBackupStatement = preparedStatement(
+  'request_backup',
+  `WITH guard AS (
+     SELECT (SELECT r.id FROM ${controlSchema}.restores r WHERE r.service_id = s.id AND r.status = ANY ($17::text[]) LIMIT 1) AS restoring,
+            (SELECT value FROM ${controlSchema}.settings WHERE key = 'kill_switch') AS kill_switch
+     FROM ${controlSchema}.services s
+     WHERE s.id = $1 AND s.deleted_at IS NULL
+     FOR SHARE
+   ),
+   allowed AS (SELECT FROM guard WHERE restoring IS NULL AND NOT ${killSwitchEngagedIn('kill_switch')}),
+   backup AS (
+     INSERT INTO ${controlSchema}.backups (id, project_id, service_id, status, trigger, idempotency_key, requested_by)
+     SELECT $2, $3, $1, 'requested', $4, $5, $6 FROM allowed
+     RETURNING ${backupColumns.join(', ')}
+   ),
+   command AS (
+     INSERT INTO ${controlSchema}.outbox (id, type, subject, message) SELECT $7::uuid, $8, $9, $10::jsonb FROM backup
+   ),
+   audit AS (
+     INSERT INTO ${controlSchema}.audit_events (project_id, actor, action, target_kind, target_id, details) SELECT $11, $12, $13, $14, $15, $16::jsonb FROM backup
+   )
+   SELECT guard.restoring, guard.kill_switch, ${backupColumns.map((column) => `backup.${column}`).join(', ')} FROM guard LEFT JOIN backup ON true`,
+);
+
+type GuardedRow = { restoring: string | null; kill_switch: unknown } & ({ [Column in keyof BackupRow]: BackupRow[Column] } | { [Column in keyof BackupRow]: null });
+
+async function guardedInsert(db: Kysely<ControlTables>, rows: ReturnType<typeof requestRows>): Promise<GuardedRow | undefined> {
   const { backup, command, audit } = rows;
-  return db
-    .with('guard', (qb) =>
-      qb
-        .selectFrom('services')
-        .select((eb) => [
-          eb.selectFrom('restores').select('restores.id').whereRef('restores.service_id', '=', 'services.id').where('restores.status', 'in', restoreInProgress).limit(1).as('restoring'),
-          eb.selectFrom('settings').select('settings.value').where('settings.key', '=', 'kill_switch').as('kill_switch'),
-        ])
-        .where('services.id', '=', backup.service_id)
-        .where('services.deleted_at', 'is', null)
-        .forShare(),
-    )
-    .with('allowed', (qb) => qb.selectFrom('guard').select('guard.restoring').where('guard.restoring', 'is', null).where((eb) => eb.not(killSwitchEngagedIn(sql.ref('guard.kill_switch')))))
-    .with('backup', (qb) =>
-      qb
-        .insertInto('backups')
-        .columns(['id', 'project_id', 'service_id', 'status', 'trigger', 'idempotency_key', 'requested_by'])
-        .expression((eb) =>
-          eb
-            .selectFrom('allowed')
-            .select([
-              text(backup.id).as('id'),
-              text(backup.project_id).as('project_id'),
-              text(backup.service_id).as('service_id'),
-              text(backup.status).as('status'),
-              text(backup.trigger).as('trigger'),
-              text(backup.idempotency_key).as('idempotency_key'),
-              text(backup.requested_by).as('requested_by'),
-            ]),
-        )
-        .returningAll(),
-    )
-    .with('command', (qb) =>
-      qb
-        .insertInto('outbox')
-        .columns(['id', 'type', 'subject', 'message'])
-        .expression((eb) => eb.selectFrom('backup').select([sql<string>`${command.id}::uuid`.as('id'), text(command.type).as('type'), text(command.subject).as('subject'), json(command.message).as('message')]))
-        .returning(wakeRelay(controlSchema)),
-    )
-    .with('audit', (qb) =>
-      qb
-        .insertInto('audit_events')
-        .columns(['project_id', 'actor', 'action', 'target_kind', 'target_id', 'details'])
-        .expression((eb) =>
-          eb
-            .selectFrom('backup')
-            .select([text(audit.project_id).as('project_id'), text(audit.actor).as('actor'), text(audit.action).as('action'), text(audit.target_kind).as('target_kind'), text(audit.target_id).as('target_id'), json(audit.details).as('details')]),
-        ),
-    )
-    .selectFrom('guard')
-    .leftJoin('backup', (join) => join.onTrue())
-    .select(['guard.restoring', 'guard.kill_switch'])
-    .selectAll('backup')
-    .executeTakeFirst();
+  const [row] = await executePrepared<GuardedRow>(db, requestBackupStatement, [
+    backup.service_id, backup.id, backup.project_id, backup.trigger, backup.idempotency_key, backup.requested_by,
+    command.id, command.type, command.subject, command.message,
+    audit.project_id, audit.actor, audit.action, audit.target_kind, audit.target_id, audit.details,
+    restoreInProgress,
+  ]);
+  return row;
 }
 
 /**
@@ -175,7 +156,7 @@ export async function recordBackupRequest(trx: Kysely<ControlTables>, request: B
   // The command and audit entry ride on the backup's insert: if it fails (a backup already in
   // progress), none of the three is written.
   return trx
-    .with('command', (db) => db.insertInto('outbox').values(command).returning(wakeRelay(controlSchema)))
+    .with('command', (db) => db.insertInto('outbox').values(command).returning(notifyRelayAtCommit(controlSchema)))
     .with('audit', (db) => db.insertInto('audit_events').values(audit))
     .insertInto('backups')
     .values(backup)

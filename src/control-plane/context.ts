@@ -28,8 +28,8 @@ export interface ControlPlane {
   };
   /** Base URL for links the API hands out (known once the server listens). */
   publicUrl(): string;
-  /** Calls `listener` whenever a backup or restore of any project changes; returns the unsubscribe. */
-  onChange(listener: () => void): () => void;
+  /** Wakes the outbox relays of every replica, for commands committed by a statement that sent no NOTIFY. */
+  wakeRelay(): void;
   /** Readiness: whether the database and bus answer. */
   isReady(): Promise<boolean>;
 }

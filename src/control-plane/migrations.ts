@@ -163,7 +163,7 @@ export const controlMigrations: Record<string, Migration> = {
   ),
   '0007_verification': sqlMigration(`ALTER TABLE control.schedules ADD COLUMN verify boolean NOT NULL DEFAULT false`),
   '0008_progress': sqlMigration(`ALTER TABLE control.backups ADD COLUMN bytes_written bigint`),
-  // Wakes live views (GET /v1/events) in every API replica when a backup or restore changes.
+  // Woke live views (GET /v1/events) in every API replica when a backup or restore changed; dropped by 0010.
   '0009_change_notifications': sqlMigration(
     `CREATE FUNCTION control.notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -175,5 +175,13 @@ export const controlMigrations: Record<string, Migration> = {
     `CREATE TRIGGER restores_changed AFTER INSERT OR UPDATE ON control.restores FOR EACH ROW EXECUTE FUNCTION control.notify_change()`,
     `CREATE INDEX backups_changed_by_project ON control.backups (project_id, updated_at)`,
     `CREATE INDEX restores_changed_by_project ON control.restores (project_id, updated_at)`,
+  ),
+  // A NOTIFY in the transaction that writes a backup makes such transactions commit one at a
+  // time (PostgreSQL holds a cluster-wide lock through each commit's flush): live views poll
+  // instead (docs/decisions.md).
+  '0010_no_change_notifications': sqlMigration(
+    `DROP TRIGGER backups_changed ON control.backups`,
+    `DROP TRIGGER restores_changed ON control.restores`,
+    `DROP FUNCTION control.notify_change()`,
   ),
 };

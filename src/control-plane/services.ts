@@ -1,11 +1,12 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { Engine } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
+import { executePrepared, preparedStatement } from '../db/prepared-statements.js';
 import { seal } from '../secrets/sealed-box.js';
 import { backupInProgress } from './backups.js';
 import { ApiError, apiErrors } from './errors.js';
 import { newId } from './ids.js';
-import type { ControlTables } from './tables.js';
+import { controlSchema, type ControlTables, serviceColumns } from './tables.js';
 
 export type ServiceRow = Selectable<ControlTables['services']>;
 
@@ -48,9 +49,12 @@ export async function listServices(db: Kysely<ControlTables>, projectId: string)
   return db.selectFrom('services').selectAll().where('project_id', '=', projectId).where('deleted_at', 'is', null).orderBy('name').execute();
 }
 
+// Every request about a service starts here: prepared.
+const findServiceStatement = preparedStatement('find_service', `SELECT ${serviceColumns.join(', ')} FROM ${controlSchema}.services WHERE id = $1 AND deleted_at IS NULL`);
+
 /** A live (not removed) service, or a not-found error. */
 export async function findService(db: Kysely<ControlTables>, serviceId: string): Promise<ServiceRow> {
-  const row = await db.selectFrom('services').selectAll().where('id', '=', serviceId).where('deleted_at', 'is', null).executeTakeFirst();
+  const [row] = await executePrepared<ServiceRow>(db, findServiceStatement, [serviceId]);
   if (!row) throw apiErrors.notFound('service', serviceId);
   return row;
 }

@@ -142,3 +142,19 @@ export interface ControlTables extends OutboxAndInbox {
     updated_at: Generated<Date>;
   };
 }
+
+/**
+ * Every column of a table, named: for prepared statements, which must not select `*`
+ * (db/prepared-statements.ts). The types fail to compile when a column is missing.
+ */
+function allColumns<Table>() {
+  return <const Columns extends readonly (keyof Table & string)[]>(columns: Exclude<keyof Table, Columns[number]> extends never ? Columns : never) => columns;
+}
+
+export const serviceColumns = allColumns<ControlTables['services']>()(['id', 'project_id', 'name', 'engine', 'host', 'port', 'database_name', 'username', 'sealed_password', 'created_at', 'deleted_at']);
+
+export const backupColumns = allColumns<ControlTables['backups']>()([
+  'id', 'project_id', 'service_id', 'status', 'trigger', 'idempotency_key', 'requested_by', 'requested_at', 'queued_at', 'started_at', 'finished_at', 'artifact_key',
+  'manifest_key', 'size_bytes', 'sha256', 'server_version', 'tool_version', 'expires_at', 'failure_code', 'failure_message', 'verification', 'updated_at',
+  'artifact_deleted_at', 'cancel_requested_at', 'contents', 'bytes_written',
+]);

@@ -4,6 +4,7 @@ import { openTestPlatformDatabase, platformKinds, type TestPlatformDatabase } fr
 import { isUniqueViolation } from './errors.js';
 import { migrateSchema, sqlMigration } from './migrations.js';
 import { schemaView } from './platform-database.js';
+import { executePrepared, preparedStatement } from './prepared-statements.js';
 
 interface Tables {
   items: { id: number; name: string; claimed_by: string | null };
@@ -11,8 +12,8 @@ interface Tables {
 
 /**
  * What Lifeboat asks of its platform database, on both engines: the same SQL, migrations that
- * apply once, unique violations it can recognise, NOTIFY that reaches listeners, and row locks
- * that SKIP LOCKED honours.
+ * apply once, unique violations it can recognise, NOTIFY that reaches listeners, prepared
+ * statements, and row locks that SKIP LOCKED honours.
  */
 describe.each(platformKinds)('platform database contract: %s', (kind) => {
   let platform: TestPlatformDatabase;
@@ -77,6 +78,38 @@ describe.each(platformKinds)('platform database contract: %s', (kind) => {
     } finally {
       await stop();
     }
+  });
+
+  it('sends a NOTIFY of its own, folding the calls made while one is on its way into one more', async () => {
+    let notified = 0;
+    const stop = await platform.database.listen('probe_folded', () => notified++);
+    notified = 0;
+    try {
+      for (let call = 0; call < 5; call++) platform.database.notify('probe_folded');
+      const deadline = Date.now() + 5000;
+      while (notified < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The first call's NOTIFY, then one for the four made before it was sent: none is lost, none repeated.
+      expect(notified).toBe(2);
+    } finally {
+      await stop();
+    }
+  });
+
+  it('runs prepared statements, with their parameters, again and again', async () => {
+    const statement = preparedStatement('probe_item_by_id', 'SELECT id, name FROM probe.items WHERE id = $1');
+    await db().insertInto('items').values({ id: 5, name: 'five', claimed_by: null }).execute();
+    for (let call = 0; call < 3; call++) expect(await executePrepared(platform.database.db, statement, [5])).toEqual([{ id: 5, name: 'five' }]);
+    expect(await executePrepared(platform.database.db, statement, [6])).toEqual([]);
+    if (kind === 'postgres') {
+      // PostgreSQL holds it as a named statement on the connection that ran it.
+      const names = await platform.database.db.connection().execute(async (connection) => {
+        await executePrepared(connection, statement, [5]);
+        return (await sql<{ name: string }>`select name from pg_prepared_statements`.execute(connection)).rows.map((row) => row.name);
+      });
+      expect(names).toContain('probe_item_by_id');
+    }
+    expect(() => preparedStatement('Bad Name', 'SELECT 1')).toThrow(/lower case/);
   });
 
   it('hands locked rows to nobody else under FOR UPDATE SKIP LOCKED', async () => {

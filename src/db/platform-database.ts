@@ -6,6 +6,7 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { lockDataDir } from './data-dir-lock.js';
+import { preparingPool } from './prepared-statements.js';
 
 // Sizes and counts are int8; both drivers give them back as plain numbers (PGlite does so when
 // the value is a safe integer, which byte counts are).
@@ -20,6 +21,14 @@ export interface PlatformDatabase {
   readonly db: Kysely<unknown>;
   /** Calls `onNotify` on every NOTIFY on `channel` until the returned function is called. */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * Sends a NOTIFY on `channel` in a statement of its own: call it once the write it announces
+   * has committed. A NOTIFY inside a writing transaction takes a cluster-wide lock that it holds
+   * through the commit's flush to disk, so such commits wait for one another (BENCHMARKS.md,
+   * control plane). Calls made while one is on its way are folded into one more; a failure only
+   * leaves the listeners to their next poll.
+   */
+  notify(channel: string): void;
   /** Rejects if the database cannot answer a query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -47,6 +56,7 @@ async function openPGlite(directory: string, dataDir: string): Promise<PlatformD
     return {
       kind: 'pglite',
       db,
+      notify: notifier(db),
       async listen(channel, onNotify) {
         const unlisten = await client.listen(channel, () => onNotify());
         return async () => unlisten();
@@ -68,12 +78,13 @@ async function openPGlite(directory: string, dataDir: string): Promise<PlatformD
 async function openPostgres(url: string, logger: Logger): Promise<PlatformDatabase> {
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 10_000 });
   pool.on('error', (error) => logger.warn({ err: error }, 'idle platform database connection failed'));
-  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   await sql`select 1`.execute(db);
   const listeners = new Set<ListenerConnection>();
   return {
     kind: 'postgres',
     db,
+    notify: notifier(db, logger),
     async listen(channel, onNotify) {
       const listener = new ListenerConnection(url, channel, onNotify, logger);
       listeners.add(listener);
@@ -90,6 +101,26 @@ async function openPostgres(url: string, logger: Logger): Promise<PlatformDataba
       await Promise.all([...listeners].map((listener) => listener.stop()));
       await db.destroy();
     },
+  };
+}
+
+function notifier(db: Kysely<unknown>, logger?: Logger): (channel: string) => void {
+  const sending = new Map<string, { again: boolean }>();
+  const send = (channel: string) => {
+    const state = { again: false };
+    sending.set(channel, state);
+    sql`select pg_notify(${channel}, '')`
+      .execute(db)
+      .catch((error: unknown) => logger?.debug({ err: error, channel }, 'NOTIFY failed; listeners will poll'))
+      .finally(() => {
+        sending.delete(channel);
+        if (state.again) send(channel);
+      });
+  };
+  return (channel) => {
+    const inFlight = sending.get(channel);
+    if (inFlight) inFlight.again = true;
+    else send(channel);
   };
 }
 

@@ -12,8 +12,14 @@ export function outboxRow(message: Envelope) {
   return { id: message.id, type: message.type, subject: subjectOf(message.type), message: JSON.stringify(message), lease_until: null, published_at: null };
 }
 
-/** Wakes the schema's relays once the transaction commits: RETURN it from the statement that writes outbox rows. */
-export function wakeRelay(schema: string) {
+/**
+ * Wakes the schema's relays once the transaction commits: RETURN it from the statement that
+ * writes outbox rows. The NOTIFY makes the transaction hold PostgreSQL's notify lock through
+ * its commit, so such transactions commit one at a time: right for occasional writes and
+ * batches; a path that writes many concurrent transactions wakes the relays after its commits
+ * instead (PlatformDatabase.notify).
+ */
+export function notifyRelayAtCommit(schema: string) {
   return sql<string>`pg_notify(${outboxChannel(schema)}, '')`.as('relay_woken');
 }
 
@@ -25,7 +31,7 @@ export function wakeRelay(schema: string) {
  * Kysely's Transaction type.
  */
 export async function enqueue<Tables extends OutboxAndInbox>(trx: Kysely<Tables>, schema: string, message: Envelope): Promise<void> {
-  await own(trx).insertInto('outbox').values(outboxRow(message)).returning(wakeRelay(schema)).execute();
+  await own(trx).insertInto('outbox').values(outboxRow(message)).returning(notifyRelayAtCommit(schema)).execute();
 }
 
 /**

@@ -8,6 +8,7 @@ import { controlMigrations } from '../../src/control-plane/migrations.js';
 import { controlSchema, type ControlTables } from '../../src/control-plane/tables.js';
 import { migrateSchema } from '../../src/db/migrations.js';
 import { schemaView } from '../../src/db/platform-database.js';
+import { outboxChannel } from '../../src/outbox/tables.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { deriveKeys } from '../../src/secrets/keys.js';
 import { FilesystemStore } from '../../src/storage/fs.js';
@@ -48,7 +49,7 @@ export async function startTestControlPlane(
       runnerKind: 'local',
     },
     publicUrl: () => 'http://lifeboat.test',
-    onChange: () => () => undefined,
+    wakeRelay: () => platform.database.notify(outboxChannel(controlSchema)),
     isReady: async () => true,
   };
   const app = await buildApp(plane);

@@ -36,7 +36,10 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
           { service, trigger: 'manual', idempotencyKey: request.headers['idempotency-key'] ?? null, requestedBy: actorOf(caller), deadlineSeconds: plane.settings.jobDeadlineSeconds },
           { storageConfigured: plane.store !== undefined, killSwitchFromConfiguration: plane.settings.killSwitchFromConfiguration },
         );
-        if (created) plane.metrics.backupsRequested.inc({ trigger: 'manual' });
+        if (created) {
+          plane.wakeRelay();
+          plane.metrics.backupsRequested.inc({ trigger: 'manual' });
+        }
         return reply.status(202).header('location', `/v1/backups/${row.id}`).send(backupView(row));
       },
     );

@@ -8,14 +8,14 @@ import { restoreView } from '../../restores.js';
 import { principal } from '../authenticate.js';
 
 const heartbeatMs = 15_000;
-const pollMs = 5_000;
+const pollMs = 1_000;
 
 /**
  * Server-sent events for the dashboard: every backup and restore of the project as it changes
- * (status, bytes written, verdicts). Changes are read from the database, woken by the change
- * trigger's NOTIFY (any replica's writes) with a poll as fallback, so it works behind a load
- * balancer. Each event's id is the change time: a reconnecting client resumes from
- * Last-Event-ID.
+ * (status, bytes written, verdicts). Each stream polls the database every second (one indexed
+ * query per table), so it sees every replica's writes behind a load balancer; a NOTIFY from the
+ * writers would make backups commit one at a time (docs/decisions.md). Each event's id is the
+ * change time: a reconnecting client resumes from Last-Event-ID.
  */
 export function eventRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
   return async (app) => {
@@ -44,7 +44,6 @@ export function eventRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
 
         let closed = false;
         let wake: (() => void) | undefined;
-        const stopListening = plane.onChange(() => wake?.());
         request.raw.on('close', () => {
           closed = true;
           wake?.();
@@ -77,7 +76,6 @@ export function eventRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
             };
           });
         }
-        stopListening();
         out.end();
       },
     );
