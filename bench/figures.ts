@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 
 /** A figure measured once per run, reported as "median (min–max)". */
@@ -76,6 +77,52 @@ export function watchPeakRss(words: readonly string[]): { stop(): Promise<number
       stopped = true;
       await loop;
       return peak;
+    },
+  };
+}
+
+const ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** CPU time (user + system, in seconds) each of `pids` has used so far; a process that has gone counts 0. */
+async function cpuSecondsOf(pids: readonly number[]): Promise<Map<number, number>> {
+  const times = new Map<number, number>();
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    times.set(pid, stat === '' ? 0 : (Number(fields[11]) + Number(fields[12])) / ticksPerSecond);
+  }
+  return times;
+}
+
+/** The processes whose command name (`/proc/<pid>/comm`) is `name`: all of PostgreSQL's, say. */
+export async function processesNamed(name: string): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (/^\d+$/.test(entry) && (await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '')).trim() === name) found.push(Number(entry));
+  }
+  return found;
+}
+
+/**
+ * CPU seconds used by groups of processes between `start` and `stop` (each group's pids found
+ * again at both ends, so processes started in between count too). Tells which of the processes
+ * sharing the machine's cores a workload spends them in.
+ */
+export async function cpuMeter<Group extends string>(groups: Record<Group, () => Promise<number[]>>): Promise<{ stop(): Promise<Record<Group, number>> }> {
+  const names = Object.keys(groups) as Group[];
+  const sample = async () => new Map(await Promise.all(names.map(async (name) => [name, await cpuSecondsOf(await groups[name]())] as const)));
+  const before = await sample();
+  return {
+    async stop() {
+      const after = await sample();
+      const used = {} as Record<Group, number>;
+      for (const name of names) {
+        let total = 0;
+        for (const [pid, seconds] of after.get(name)!) total += seconds - (before.get(name)!.get(pid) ?? 0);
+        used[name] = total;
+      }
+      return used;
     },
   };
 }
