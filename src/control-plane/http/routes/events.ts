@@ -46,19 +46,24 @@ export function eventRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
           wake?.();
         });
         let lastBeat = Date.now();
-        while (!closed) {
-          for (const change of await changes.next()) out.write(`id: ${change.at}\nevent: ${change.event}\ndata: ${JSON.stringify(change.data)}\n\n`);
-          if (Date.now() - lastBeat > heartbeatMs) {
-            out.write(': keep-alive\n\n');
-            lastBeat = Date.now();
+        try {
+          while (!closed) {
+            for (const change of await changes.next()) out.write(`id: ${change.at}\nevent: ${change.event}\ndata: ${JSON.stringify(change.data)}\n\n`);
+            if (Date.now() - lastBeat > heartbeatMs) {
+              out.write(': keep-alive\n\n');
+              lastBeat = Date.now();
+            }
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, pollMs);
+              wake = () => {
+                clearTimeout(timer);
+                resolve();
+              };
+            });
           }
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, pollMs);
-            wake = () => {
-              clearTimeout(timer);
-              resolve();
-            };
-          });
+        } catch (error) {
+          // The database went away: end the stream; the browser reconnects (retry: 2000) from its last event.
+          request.log.warn({ err: error }, 'live view stopped');
         }
         out.end();
       },
