@@ -25,10 +25,11 @@ function before(at: string, seconds: number): string {
 /**
  * The changes to one project's backups and restores that a live view has not sent yet, read
  * from the database on each call to `next`. A row's change time is its transaction's start
- * (`now()`), so a change can commit after a later-stamped one was already read: each call also
- * looks `lateCommitSeconds` behind the cursor for changes it has not sent. Up to `pageSize`
- * changes of each kind per call, oldest first; the cursor moves only as far as every kind
- * has been read, so a long backlog is read in order over several calls.
+ * (`now()`), so a change can commit after a later-stamped one was already read: each call reads
+ * from `lateCommitSeconds` behind the cursor, leaving out what it has sent (one query per
+ * table). Up to `pageSize` changes of each kind per call, oldest first; the cursor moves only as
+ * far as every kind has been read, so a long backlog is read in order over several calls. A
+ * client that reconnects from its last event may get the changes of those seconds again.
  */
 export class LiveChanges {
   /** `<id> <change time>` of the changes sent within the look-back window, per table. */
@@ -46,12 +47,12 @@ export class LiveChanges {
     const [backups, restores] = await Promise.all([this.read('backups'), this.read('restores')]);
     // A kind cut off at a full page has more to come: nothing later than its last change goes out yet.
     const horizon = [backups, restores]
-      .filter((rows) => rows.fresh.length === this.options.pageSize)
-      .map((rows) => rows.fresh.at(-1)!.changed_at)
+      .filter((rows) => rows.length === this.options.pageSize)
+      .map((rows) => rows.at(-1)!.changed_at)
       .sort()[0];
     const changes = [
-      ...[...backups.late, ...backups.fresh].map((row) => ({ at: row.changed_at, event: 'backup' as const, id: row.id, data: backupView(row) })),
-      ...[...restores.late, ...restores.fresh].map((row) => ({ at: row.changed_at, event: 'restore' as const, id: row.id, data: restoreView(row) })),
+      ...backups.map((row) => ({ at: row.changed_at, event: 'backup' as const, id: row.id, data: backupView(row) })),
+      ...restores.map((row) => ({ at: row.changed_at, event: 'restore' as const, id: row.id, data: restoreView(row) })),
     ]
       .filter((change) => horizon === undefined || change.at <= horizon)
       .sort((a, b) => a.at.localeCompare(b.at));
@@ -63,21 +64,21 @@ export class LiveChanges {
     return changes.map(({ at, event, data }) => ({ at, event, data }));
   }
 
-  private async read<Table extends 'backups' | 'restores'>(table: Table): Promise<{ fresh: ChangedRow<Table>[]; late: ChangedRow<Table>[] }> {
-    const sent = [...this.sent[table]];
+  /** The oldest changes of one table since the look-back window began that have not been sent. */
+  private async read<Table extends 'backups' | 'restores'>(table: Table): Promise<ChangedRow<Table>[]> {
     // Both tables have the columns used here; Kysely cannot type a query over either, so it is
     // built for one and its rows typed for the table asked for.
-    const rows = () => this.db.selectFrom(table as 'backups').selectAll().select(changedAt.as('changed_at')).where('project_id', '=', this.projectId);
-    const [fresh, late] = await Promise.all([
-      rows().where(sql<boolean>`updated_at > ${this.cursor}::timestamptz`).orderBy('updated_at').limit(this.options.pageSize).execute(),
-      rows()
-        .where(sql<boolean>`updated_at > ${before(this.cursor, this.options.lateCommitSeconds)}::timestamptz`)
-        .where(sql<boolean>`updated_at <= ${this.cursor}::timestamptz`)
-        .where(sql<boolean>`NOT (id || ' ' || ${changedAt} = ANY (${sent}::text[]))`)
-        .orderBy('updated_at')
-        .execute(),
-    ]);
-    return { fresh, late } as unknown as { fresh: ChangedRow<Table>[]; late: ChangedRow<Table>[] };
+    const rows = await this.db
+      .selectFrom(table as 'backups')
+      .selectAll()
+      .select(changedAt.as('changed_at'))
+      .where('project_id', '=', this.projectId)
+      .where(sql<boolean>`updated_at > ${before(this.cursor, this.options.lateCommitSeconds)}::timestamptz`)
+      .where(sql<boolean>`NOT (id || ' ' || ${changedAt} = ANY (${[...this.sent[table]]}::text[]))`)
+      .orderBy('updated_at')
+      .limit(this.options.pageSize)
+      .execute();
+    return rows as unknown as ChangedRow<Table>[];
   }
 
   private forgetBefore(cutoff: string): void {
