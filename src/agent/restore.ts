@@ -17,9 +17,8 @@ export interface RestoreDependencies extends StepDependencies {
 /**
  * One restore. The artifact's SHA-256 and size are checked against the backup's record before
  * anything touches the target (on a file downloaded from object storage, or on the filesystem
- * store's own file, held open); then `pg_restore` runs into a new
- * database (created here, dropped again if the restore fails) or over the service's database
- * in one transaction.
+ * store's own file, held open); then `pg_restore` runs into a new database (created here,
+ * dropped again if the restore fails) or over the service's database in one transaction.
  */
 export async function runRestore(spec: RestoreJobSpec, deps: RestoreDependencies): Promise<RestoreReport> {
   const work = await mkdtemp(join(deps.workDir ?? tmpdir(), 'lifeboat-restore-'));
