@@ -40,14 +40,14 @@ describe('outbox relay (PostgreSQL)', () => {
     await cp?.close();
   });
 
-  async function setUp() {
+  async function setUp(relayPollIntervalMs = 200) {
     cp = await startTestControlPlane('postgres');
     const bus = new FlakyBus(await EmbeddedBus.open({ database: cp.platform.database, logger: silentLogger, pollIntervalMs: 100 }));
     const received: Delivery[] = [];
     await bus.consume({ durable: 'observer', subjects: [subjects.backupRequested] }, async (delivery) => {
       received.push(delivery);
     });
-    relay = new OutboxRelay<ControlTables>({ database: cp.platform.database, schema: 'control', bus, logger: silentLogger, pollIntervalMs: 200, afterPublish: markQueued });
+    relay = new OutboxRelay<ControlTables>({ database: cp.platform.database, schema: 'control', bus, logger: silentLogger, pollIntervalMs: relayPollIntervalMs, afterPublish: markQueued });
     const { serviceId, ownerToken } = await seedProject(cp.app);
     return { cp, bus, received, serviceId, ownerToken };
   }
@@ -61,7 +61,8 @@ describe('outbox relay (PostgreSQL)', () => {
   };
 
   it('publishes a new command at once, then marks it published and the backup queued', async () => {
-    const { cp, received, serviceId, ownerToken } = await setUp();
+    // A minute between polls: only the request's own wake-up, sent after its commit, can be this quick.
+    const { cp, received, serviceId, ownerToken } = await setUp(60_000);
     await relay!.start();
     const created = await call(cp.app, 'POST', `/v1/services/${serviceId}/backups`, { token: ownerToken });
     await until(() => received.length === 1);
