@@ -1,7 +1,7 @@
-import { WakeSignal } from '../polling/wake-signal.js';
 import { EventEmitter } from 'node:events';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
+import { WakeSignal } from '../polling/wake-signal.js';
 import { migrateSchema } from '../db/migrations.js';
 import { type PlatformDatabase, schemaView } from '../db/platform-database.js';
 import { busMigrations, busSchema, type BusTables } from './embedded-tables.js';

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
+import { WakeSignal } from '../polling/wake-signal.js';
 import type { Availability } from './availability.js';
 import { recordBackupRequest } from './backups.js';
 import { inProgressStatuses } from './backup-status.js';
@@ -36,7 +37,7 @@ export interface SchedulerOptions {
 export class Scheduler {
   private stopped = true;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly wakeSignal = new WakeSignal();
 
   constructor(private readonly options: SchedulerOptions) {}
 
@@ -47,7 +48,7 @@ export class Scheduler {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.wakeSignal.notify();
     await this.loop;
   }
 
@@ -71,13 +72,7 @@ export class Scheduler {
       } catch (error) {
         this.options.logger.warn({ err: error }, 'scheduler tick failed; will retry');
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.options.pollIntervalMs ?? 5000);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      await this.wakeSignal.sleep(this.options.pollIntervalMs ?? 5000);
     }
   }
 

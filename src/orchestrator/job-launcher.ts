@@ -1,6 +1,6 @@
-import { WakeSignal } from '../polling/wake-signal.js';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { WakeSignal } from '../polling/wake-signal.js';
 import { envelope } from '../contracts/index.js';
 import { enqueue } from '../outbox/outbox.js';
 import type { Metrics } from '../observability/metrics.js';

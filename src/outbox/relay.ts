@@ -1,6 +1,6 @@
-import { WakeSignal } from '../polling/wake-signal.js';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Logger } from 'pino';
+import { WakeSignal } from '../polling/wake-signal.js';
 import type { EventBus } from '../bus/event-bus.js';
 import { type PlatformDatabase, schemaView } from '../db/platform-database.js';
 import { type OutboxAndInbox, type OutboxTable, outboxChannel } from './tables.js';

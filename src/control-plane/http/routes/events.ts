@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ControlPlane } from '../../context.js';
 import { apiErrors } from '../../errors.js';
 import { changeTimePattern, LiveChanges } from '../../live-changes.js';
+import { WakeSignal } from '../../../polling/wake-signal.js';
 import { principal } from '../authenticate.js';
 
 const heartbeatMs = 15_000;
@@ -40,10 +41,10 @@ export function eventRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         out.write(`retry: 2000\n\n`);
 
         let closed = false;
-        let wake: (() => void) | undefined;
+        const wakeSignal = new WakeSignal();
         request.raw.on('close', () => {
           closed = true;
-          wake?.();
+          wakeSignal.notify();
         });
         let lastBeat = Date.now();
         try {
@@ -53,13 +54,7 @@ export function eventRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
               out.write(': keep-alive\n\n');
               lastBeat = Date.now();
             }
-            await new Promise<void>((resolve) => {
-              const timer = setTimeout(resolve, pollMs);
-              wake = () => {
-                clearTimeout(timer);
-                resolve();
-              };
-            });
+            await wakeSignal.sleep(pollMs);
           }
         } catch (error) {
           // The database went away: end the stream; the browser reconnects (retry: 2000) from its last event.
