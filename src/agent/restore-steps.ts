@@ -1,15 +1,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
 import { type FileHandle, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import type { Connection } from '../contracts/index.js';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
-import { DigestStream } from './digest-stream.js';
+import { type ArtifactDigest, copyWithDigest, digestOfFile } from './artifact-digest.js';
 import { JobFailure } from './job-failure.js';
 import { pgRestoreArgs } from './pg-restore.js';
 import { failureFromClientError, failureFromDumpOutput } from './postgres-failures.js';
@@ -52,7 +49,7 @@ export async function checkedArtifactFile(artifact: StoredArtifact, deps: StepDe
   if (deps.store.openFile && process.platform === 'linux') {
     const handle = await missingAsFailure(artifact, deps.store.openFile(artifact.key));
     try {
-      await checked(artifact, async (digest) => pipeline(handle.createReadStream({ autoClose: false, start: 0 }), digest, discard(), { signal: deps.signal }));
+      checked(artifact, await digestOfFile(handle, deps.signal));
       return { path: '/dev/fd/3', inherited: handle, close: () => handle.close() };
     } catch (error) {
       await handle.close();
@@ -60,12 +57,8 @@ export async function checkedArtifactFile(artifact: StoredArtifact, deps: StepDe
     }
   }
   const path = join(workDir, 'backup.dump');
-  await checked(artifact, async (digest) => pipeline(await missingAsFailure(artifact, deps.store.get(artifact.key)), digest, createWriteStream(path, { mode: 0o600 }), { signal: deps.signal }));
+  checked(artifact, await copyWithDigest(await missingAsFailure(artifact, deps.store.get(artifact.key)), path, deps.signal));
   return { path, close: () => rm(path, { force: true }) };
-}
-
-function discard(): Writable {
-  return new Writable({ write: (_chunk, _encoding, done) => done() });
 }
 
 async function missingAsFailure<T>(artifact: StoredArtifact, opening: Promise<T>): Promise<T> {
@@ -79,15 +72,12 @@ async function missingAsFailure<T>(artifact: StoredArtifact, opening: Promise<T>
   }
 }
 
-/** Runs `read` through a digest and throws `checksum_mismatch` unless what passed matches the record. */
-async function checked(artifact: StoredArtifact, read: (digest: DigestStream) => Promise<void>): Promise<void> {
-  const digest = new DigestStream();
-  await read(digest);
-  const sha256 = digest.sha256();
-  if (sha256 !== artifact.sha256 || digest.bytes !== artifact.sizeBytes) {
+/** Throws `checksum_mismatch` unless what was read matches the record. */
+function checked(artifact: StoredArtifact, digest: ArtifactDigest): void {
+  if (digest.sha256 !== artifact.sha256 || digest.bytes !== artifact.sizeBytes) {
     throw new JobFailure({
       code: 'checksum_mismatch',
-      message: `the backup's file in storage does not match its record (SHA-256 ${sha256.slice(0, 12)}…, ${digest.bytes} bytes; recorded ${artifact.sha256.slice(0, 12)}…, ${artifact.sizeBytes} bytes): it was changed or damaged, so nothing was restored`,
+      message: `the backup's file in storage does not match its record (SHA-256 ${digest.sha256.slice(0, 12)}…, ${digest.bytes} bytes; recorded ${artifact.sha256.slice(0, 12)}…, ${artifact.sizeBytes} bytes): it was changed or damaged, so nothing was restored`,
     });
   }
 }
