@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type FileHandle, open } from 'node:fs/promises';
-import { addAbortSignal, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { writeInBatches } from '../storage/file-writer.js';
 
 /** What was read of an artifact: to be compared with its record before a restore. */
 export interface ArtifactDigest {
@@ -27,46 +28,14 @@ export async function digestOfFile(handle: FileHandle, signal: AbortSignal): Pro
   }
 }
 
-/**
- * Copies a download into a new file at `path` while hashing it. Network chunks are small, so
- * they are gathered into writes of about a megabyte, one in flight while the next fills.
- */
+/** Copies a download into a new file at `path` while hashing it. */
 export async function copyWithDigest(source: Readable, path: string, signal: AbortSignal): Promise<ArtifactDigest> {
   const file = await open(path, 'wx', 0o600);
-  const hash = createHash('sha256');
-  let bytes = 0;
-  let batch: Buffer[] = [];
-  let batched = 0;
-  let writing: Promise<void> = Promise.resolve();
-  const flush = async () => {
-    await writing;
-    const data = Buffer.concat(batch, batched);
-    batch = [];
-    batched = 0;
-    writing = writeAll(file, data);
-    // Awaited before the next write or at the end; until then its failure must not go unhandled.
-    writing.catch(() => undefined);
-  };
   try {
-    for await (const chunk of addAbortSignal(signal, source) as AsyncIterable<Buffer>) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      batch.push(chunk);
-      batched += chunk.length;
-      if (batched >= bufferBytes) await flush();
-    }
-    await flush();
-    await writing;
+    const hash = createHash('sha256');
+    const bytes = await writeInBatches(source, file, { signal, onChunk: (chunk) => hash.update(chunk) });
     return { sha256: hash.digest('hex'), bytes };
   } finally {
-    await writing.catch(() => undefined);
     await file.close();
-  }
-}
-
-async function writeAll(file: FileHandle, data: Buffer): Promise<void> {
-  for (let offset = 0; offset < data.length; ) {
-    const { bytesWritten } = await file.write(data, offset, data.length - offset);
-    offset += bytesWritten;
   }
 }

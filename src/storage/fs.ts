@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, opendir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { writeInBatches } from './file-writer.js';
 import {
   assertValidKey,
   assertValidPrefix,
@@ -33,19 +32,23 @@ export class FilesystemStore implements ObjectStore {
   async put(key: string, body: Readable, options: { signal?: AbortSignal } = {}): Promise<{ sizeBytes: number }> {
     const path = this.pathOf(key);
     const partial = `${path}${partialMarker}${randomBytes(6).toString('hex')}`;
-    let file: WriteStream | undefined;
     try {
       await mkdir(dirname(path), { recursive: true });
-      file = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
-      await pipeline(body, file, { signal: options.signal });
-      await syncPath(partial);
+      const file = await open(partial, 'wx', 0o600);
+      let sizeBytes;
+      try {
+        // Flushed as it is written, so the sync before the rename has only the tail left to do.
+        sizeBytes = await writeInBatches(body, file, { signal: options.signal, syncEveryBytes: 16 * 1024 * 1024 });
+        await file.sync();
+      } finally {
+        await file.close();
+      }
       await rename(partial, path);
       // The rename itself is durable only once the directory is flushed: a succeeded backup must survive a crash.
       await syncPath(dirname(path));
-      return { sizeBytes: file.bytesWritten };
+      return { sizeBytes };
     } catch (error) {
-      // A stream destroyed before its file was open creates the file afterwards: wait, then remove it.
-      if (file && !file.closed) await once(file, 'close').catch(() => undefined);
+      body.destroy();
       await rm(partial, { force: true });
       throw translate(error, `writing ${key}`);
     }
