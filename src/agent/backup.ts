@@ -34,9 +34,13 @@ export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): 
   const clean = (text: string) => redact(text, [deps.password]);
   let session: SourceSession | undefined;
   try {
-    session = await SourceSession.open(spec.connection, deps.password);
+    // The tool is asked for its version while the connection opens: both take tens of milliseconds.
+    const [opened, asked] = await Promise.allSettled([SourceSession.open(spec.connection, deps.password), pgDumpVersion(deps.env)]);
+    if (opened.status === 'rejected') throw opened.reason;
+    session = opened.value;
+    if (asked.status === 'rejected') throw asked.reason;
     const server = session.server;
-    const tool = await pgDumpVersion(deps.env);
+    const tool = asked.value;
     const mismatch = checkPgDumpVersion(tool, server);
     if (mismatch) throw new JobFailure(mismatch);
     deps.signal.throwIfAborted();
