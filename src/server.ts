@@ -91,7 +91,12 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
         credentialsKey: keys.credentials,
         logger,
         maxConcurrentJobs: config.maxConcurrentJobs,
-        runner: new LocalRunner({ command: surroundings.agentCommand, inheritedEnv: surroundings.inheritedEnv, logger }),
+        runner: new LocalRunner({
+          command: surroundings.agentCommand,
+          inheritedEnv: surroundings.inheritedEnv,
+          logger,
+          standby: config.agentStandby ? { storageUrl: config.storageUrl } : undefined,
+        }),
         killSwitchFromConfiguration: config.killSwitch,
         orphanGraceMs: config.orphanGraceSeconds * 1000,
         orphanSweepIntervalMs: config.orphanSweepSeconds * 1000,

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, postgresHost, postgresPort, postgresUser, seedSampleData, type TestDatabase } from '../../test/support/postgres.js';
 import { agentProgress, agentReport, artifactPrefixOf } from '../contracts/index.js';
-import { runAgentBackupCommand } from './command.js';
+import { runAgentBackupCommand, runStandbyAgent } from './command.js';
 
 /** `lifeboat agent backup` as the runner sees it: environment in, progress and one report line out. */
 describe('agent backup command', () => {
@@ -69,5 +69,45 @@ describe('agent backup command', () => {
     });
     expect(code).toBe(1);
     expect(report.outcome === 'failed' && report.failure.code).toBe('database_not_found');
+  });
+
+  describe('on standby', () => {
+    async function standby(input: string | undefined, env: Record<string, string | undefined> = {}) {
+      const stdin = new PassThrough();
+      const stdout = new PassThrough();
+      const out: string[] = [];
+      stdout.on('data', (chunk: Buffer) => out.push(chunk.toString()));
+      const running = runStandbyAgent({ PATH: process.env.PATH, ...env }, { stdin, stdout, stderr: new PassThrough() });
+      // Written in two pieces: a job may arrive in several chunks.
+      if (input !== undefined) {
+        stdin.write(input.slice(0, 7));
+        setTimeout(() => stdin.write(input.slice(7)), 20);
+      } else {
+        stdin.end();
+      }
+      const code = await running;
+      return { code, lines: out.join('').trim().split('\n').filter((line) => line !== '') };
+    }
+
+    it('runs the job that arrives on stdin with its environment on top of its own', async () => {
+      const assignment = { args: ['agent', 'backup'], env: { LIFEBOAT_JOB: JSON.stringify(job()), LIFEBOAT_STORAGE_URL: pathToFileURL(storage).href, PGPASSWORD: 'never-printed' } };
+      const { code, lines } = await standby(`${JSON.stringify(assignment)}\n`, { LIFEBOAT_STORAGE_URL: pathToFileURL(storage).href });
+      expect(code).toBe(0);
+      expect(agentReport.parse(JSON.parse(lines.at(-1) ?? '')).outcome).toBe('succeeded');
+      expect(lines.join('')).not.toContain('never-printed');
+    });
+
+    it('reports invalid_command for a job that is not one, and exits 1', async () => {
+      for (const input of ['not json\n', '{"args":["serve"],"env":{}}\n', '{"args":["agent","backup"],"env":{"A":1}}\n']) {
+        const { code, lines } = await standby(input);
+        expect(code).toBe(1);
+        const report = agentReport.parse(JSON.parse(lines.at(-1) ?? ''));
+        expect(report.outcome === 'failed' && report.failure.code).toBe('invalid_command');
+      }
+    });
+
+    it('exits quietly when its orchestrator goes away before giving it a job', async () => {
+      expect(await standby(undefined)).toEqual({ code: 0, lines: [] });
+    });
   });
 });

@@ -27,24 +27,31 @@ const agentIo: AgentIo = {
     return () => process.off('SIGTERM', handler).off('SIGINT', handler);
   },
 };
+type AgentCommands = Awaited<ReturnType<typeof agentCommands>>;
+const runAgent = (command: (commands: AgentCommands) => AgentCommands['runAgentBackupCommand']) => async () => {
+  try {
+    process.exitCode = await command(await agentCommands())(process.env, agentIo);
+  } finally {
+    // The job is over and stdin (its orchestrator's lifeline) is no longer read; a pipe that has carried data keeps the process alive until released.
+    process.stdin.destroy();
+  }
+};
 agent
   .command('backup')
   .description('back up the database LIFEBOAT_JOB names into LIFEBOAT_STORAGE_URL (password in PGPASSWORD)')
-  .action(async () => {
-    process.exitCode = await (await agentCommands()).runAgentBackupCommand(process.env, agentIo);
-  });
+  .action(runAgent((commands) => commands.runAgentBackupCommand));
 agent
   .command('restore')
   .description('check and restore the artifact LIFEBOAT_JOB names from LIFEBOAT_STORAGE_URL (password in PGPASSWORD)')
-  .action(async () => {
-    process.exitCode = await (await agentCommands()).runAgentRestoreCommand(process.env, agentIo);
-  });
+  .action(runAgent((commands) => commands.runAgentRestoreCommand));
 agent
   .command('verify')
   .description('restore drill: restore the artifact LIFEBOAT_JOB names into a scratch database and check every table')
-  .action(async () => {
-    process.exitCode = await (await agentCommands()).runAgentVerifyCommand(process.env, agentIo);
-  });
+  .action(runAgent((commands) => commands.runAgentVerifyCommand));
+agent
+  .command('standby')
+  .description('start ahead of a job, then run the one that arrives as a JSON line on stdin (the local runner does this)')
+  .action(runAgent((commands) => commands.runStandbyAgent));
 
 registerClientCommands(program, process.env);
 

@@ -41,3 +41,15 @@ export const agentProgress = z.object({ progress: z.object({ bytesWritten: z.num
 export function artifactPrefixOf(ids: { projectId: string; serviceId: string; backupId: string }): string {
   return `projects/${ids.projectId}/services/${ids.serviceId}/backups/${ids.backupId}/`;
 }
+
+/**
+ * The job of a standby agent (`lifeboat agent standby`, started by the local runner before it has
+ * a job): the first line of its standard input, JSON. `args` and `env` are what a cold agent
+ * would have been started with, secrets included; nothing follows, and the pipe stays open so
+ * the agent notices its orchestrator going away.
+ */
+export const standbyAssignment = z.object({
+  args: z.tuple([z.literal('agent'), z.enum(['backup', 'restore', 'verify'])]),
+  env: z.record(z.string(), z.string()),
+});
+export type StandbyAssignment = z.infer<typeof standbyAssignment>;

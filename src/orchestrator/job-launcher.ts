@@ -55,6 +55,7 @@ export class JobLauncher {
 
   start(): void {
     this.stopped = false;
+    this.options.runner.start?.();
     this.loop = this.run();
     this.housekeeping = setInterval(() => void this.keepHouse(), this.options.heartbeatIntervalMs ?? 5000);
     void this.keepHouse();
@@ -80,6 +81,7 @@ export class JobLauncher {
       await entry.process?.kill();
     }
     await all();
+    await this.options.runner.stop?.();
   }
 
   get activeJobs(): number {

@@ -8,7 +8,7 @@ export interface JobLaunch {
   args: readonly string[];
   /** Plain settings for the agent (LIFEBOAT_JOB, storage location). */
   env: Readonly<Record<string, string>>;
-  /** Credentials; a runner passes them only through the environment or a secret, never argv. */
+  /** Credentials; a runner passes them only through the environment, a pipe or a secret, never argv. */
   secretEnv: Readonly<Record<string, string>>;
   /** The runner kills the job after this long, whatever the orchestrator does. */
   deadlineMs: number;
@@ -38,6 +38,10 @@ export interface RunningJob {
 
 export interface JobRunner {
   readonly kind: 'local' | 'kubernetes';
+  /** Gets ready for launches (the local runner may start an agent ahead of its job); launch works without it. */
+  start?(): void;
+  /** Releases what `start` and launches keep ready; running jobs are not touched. */
+  stop?(): Promise<void>;
   launch(job: JobLaunch): Promise<RunningJob>;
   /** Whether the job with this handle still runs; undefined when this runner cannot tell (another host). */
   isAlive(handle: string): Promise<boolean | undefined>;
