@@ -198,8 +198,9 @@ describe.each(implementations)('event bus contract: $name', (implementation) => 
       await new Promise((resolve) => setTimeout(resolve, 20));
     };
     const sent = Array.from({ length: 20 }, () => message());
-    await bus.consume(consumer('shared', { concurrency: 2 }), handler);
-    await other.consume(consumer('shared', { concurrency: 2 }), handler);
+    // An ack wait far beyond the test's length: a redelivery after it would be right, but is not what this checks.
+    await bus.consume(consumer('shared', { concurrency: 2, ackWaitMs: 60_000 }), handler);
+    await other.consume(consumer('shared', { concurrency: 2, ackWaitMs: 60_000 }), handler);
     for (const m of sent) await bus.publish(m);
     const deadline = Date.now() + 10_000;
     while (seen.length < sent.length && Date.now() < deadline) await settle(100);
