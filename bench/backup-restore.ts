@@ -109,8 +109,17 @@ interface Measured {
   dataMiB: number;
 }
 
-async function lifeboatBackup(topology: Topology, serviceId: string): Promise<{ seconds: number; rssMiB: number; backupId: string }> {
-  const agent = watchPeakRss(['agent', 'backup']);
+/**
+ * Every measured operation, raw or Lifeboat's, starts on a machine that has had a second to
+ * settle: an orchestrator starts its next standby agent when a job ends, and a job requested
+ * within the same second would share the two cores with it (a platform's jobs rarely come that
+ * close; when they do, the second pays part of the agent's start).
+ */
+const settle = () => sleep(1000);
+
+async function lifeboatBackup(topology: Topology, serviceId: string, database: string): Promise<{ seconds: number; rssMiB: number; backupId: string }> {
+  await settle();
+  const agent = watchPeakRss([`--dbname=${database}`, '--format=custom']);
   const { seconds, result } = await timed(async () => {
     const requested = await topology.api('POST', `/v1/services/${serviceId}/backups`);
     if (requested.status !== 202) throw new Error(`backup request answered ${requested.status}: ${JSON.stringify(requested.body)}`);
@@ -122,7 +131,8 @@ async function lifeboatBackup(topology: Topology, serviceId: string): Promise<{ 
 }
 
 async function lifeboatRestore(topology: Topology, backupId: string, database: string): Promise<{ seconds: number; rssMiB: number }> {
-  const agent = watchPeakRss(['agent', 'restore']);
+  await settle();
+  const agent = watchPeakRss([`--dbname=${database}`, '--exit-on-error']);
   const { seconds, result } = await timed(async () => {
     const requested = await topology.api('POST', `/v1/backups/${backupId}/restores`, { target: { kind: 'new_database', database } });
     if (requested.status !== 202) throw new Error(`restore request answered ${requested.status}: ${JSON.stringify(requested.body)}`);
@@ -150,10 +160,12 @@ async function measureSize(mib: number, topologies: Topology[], work: string): P
   const dropScratch = () => adminQuery(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
   for (let run = 1; run <= runs; run++) {
     const file = join(work, 'raw.dump');
+    await settle();
     measured.rawDump.push((await timed(() => execute('pg_dump', ['-Fc', '-f', file, source], { env: pgEnv }))).seconds);
     measured.dumpMiB = (await stat(file)).size / 2 ** 20;
     if (restoreOn.size > 0) {
       await dropScratch();
+      await settle();
       measured.rawRestore.push(
         (
           await timed(async () => {
@@ -166,7 +178,7 @@ async function measureSize(mib: number, topologies: Topology[], work: string): P
     }
     await rm(file);
     for (const topology of topologies) {
-      const backup = await lifeboatBackup(topology, services.get(topology)!);
+      const backup = await lifeboatBackup(topology, services.get(topology)!, source);
       measured.backup[topology.name].push(backup.seconds);
       measured.backupRss[topology.name].push(backup.rssMiB);
       if (restoreOn.has(topology.name)) {

@@ -41,41 +41,48 @@ export async function peakRssMiB(pid: number): Promise<number> {
 }
 
 /**
- * Finds the first process started after this call whose command line contains all of `words`
- * (the agent a runner spawns, say) and keeps its peak RSS until it exits or `stop` is called.
- * Only processes that did not exist at the call are looked at (by set, not by number: pids wrap
- * around), and only the one found is sampled (every 20 ms): reading all of /proc that often
- * would itself slow the run being measured.
+ * The peak RSS of the agent that runs a job, found through the tool it starts: the parent of the
+ * first process started after this call whose command line contains all of `words` (pg_dump or
+ * pg_restore with the job's database). The agent itself may have been started long before its
+ * job (a standby agent), so it cannot be told apart by when it started or by its own command
+ * line. Only processes that did not exist at the call are looked at (by set, not by number: pids
+ * wrap around), /proc is read every 50 ms only until the tool appears, and then only the agent's
+ * high-water mark is read, until it exits or `stop` is called.
  */
 export function watchPeakRss(words: readonly string[]): { stop(): Promise<number> } {
   let peak = 0;
   let stopped = false;
-  let target: number | undefined;
+  let agent: number | undefined;
   const pids = async () => (await readdir('/proc').catch(() => [] as string[])).filter((entry) => /^\d+$/.test(entry)).map(Number);
-  const find = async (existing: ReadonlySet<number>) => {
+  const parentOfTool = async (existing: ReadonlySet<number>) => {
     for (const pid of await pids()) {
       if (existing.has(pid)) continue;
       const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
-      if (words.every((word) => argv.includes(word))) return pid;
+      if (!words.every((word) => argv.includes(word))) continue;
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+      // The fields after the command name, which is in parentheses and may hold spaces: the parent's pid is the second.
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent > 1) return parent;
     }
     return undefined;
   };
   const loop = (async () => {
     const existing = new Set(await pids());
     while (!stopped) {
-      target ??= await find(existing);
-      if (target !== undefined) {
-        const sampled = await peakRssMiB(target);
+      agent ??= await parentOfTool(existing);
+      if (agent !== undefined) {
+        const sampled = await peakRssMiB(agent);
         if (sampled === 0 && peak > 0) return;
         peak = Math.max(peak, sampled);
       }
-      await sleep(20);
+      await sleep(agent === undefined ? 50 : 100);
     }
   })();
   return {
     async stop() {
       stopped = true;
       await loop;
+      // The agent may have exited before the last sample; its figure from the one before stands.
       return peak;
     },
   };
