@@ -27,6 +27,7 @@ interface StartedAgent {
   child: ChildProcessWithoutNullStreams;
   spawned: Promise<void>;
   gone: boolean;
+  assigned: boolean;
   stderrTail: string;
 }
 
@@ -73,6 +74,7 @@ export class LocalRunner implements JobRunner {
     await agent.spawned;
     const assignment: StandbyAssignment = standbyAssignment.parse({ args: job.args, env: { ...job.env, ...job.secretEnv } });
     const child = agent.child;
+    agent.assigned = true;
     child.stdin.write(`${JSON.stringify(assignment)}\n`);
     const pid = child.pid!;
     const log = this.options.logger.child({ jobId: job.jobId, pid });
@@ -127,6 +129,7 @@ export class LocalRunner implements JobRunner {
     const agent: StartedAgent = {
       child,
       gone: false,
+      assigned: false,
       stderrTail: '',
       spawned: new Promise<void>((resolve, reject) => {
         child.once('spawn', resolve);
@@ -134,7 +137,11 @@ export class LocalRunner implements JobRunner {
       }),
     };
     agent.spawned.catch(() => undefined);
-    child.once('exit', () => (agent.gone = true));
+    child.once('exit', (exitCode, signal) => {
+      agent.gone = true;
+      // A standby that dies before its job would otherwise vanish unnoticed: the next job starts cold.
+      if (!agent.assigned && !this.stopped) this.options.logger.warn({ exitCode, signal, stderr: agent.stderrTail.slice(-2000) }, 'a standby agent exited before it was given a job');
+    });
     child.once('error', () => (agent.gone = true));
     // Its stdin carries only the job; after that it tells the agent whether we are still here.
     child.stdin.on('error', () => undefined);
