@@ -32,7 +32,8 @@ const runAgent = (command: (commands: AgentCommands) => AgentCommands['runAgentB
   try {
     process.exitCode = await command(await agentCommands())(process.env, agentIo);
   } finally {
-    // The job is over and stdin (its orchestrator's lifeline) is no longer read; a pipe that has carried data keeps the process alive until released.
+    // The job is over and stdin, its orchestrator's lifeline, is read no more: a pipe that has
+    // carried data (a standby's job) would keep the process alive until released.
     process.stdin.destroy();
   }
 };
