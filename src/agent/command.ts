@@ -50,6 +50,14 @@ export function runAgentVerifyCommand(env: Readonly<Record<string, string | unde
   );
 }
 
+/** Prints the report as the last line of standard output; returns the exit code that goes with it. */
+function printReport(io: AgentIo, report: Report): number {
+  io.stdout.write(`${JSON.stringify(report)}\n`);
+  return agentExitCodes[report.outcome];
+}
+
+const invalidCommand = (message: string): Report => ({ outcome: 'failed', failure: { code: 'invalid_command', message } });
+
 const standbyJobs = { backup: runAgentBackupCommand, restore: runAgentRestoreCommand, verify: runAgentVerifyCommand };
 
 /**
@@ -66,8 +74,7 @@ export async function runStandbyAgent(env: Readonly<Record<string, string | unde
   if (line === undefined) return 0;
   const decoded = decodeMessage(standbyAssignment, line);
   if (!decoded.ok) {
-    io.stdout.write(`${JSON.stringify({ outcome: 'failed', failure: { code: 'invalid_command', message: `the standby agent's job is invalid: ${decoded.problem}` } })}\n`);
-    return agentExitCodes.failed;
+    return printReport(io, invalidCommand(`the standby agent's job is invalid: ${decoded.problem}`));
   }
   const { args, env: jobEnv } = decoded.message;
   return standbyJobs[args[1]]({ ...env, ...jobEnv }, io);
@@ -115,11 +122,8 @@ async function runAgentJob<Spec extends z.ZodType>(
   run: (spec: z.infer<Spec>, context: JobContext) => Promise<Report>,
 ): Promise<number> {
   const logger = pino({ level: env.LIFEBOAT_LOG_LEVEL ?? 'info', base: { role: 'agent' } }, io.stderr);
-  const finish = (report: Report): number => {
-    io.stdout.write(`${JSON.stringify(report)}\n`);
-    return agentExitCodes[report.outcome];
-  };
-  const invalid = (message: string) => finish({ outcome: 'failed', failure: { code: 'invalid_command', message } });
+  const finish = (report: Report) => printReport(io, report);
+  const invalid = (message: string) => printReport(io, invalidCommand(message));
 
   const decoded = decodeMessage(schema, env.LIFEBOAT_JOB ?? '');
   if (!decoded.ok) return invalid(`LIFEBOAT_JOB is missing or invalid: ${decoded.problem}`);
