@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, type LifeboatProcess, startLifeboat, waitForBackup } from '../support/lifeboat-process.js';
+import { seedPlatformDatabase } from '../support/platform-db.js';
 import { freePort, type PasswordPostgres, startPasswordPostgres } from '../support/password-postgres.js';
 import { postgresHost, postgresPort, postgresUser } from '../support/postgres.js';
 
@@ -20,6 +21,7 @@ describe('backups that cannot work, through lifeboat serve', () => {
   beforeAll(async () => {
     secured = await startPasswordPostgres();
     dataDir = await mkdtemp(join(tmpdir(), 'lifeboat-failures-'));
+    await seedPlatformDatabase(dataDir);
     lifeboat = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: dataDir });
     const admin = apiClient(lifeboat.url, lifeboat.adminToken!);
     projectId = (await admin('POST', '/v1/projects', { name: 'mistakes' })).body.id;
@@ -93,6 +95,7 @@ describe('backups that cannot work, through lifeboat serve', () => {
     await writeFile(join(bin, 'pg_dump'), '#!/bin/sh\necho "pg_dump (PostgreSQL) 9.6.24"\n');
     await chmod(join(bin, 'pg_dump'), 0o755);
     const otherDir = await mkdtemp(join(tmpdir(), 'lifeboat-old-pgdump-'));
+    await seedPlatformDatabase(otherDir);
     const old = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: otherDir, PATH: `${bin}:${process.env.PATH}` });
     try {
       const admin = apiClient(old.url, old.adminToken!);

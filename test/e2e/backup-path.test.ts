@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, startLifeboat, waitForBackup } from '../support/lifeboat-process.js';
 import { createTestDatabase, postgresHost, postgresPort, postgresUrl, postgresUser, seedSampleData, tableFingerprints, type TestDatabase } from '../support/postgres.js';
-import { platformKinds } from '../support/platform-db.js';
+import { platformKinds, seedPlatformDatabase } from '../support/platform-db.js';
 
 const run = promisify(execFile);
 
@@ -27,6 +27,7 @@ describe.each(platformKinds)('backing up and restoring through lifeboat serve on
     await seedSampleData(source, 5000);
     dataDir = await mkdtemp(join(tmpdir(), 'lifeboat-e2e-'));
     if (kind === 'postgres') platform = await createTestDatabase('e2e_platform');
+    else await seedPlatformDatabase(dataDir);
   });
   afterAll(async () => {
     await source?.drop();

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, type LifeboatProcess, startLifeboat } from '../support/lifeboat-process.js';
+import { seedPlatformDatabase } from '../support/platform-db.js';
 import { adminQuery, createTestDatabase, postgresHost, postgresPort, postgresUser, seedSampleData, type TestDatabase } from '../support/postgres.js';
 
 const cliPath = resolve(import.meta.dirname, '../../bin/lifeboat.js');
@@ -21,6 +22,7 @@ describe('the lifeboat command line', () => {
     source = await createTestDatabase('cli_source');
     await seedSampleData(source, 500);
     work = await mkdtemp(join(tmpdir(), 'lifeboat-cli-'));
+    await seedPlatformDatabase(join(work, 'data'));
     lifeboat = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: join(work, 'data') });
     const admin = apiClient(lifeboat.url, lifeboat.adminToken!);
     const projectId = (await admin('POST', '/v1/projects', { name: 'cli' })).body.id;

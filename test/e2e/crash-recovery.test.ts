@@ -7,7 +7,7 @@ import { findService } from '../../src/control-plane/services.js';
 import { controlSchema, type ControlTables } from '../../src/control-plane/tables.js';
 import { openPlatformDatabase, schemaView } from '../../src/db/platform-database.js';
 import { apiClient, type LifeboatProcess, startLifeboat, waitForBackup } from '../support/lifeboat-process.js';
-import { silentLogger } from '../support/platform-db.js';
+import { seedPlatformDatabase, silentLogger } from '../support/platform-db.js';
 import { createTestDatabase, postgresHost, postgresPort, postgresUser, seedSampleData, type TestDatabase } from '../support/postgres.js';
 
 /**
@@ -76,6 +76,7 @@ describe('a crash between commit and publish', () => {
 
   it('on the embedded PGlite database: committed after the server was killed, then restarted', async () => {
     const pgliteDir = await mkdtemp(join(tmpdir(), 'lifeboat-crash-pglite-'));
+    await seedPlatformDatabase(pgliteDir);
     const env = { LIFEBOAT_DATA_DIR: pgliteDir };
     const first = await startLifeboat('serve', env);
     const { serviceId, token } = await registerService(first);

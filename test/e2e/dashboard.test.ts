@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../support/browser.js';
 import { slowPgDump } from '../support/slow-pg-dump.js';
 import { apiClient, type LifeboatProcess, startLifeboat } from '../support/lifeboat-process.js';
+import { seedPlatformDatabase } from '../support/platform-db.js';
 import { adminQuery, createTestDatabase, postgresHost, postgresPort, postgresUser, seedSampleData, type TestDatabase } from '../support/postgres.js';
 
 const screenshots = resolve(import.meta.dirname, '../../test-results/screenshots');
@@ -33,6 +34,7 @@ describe('dashboard', () => {
     await mkdir(screenshots, { recursive: true });
     // A backup that runs long enough to cancel.
     slow = await slowPgDump(work);
+    await seedPlatformDatabase(join(work, 'data'));
     lifeboat = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: join(work, 'data'), PATH: slow.path });
     admin = apiClient(lifeboat.url, lifeboat.adminToken!);
     const projectId = (await admin('POST', '/v1/projects', { name: 'web' })).body.id;

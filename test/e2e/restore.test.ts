@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, type LifeboatProcess, startLifeboat, waitForBackup } from '../support/lifeboat-process.js';
+import { seedPlatformDatabase } from '../support/platform-db.js';
 import { adminQuery, createTestDatabase, databaseState, postgresHost, postgresPort, postgresUser, queryDatabase, seedVariedContent, type TestDatabase } from '../support/postgres.js';
 
 /** Restores through the real `lifeboat serve`: new database, in place with a safety backup, and a corrupted artifact. */
@@ -19,6 +20,7 @@ describe('restores through lifeboat serve', () => {
     source = await createTestDatabase('restore_e2e');
     await seedVariedContent(source);
     dataDir = await mkdtemp(join(tmpdir(), 'lifeboat-restore-e2e-'));
+    await seedPlatformDatabase(dataDir);
     lifeboat = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: dataDir });
     const admin = apiClient(lifeboat.url, lifeboat.adminToken!);
     const projectId = (await admin('POST', '/v1/projects', { name: 'restores' })).body.id;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, type LifeboatProcess, startLifeboat, waitForBackup } from '../support/lifeboat-process.js';
+import { seedPlatformDatabase } from '../support/platform-db.js';
 import { adminQuery, createTestDatabase, postgresHost, postgresPort, postgresUrl, postgresUser, seedVariedContent, type TestDatabase } from '../support/postgres.js';
 
 /** Restore drills through the real `lifeboat serve`, with the machine's PostgreSQL as verification server. */
@@ -17,6 +18,7 @@ describe('restore drills (verification)', () => {
     source = await createTestDatabase('verify_e2e');
     await seedVariedContent(source);
     dataDir = await mkdtemp(join(tmpdir(), 'lifeboat-verify-e2e-'));
+    await seedPlatformDatabase(dataDir);
     lifeboat = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: dataDir, LIFEBOAT_VERIFY_DATABASE_URL: postgresUrl('postgres') });
     const admin = apiClient(lifeboat.url, lifeboat.adminToken!);
     const projectId = (await admin('POST', '/v1/projects', { name: 'drills' })).body.id;

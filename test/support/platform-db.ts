@@ -1,9 +1,8 @@
-import { rmSync } from 'node:fs';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { inject } from 'vitest';
 import { openPlatformDatabase, type PlatformDatabase } from '../../src/db/platform-database.js';
 import { createTestDatabase } from './postgres.js';
 
@@ -37,8 +36,7 @@ export async function openTestPlatformDatabase(kind: PlatformKind): Promise<Test
     };
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'lifeboat-pglite-'));
-  // A new PGlite directory takes seconds to initialise; a copy of an initialised one opens at once.
-  await cp(await pgliteTemplate(), join(dataDir, 'platform-db'), { recursive: true });
+  await seedPlatformDatabase(dataDir);
   const database = await openPlatformDatabase({ url: undefined, dataDir, logger: silentLogger });
   return {
     database,
@@ -51,17 +49,13 @@ export async function openTestPlatformDatabase(kind: PlatformKind): Promise<Test
   };
 }
 
-let template: Promise<string> | undefined;
-
-/** An empty, initialised PGlite data directory, made once per test worker. */
-function pgliteTemplate(): Promise<string> {
-  template ??= (async () => {
-    const parent = await mkdtemp(join(tmpdir(), 'lifeboat-pglite-template-'));
-    process.once('exit', () => rmSync(parent, { recursive: true, force: true }));
-    const directory = join(parent, 'platform-db');
-    const client = await PGlite.create(directory);
-    await client.close();
-    return directory;
-  })();
-  return template;
+/**
+ * Puts an initialised, empty PGlite platform database into `dataDir`, as `lifeboat serve` would
+ * leave it after its first start. A new PGlite directory costs seconds of CPU to initialise (far
+ * more on a loaded machine), so the suite makes one before it starts (global-setup.ts) and each
+ * test copies it; test/e2e/lifecycle.test.ts still starts from an empty data dir.
+ */
+export async function seedPlatformDatabase(dataDir: string): Promise<void> {
+  await mkdir(dataDir, { recursive: true });
+  await cp(inject('pgliteTemplate'), join(dataDir, 'platform-db'), { recursive: true });
 }
