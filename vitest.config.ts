@@ -1,13 +1,26 @@
 import { defineConfig } from 'vitest/config';
 
+// Files that start a whole topology of processes (two APIs, two orchestrators, NATS, storage,
+// agents) load two cores several times over; beside them, a PGlite test gets a sliver of CPU
+// and its timeouts stop meaning anything. So they run last, beside each other only.
+const topologies = ['test/e2e/split-roles.test.ts', 'test/chaos/chaos.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // Two cores: files that start PGlite or child processes are heavy, so run two at a time.
-    maxWorkers: 2,
     pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        // Two cores: files that start PGlite or child processes are heavy, so run two at a time.
+        test: { name: 'suite', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: topologies, maxWorkers: 2, sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'topologies', include: topologies, maxWorkers: 2, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });
