@@ -11,6 +11,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { holdLeadership, type Leadership } from '../db/leadership.js';
 import { consumeBackupEvents } from './backup-events.js';
 import { markQueued } from './backups.js';
+import { RecordChanges } from './record-changes.js';
 import { availabilityOf, type ControlPlane } from './context.js';
 import { buildApp } from './http/app.js';
 import { controlMigrations } from './migrations.js';
@@ -70,6 +71,7 @@ export class Api {
       metrics: options.metrics,
       settings: options.settings,
       publicUrl: () => options.publicUrl ?? listeningUrl,
+      changes: new RecordChanges(),
       wakeRelay: () => database.notify(outboxChannel(controlSchema)),
       isReady: async () => {
         await database.ping();
@@ -90,7 +92,10 @@ export class Api {
       db,
       logger: plane.logger,
       settings: { jobDeadlineSeconds: options.settings.jobDeadlineSeconds, verificationConfigured: options.settings.verificationConfigured },
-      onApplied: (event, outcome) => options.metrics.backupEvents.inc({ type: event.type, applied: String(outcome.startsWith('applied')) }),
+      onApplied: (event, outcome) => {
+        options.metrics.backupEvents.inc({ type: event.type, applied: String(outcome.startsWith('applied')) });
+        plane.changes.changed('restoreId' in event.payload ? event.payload.restoreId : event.payload.backupId);
+      },
     });
     // Schedules and retention run in one replica at a time.
     const leadership = holdLeadership({ database, url: options.databaseUrl, name: 'control-plane-scheduler', logger: plane.logger });

@@ -4,6 +4,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { Keys } from '../secrets/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { type Availability, backupAvailability, type KillSwitchState, readKillSwitch } from './availability.js';
+import type { RecordChanges } from './record-changes.js';
 import type { ControlTables } from './tables.js';
 
 /** What the control plane's routes and consumers need, built once by the server wiring. */
@@ -28,6 +29,8 @@ export interface ControlPlane {
   };
   /** Base URL for links the API hands out (known once the server listens). */
   publicUrl(): string;
+  /** Wakes the reads that wait on a backup or restore (`?waitSeconds=`). */
+  changes: RecordChanges;
   /** Wakes the outbox relays of every replica, for commands committed by a statement that sent no NOTIFY. */
   wakeRelay(): void;
   /** Readiness: whether the database and bus answer. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ControlPlane } from '../../src/control-plane/context.js';
 import { buildApp } from '../../src/control-plane/http/app.js';
+import { RecordChanges } from '../../src/control-plane/record-changes.js';
 import { controlMigrations } from '../../src/control-plane/migrations.js';
 import { controlSchema, type ControlTables } from '../../src/control-plane/tables.js';
 import { migrateSchema } from '../../src/db/migrations.js';
@@ -49,6 +50,7 @@ export async function startTestControlPlane(
       runnerKind: 'local',
     },
     publicUrl: () => 'http://lifeboat.test',
+    changes: new RecordChanges(),
     wakeRelay: () => platform.database.notify(outboxChannel(controlSchema)),
     isReady: async () => true,
   };

@@ -73,13 +73,13 @@ export function apiClient(baseUrl: string, token: string) {
   };
 }
 
-/** Polls a backup until it reaches a terminal status. */
+/** Waits for a backup to reach a terminal status, with the API's waiting reads. */
 export async function waitForBackup(request: ReturnType<typeof apiClient>, backupId: string, timeoutMs = 60_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { body } = await request('GET', `/v1/backups/${backupId}`);
+    const { status, body } = await request('GET', `/v1/backups/${backupId}?waitSeconds=5`);
+    if (status !== 200) throw new Error(`reading backup ${backupId} answered ${status}: ${JSON.stringify(body)}`);
     if (['succeeded', 'failed', 'canceled'].includes(body.status)) return body;
     if (Date.now() > deadline) throw new Error(`backup ${backupId} is still ${body.status} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

@@ -4,30 +4,34 @@ import { ProgressBar } from './progress.js';
 
 const terminal = new Set(['succeeded', 'failed', 'canceled', 'expired', 'deleted']);
 
-/** Polls a backup until it ends, drawing its bytes written on a terminal. */
-export async function waitForBackup(api: ApiClient, backupId: string, intervalMs = 500): Promise<Backup> {
+/**
+ * Each read asks the API to answer once the record has ended or a second has passed: the end is
+ * shown the moment the API knows it, and the bar moves every second without the CLI polling.
+ */
+const waitSeconds = 1;
+
+/** Waits for a backup to end, drawing its bytes written on a terminal. */
+export async function waitForBackup(api: ApiClient, backupId: string): Promise<Backup> {
   const bar = new ProgressBar();
   for (;;) {
-    const backup = await api.request<Backup>('GET', `/v1/backups/${backupId}`);
+    const backup = await api.request<Backup>('GET', `/v1/backups/${backupId}?waitSeconds=${waitSeconds}`);
     if (terminal.has(backup.status)) {
       bar.done();
       return backup;
     }
     bar.update(`backup ${backup.status}`, backup.bytesWritten, undefined);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 
-export async function waitForRestore(api: ApiClient, restoreId: string, intervalMs = 500): Promise<Restore> {
+export async function waitForRestore(api: ApiClient, restoreId: string): Promise<Restore> {
   const bar = new ProgressBar();
   for (;;) {
-    const restore = await api.request<Restore>('GET', `/v1/restores/${restoreId}`);
+    const restore = await api.request<Restore>('GET', `/v1/restores/${restoreId}?waitSeconds=${waitSeconds}`);
     if (terminal.has(restore.status)) {
       bar.done();
       return restore;
     }
     bar.update(`restore ${restore.status}`, null, undefined);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
 

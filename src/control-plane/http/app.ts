@@ -33,6 +33,8 @@ export async function buildApp(plane: ControlPlane, options: { dashboardDir?: st
     request.log.info({ method: request.method, path: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
     plane.metrics.httpRequests.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode }, reply.elapsedTime / 1000);
   });
+  // Reads waiting on a backup or restore answer now rather than hold the server's close.
+  app.addHook('preClose', async () => plane.changes.close());
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { actorOf, authorize } from '../../access.js';
 import { recordAudit } from '../../audit.js';
 import { cancelBackup, deleteBackup } from '../../backup-actions.js';
+import { isTerminal } from '../../backup-status.js';
 import { backupView, findBackup, listBackups, requestBackup } from '../../backups.js';
 import type { ControlPlane } from '../../context.js';
 import { signDownloadLink } from '../../download-links.js';
@@ -10,7 +11,7 @@ import { ApiError, apiErrors } from '../../errors.js';
 import { verifyBackup } from '../../verifications.js';
 import { findService } from '../../services.js';
 import { principal } from '../authenticate.js';
-import { backup, backupIdParam, backupListQuery, contents, downloadUrl, errorBody, idempotencyHeaders, serviceIdParam } from '../schemas.js';
+import { backup, backupIdParam, backupListQuery, contents, downloadUrl, errorBody, idempotencyHeaders, serviceIdParam, waitQuery } from '../schemas.js';
 import { backupContents } from '../../../contracts/index.js';
 
 export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
@@ -64,11 +65,15 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/backups/:backupId',
-      { schema: { summary: 'Read a backup', params: backupIdParam, response: { 200: backup, 404: errorBody } } },
+      { schema: { summary: 'Read a backup; with waitSeconds, once it has ended', params: backupIdParam, querystring: waitQuery, response: { 200: backup, 404: errorBody } } },
       async (request) => {
-        const row = await findBackup(plane.db, request.params.backupId);
-        authorize(principal(request), row.project_id, 'viewer', { kind: 'backup', id: row.id });
-        return backupView(row);
+        const { backupId } = request.params;
+        const read = async () => {
+          const row = await findBackup(plane.db, backupId);
+          authorize(principal(request), row.project_id, 'viewer', { kind: 'backup', id: row.id });
+          return row;
+        };
+        return backupView(await plane.changes.readUntil(backupId, request.query.waitSeconds ?? 0, read, (row) => isTerminal(row.status)));
       },
     );
 

@@ -4,10 +4,11 @@ import { actorOf, authorize } from '../../access.js';
 import { findBackup } from '../../backups.js';
 import { availabilityOf, type ControlPlane } from '../../context.js';
 import { apiErrors } from '../../errors.js';
+import { restoreInProgress } from '../../restore-status.js';
 import { findRestore, requestRestore, restoreView } from '../../restores.js';
 import { findService } from '../../services.js';
 import { principal } from '../authenticate.js';
-import { backupIdParam, errorBody, newRestoreBody, restore, restoreIdParam, serviceIdParam } from '../schemas.js';
+import { backupIdParam, errorBody, newRestoreBody, restore, restoreIdParam, serviceIdParam, waitQuery } from '../schemas.js';
 
 export function restoreRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
   return async (app) => {
@@ -40,11 +41,19 @@ export function restoreRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       },
     );
 
-    app.get('/v1/restores/:restoreId', { schema: { summary: 'Read a restore', params: restoreIdParam, response: { 200: restore, 404: errorBody } } }, async (request) => {
-      const row = await findRestore(plane.db, request.params.restoreId);
-      authorize(principal(request), row.project_id, 'viewer', { kind: 'restore', id: row.id });
-      return restoreView(row);
-    });
+    app.get(
+      '/v1/restores/:restoreId',
+      { schema: { summary: 'Read a restore; with waitSeconds, once it has ended', params: restoreIdParam, querystring: waitQuery, response: { 200: restore, 404: errorBody } } },
+      async (request) => {
+        const { restoreId } = request.params;
+        const read = async () => {
+          const row = await findRestore(plane.db, restoreId);
+          authorize(principal(request), row.project_id, 'viewer', { kind: 'restore', id: row.id });
+          return row;
+        };
+        return restoreView(await plane.changes.readUntil(restoreId, request.query.waitSeconds ?? 0, read, (row) => !restoreInProgress.includes(row.status)));
+      },
+    );
 
     app.get(
       '/v1/services/:serviceId/restores',
