@@ -12,9 +12,11 @@ export interface BatchedWriteOptions {
 const batchBytes = 1024 * 1024;
 
 /**
- * Writes a stream into an open file, in batches of about a megabyte with one write in flight
- * while the next fills. Pipes and sockets deliver 16–64 KiB at a time; a write stream issues a
- * write per chunk, which cost a backup agent a sixth of a second of its main thread per 36 MiB.
+ * Writes a stream into an open file, in batches of about a megabyte (one `writev` of the chunks
+ * as they came, never copied together) with one write in flight while the next fills. Pipes and
+ * sockets deliver 16–64 KiB at a time; a write stream issues a write per chunk, which cost a
+ * backup agent a sixth of a second of its main thread per 36 MiB, and joining the chunks into
+ * one buffer cost it another 0.15 s (`Buffer.concat`, and the garbage it leaves).
  * Returns the number of bytes written; the caller syncs and closes the file.
  */
 export async function writeInBatches(source: Readable, file: FileHandle, options: BatchedWriteOptions = {}): Promise<number> {
@@ -27,12 +29,13 @@ export async function writeInBatches(source: Readable, file: FileHandle, options
   const flush = async () => {
     await writing;
     if (batched === 0) return;
-    const data = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batched);
+    const data = batch;
+    const bytes = batched;
     batch = [];
     batched = 0;
     writing = writeAll(file, data).then(() => {
-      written += data.length;
-      unsynced += data.length;
+      written += bytes;
+      unsynced += bytes;
       if (options.syncEveryBytes !== undefined && unsynced >= options.syncEveryBytes) {
         unsynced = 0;
         // One background flush at a time; a failure surfaces when it is awaited at the end.
@@ -62,9 +65,12 @@ export async function writeInBatches(source: Readable, file: FileHandle, options
   }
 }
 
-async function writeAll(file: FileHandle, data: Buffer): Promise<void> {
-  for (let offset = 0; offset < data.length; ) {
-    const { bytesWritten } = await file.write(data, offset, data.length - offset);
-    offset += bytesWritten;
+/** Writes the buffers with as few `writev` calls as the kernel allows: no copy into one buffer. */
+async function writeAll(file: FileHandle, rest: Buffer[]): Promise<void> {
+  while (rest.length > 0) {
+    let { bytesWritten } = await file.writev(rest);
+    // A short write (a full disk on its way, a signal): go on after the last byte written.
+    while (rest.length > 0 && bytesWritten >= rest[0]!.length) bytesWritten -= rest.shift()!.length;
+    if (rest.length > 0 && bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
   }
 }
