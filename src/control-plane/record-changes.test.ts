@@ -63,6 +63,17 @@ describe('RecordChanges', () => {
     expect(await answer).toBe('running');
   });
 
+  it('stops waiting when the client hangs up', async () => {
+    const changes = new RecordChanges();
+    const backup = record('running');
+    const client = new AbortController();
+    const answer = changes.readUntil('bkp_1', 60, backup.read, backup.ended, client.signal);
+    expect(await settled(answer)).toBe(false);
+    client.abort();
+    expect(await answer).toBe('running');
+    expect(backup.state.reads).toBe(1);
+  });
+
   it('answers every waiting read when closed, and waits no more after', async () => {
     const changes = new RecordChanges();
     const first = record('running');

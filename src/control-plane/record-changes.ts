@@ -24,23 +24,30 @@ export class RecordChanges {
     for (const waiters of this.waiting.values()) for (const waiter of waiters) waiter.notify();
   }
 
-  /** Reads the record `id` until `ended` holds for it or `seconds` pass; reads at least once. */
-  async readUntil<T>(id: string, seconds: number, read: () => Promise<T>, ended: (value: T) => boolean): Promise<T> {
+  /**
+   * Reads the record `id` until `ended` holds for it, `seconds` pass, or `gone` aborts (the client
+   * hung up); reads at least once.
+   */
+  async readUntil<T>(id: string, seconds: number, read: () => Promise<T>, ended: (value: T) => boolean, gone?: AbortSignal): Promise<T> {
     let value = await read();
-    if (ended(value) || seconds <= 0 || this.closed) return value;
+    if (ended(value) || seconds <= 0 || this.closed || gone?.aborted) return value;
     const deadline = Date.now() + seconds * 1000;
     const waiter = new WakeSignal();
     const waiters = this.waiting.get(id) ?? new Set();
     this.waiting.set(id, waiters.add(waiter));
+    const hungUp = () => waiter.notify();
+    gone?.addEventListener('abort', hungUp, { once: true });
     try {
       for (;;) {
         const left = deadline - Date.now();
-        if (left <= 0 || this.closed) return value;
+        if (left <= 0 || this.closed || gone?.aborted) return value;
         await waiter.sleep(Math.min(rereadMs, left));
+        if (this.closed || gone?.aborted) return value;
         value = await read();
         if (ended(value)) return value;
       }
     } finally {
+      gone?.removeEventListener('abort', hungUp);
       waiters.delete(waiter);
       if (waiters.size === 0) this.waiting.delete(id);
     }

@@ -11,6 +11,7 @@ import { ApiError, apiErrors } from '../../errors.js';
 import { verifyBackup } from '../../verifications.js';
 import { findService } from '../../services.js';
 import { principal } from '../authenticate.js';
+import { hangUpSignal } from '../hang-up.js';
 import { backup, backupIdParam, backupListQuery, contents, downloadUrl, errorBody, idempotencyHeaders, serviceIdParam, waitQuery } from '../schemas.js';
 import { backupContents } from '../../../contracts/index.js';
 
@@ -66,14 +67,14 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
     app.get(
       '/v1/backups/:backupId',
       { schema: { summary: 'Read a backup; with waitSeconds, once it has ended', params: backupIdParam, querystring: waitQuery, response: { 200: backup, 404: errorBody } } },
-      async (request) => {
+      async (request, reply) => {
         const { backupId } = request.params;
         const read = async () => {
           const row = await findBackup(plane.db, backupId);
           authorize(principal(request), row.project_id, 'viewer', { kind: 'backup', id: row.id });
           return row;
         };
-        return backupView(await plane.changes.readUntil(backupId, request.query.waitSeconds ?? 0, read, (row) => isTerminal(row.status)));
+        return backupView(await plane.changes.readUntil(backupId, request.query.waitSeconds ?? 0, read, (row) => isTerminal(row.status), hangUpSignal(reply)));
       },
     );
 

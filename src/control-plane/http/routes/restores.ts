@@ -8,6 +8,7 @@ import { restoreInProgress } from '../../restore-status.js';
 import { findRestore, requestRestore, restoreView } from '../../restores.js';
 import { findService } from '../../services.js';
 import { principal } from '../authenticate.js';
+import { hangUpSignal } from '../hang-up.js';
 import { backupIdParam, errorBody, newRestoreBody, restore, restoreIdParam, serviceIdParam, waitQuery } from '../schemas.js';
 
 export function restoreRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
@@ -44,14 +45,14 @@ export function restoreRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
     app.get(
       '/v1/restores/:restoreId',
       { schema: { summary: 'Read a restore; with waitSeconds, once it has ended', params: restoreIdParam, querystring: waitQuery, response: { 200: restore, 404: errorBody } } },
-      async (request) => {
+      async (request, reply) => {
         const { restoreId } = request.params;
         const read = async () => {
           const row = await findRestore(plane.db, restoreId);
           authorize(principal(request), row.project_id, 'viewer', { kind: 'restore', id: row.id });
           return row;
         };
-        return restoreView(await plane.changes.readUntil(restoreId, request.query.waitSeconds ?? 0, read, (row) => !restoreInProgress.includes(row.status)));
+        return restoreView(await plane.changes.readUntil(restoreId, request.query.waitSeconds ?? 0, read, (row) => !restoreInProgress.includes(row.status), hangUpSignal(reply)));
       },
     );
 
