@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envelope } from '../../src/contracts/index.js';
 import { applyBackupEvent } from '../../src/control-plane/backup-events.js';
-import { call, seedProject, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { call, requestTestBackup, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 
 const artifact = { key: 'x/backup.dump', manifestKey: 'x/manifest.json', sizeBytes: 42, sha256: 'c'.repeat(64) };
 
@@ -12,12 +12,7 @@ describe('applying orchestrator events to backups (PostgreSQL)', () => {
   });
   afterAll(async () => cp?.close());
 
-  async function newBackup(name: string) {
-    const { serviceId, ownerToken, projectId } = await seedProject(cp.app, name);
-    const created = await call(cp.app, 'POST', `/v1/services/${serviceId}/backups`, { token: ownerToken });
-    const fields = { correlationId: created.body.id as string, projectId };
-    return { backupId: created.body.id as string, fields, ownerToken };
-  }
+  const newBackup = (name: string) => requestTestBackup(cp.app, name);
 
   const read = (id: string) => cp.plane.db.selectFrom('backups').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 

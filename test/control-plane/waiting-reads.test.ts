@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envelope } from '../../src/contracts/index.js';
 import { applyBackupEvent } from '../../src/control-plane/backup-events.js';
-import { call, seedProject, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { call, requestTestBackup, seedProject, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 
 /** `GET /v1/backups/:id?waitSeconds=N` and the same on restores: a read that answers once the record has ended. */
 describe('reads that wait for a backup to end (PostgreSQL)', () => {
@@ -11,11 +11,7 @@ describe('reads that wait for a backup to end (PostgreSQL)', () => {
   });
   afterAll(async () => cp?.close());
 
-  async function newBackup(name: string) {
-    const { serviceId, ownerToken, projectId } = await seedProject(cp.app, name);
-    const created = await call(cp.app, 'POST', `/v1/services/${serviceId}/backups`, { token: ownerToken });
-    return { backupId: created.body.id as string, fields: { correlationId: created.body.id as string, projectId }, ownerToken };
-  }
+  const newBackup = (name: string) => requestTestBackup(cp.app, name);
 
   const succeeded = (backupId: string, fields: { correlationId: string; projectId: string }) =>
     envelope('backup.succeeded', fields, {

@@ -100,3 +100,11 @@ export async function seedProject(app: FastifyInstance, name = 'acme'): Promise<
   if (service.status !== 201) throw new Error(`seeding the service failed: ${JSON.stringify(service.body)}`);
   return { projectId: project.body.id, ownerToken: owner.body.token, serviceId: service.body.id };
 }
+
+/** A backup requested by a new project's owner, with the envelope fields its orchestrator events carry. */
+export async function requestTestBackup(app: FastifyInstance, projectName: string): Promise<{ backupId: string; ownerToken: string; fields: { correlationId: string; projectId: string } }> {
+  const { serviceId, ownerToken, projectId } = await seedProject(app, projectName);
+  const created = await call(app, 'POST', `/v1/services/${serviceId}/backups`, { token: ownerToken });
+  if (created.status !== 202) throw new Error(`requesting the backup failed: ${JSON.stringify(created.body)}`);
+  return { backupId: created.body.id, ownerToken, fields: { correlationId: created.body.id, projectId } };
+}
