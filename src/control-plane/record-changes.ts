@@ -29,22 +29,23 @@ export class RecordChanges {
    * hung up); reads at least once.
    */
   async readUntil<T>(id: string, seconds: number, read: () => Promise<T>, ended: (value: T) => boolean, gone?: AbortSignal): Promise<T> {
-    let value = await read();
-    if (ended(value) || seconds <= 0 || this.closed || gone?.aborted) return value;
+    if (seconds <= 0 || this.closed) return read();
     const deadline = Date.now() + seconds * 1000;
+    // Listening before the first read: a change applied while it runs is not missed.
     const waiter = new WakeSignal();
     const waiters = this.waiting.get(id) ?? new Set();
     this.waiting.set(id, waiters.add(waiter));
     const hungUp = () => waiter.notify();
     gone?.addEventListener('abort', hungUp, { once: true });
     try {
+      let value = await read();
       for (;;) {
+        if (ended(value)) return value;
         const left = deadline - Date.now();
         if (left <= 0 || this.closed || gone?.aborted) return value;
         await waiter.sleep(Math.min(rereadMs, left));
         if (this.closed || gone?.aborted) return value;
         value = await read();
-        if (ended(value)) return value;
       }
     } finally {
       gone?.removeEventListener('abort', hungUp);
