@@ -39,7 +39,12 @@ export async function openPlatformDatabase(options: {
   dataDir: string;
   logger: Logger;
 }): Promise<PlatformDatabase> {
-  return options.url ? openPostgres(options.url, options.logger) : openPGlite(join(options.dataDir, 'platform-db'), options.dataDir);
+  return options.url ? openPostgres(options.url, options.logger) : openPGlite(pgliteDirectoryIn(options.dataDir), options.dataDir);
+}
+
+/** Where the embedded platform database lives inside a data dir. */
+export function pgliteDirectoryIn(dataDir: string): string {
+  return join(dataDir, 'platform-db');
 }
 
 /** A typed view of one schema of the platform database. */

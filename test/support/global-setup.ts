@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import type { TestProject } from 'vitest/node';
+import { pgliteDirectoryIn } from '../../src/db/platform-database.js';
 import { adminQuery, postgresUrl } from './postgres.js';
 
 declare module 'vitest' {
@@ -28,7 +29,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw new Error(`the tests need PostgreSQL at ${postgresUrl('postgres')}; .ci/run starts it`, { cause: error });
   }
   const parent = await mkdtemp(join(tmpdir(), 'lifeboat-pglite-template-'));
-  const template = join(parent, 'platform-db');
+  const template = pgliteDirectoryIn(parent);
   const client = await PGlite.create(template);
   await client.close();
   project.provide('pgliteTemplate', template);

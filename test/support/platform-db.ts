@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { inject } from 'vitest';
-import { openPlatformDatabase, type PlatformDatabase } from '../../src/db/platform-database.js';
+import { openPlatformDatabase, pgliteDirectoryIn, type PlatformDatabase } from '../../src/db/platform-database.js';
 import { createTestDatabase } from './postgres.js';
 
 export type PlatformKind = 'pglite' | 'postgres';
@@ -57,5 +57,5 @@ export async function openTestPlatformDatabase(kind: PlatformKind): Promise<Test
  */
 export async function seedPlatformDatabase(dataDir: string): Promise<void> {
   await mkdir(dataDir, { recursive: true });
-  await cp(inject('pgliteTemplate'), join(dataDir, 'platform-db'), { recursive: true });
+  await cp(inject('pgliteTemplate'), pgliteDirectoryIn(dataDir), { recursive: true });
 }
