@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
-import { apiClient } from '../support/lifeboat-process.js';
+import { apiClient, waitForBackup } from '../support/lifeboat-process.js';
 import { checkInvariants, type KillSwitchWindow } from './invariants.js';
 import { adminToken, deadlineSeconds, secretKey, startTopology, type Topology } from './topology.js';
 import { type FaultKind, planChaos } from './workload.js';
@@ -18,6 +18,8 @@ export interface ChaosReport {
   actions: Record<string, number>;
   backups: Record<string, number>;
   restores: Record<string, number>;
+  /** How the backups requested once the weather cleared ended: every one should succeed. */
+  recovery: Record<string, number>;
   violations: string[];
 }
 
@@ -31,7 +33,7 @@ export async function runChaos(options: { seed: number; seconds: number; log?: (
   const log = options.log ?? (() => undefined);
   const work = await mkdtemp(join(tmpdir(), 'lifeboat-chaos-'));
   const topology = await startTopology(work);
-  const report: ChaosReport = { seed: options.seed, seconds: options.seconds, faults: {}, actions: {}, backups: {}, restores: {}, violations: [] };
+  const report: ChaosReport = { seed: options.seed, seconds: options.seconds, faults: {}, actions: {}, backups: {}, restores: {}, recovery: {}, violations: [] };
   const count = (table: Record<string, number>, key: string) => (table[key] = (table[key] ?? 0) + 1);
   const servicePassword = topology.postgres.password;
   try {
@@ -119,16 +121,25 @@ export async function runChaos(options: { seed: number; seconds: number; log?: (
       }
     }
 
-    // Calm: every fault lifted, the kill switch released, every process up.
-    if (engagedAt !== undefined) {
-      const releasing = Date.now();
-      await apiClient(apis()[0]!, adminToken)('PUT', '/v1/admin/kill-switch', { engaged: false }).catch(() => undefined);
-      killSwitch.push({ engagedAt, releasedAt: releasing });
-    }
+    // Calm: every fault lifted, every process up, the kill switch released.
     topology.proxy.setMode('pass');
     await topology.setDumpMode('ok');
     await Promise.all(pendingRecoveries);
+    // Released whatever the run believes: an engage whose answer was lost (its replica killed
+    // mid-call) may have taken effect all the same.
+    const releasing = Date.now();
+    await releaseKillSwitch(apis(), log);
+    if (engagedAt !== undefined) killSwitch.push({ engagedAt, releasedAt: releasing });
     await settle(topology, (deadlineSeconds + 30) * 1000, log);
+    // Whatever the run did, a service must be backed up again once the faults are gone. This
+    // also makes the run's "did real work" check independent of how loaded the machine was.
+    const recoveryViolations: string[] = [];
+    const recovered = await Promise.all(services.map((serviceId) => backUpAfterCalm(apiClient(apis()[0]!, token), serviceId)));
+    for (const [i, outcome] of recovered.entries()) {
+      count(report.recovery, outcome.status);
+      if (outcome.status !== 'succeeded') recoveryViolations.push(`after the faults ended, a backup of svc-${i} ${outcome.status}: ${outcome.detail}`);
+    }
+    log(`after the calm: ${Object.entries(report.recovery).map(([outcome, n]) => `${n} ${outcome}`).join(', ')}`);
 
     const s3 = new S3Client({ endpoint: topology.s3.endpoint, region: topology.s3.region, forcePathStyle: true, credentials: { accessKeyId: topology.s3.accessKeyId, secretAccessKey: topology.s3.secretAccessKey } });
     try {
@@ -140,6 +151,7 @@ export async function runChaos(options: { seed: number; seconds: number; log?: (
         output: topology.output(),
         secrets: [servicePassword, secretKey, topology.postgres.superuser.password],
       });
+      report.violations.push(...recoveryViolations);
     } finally {
       s3.destroy();
     }
@@ -170,6 +182,39 @@ async function injectFault(topology: Topology, kind: FaultKind, process: number,
   }
 }
 
+async function releaseKillSwitch(apis: string[], log: (line: string) => void): Promise<void> {
+  const until = Date.now() + 30_000;
+  for (let attempt = 0; Date.now() < until; attempt++) {
+    const released = await apiClient(apis[attempt % apis.length]!, adminToken)('PUT', '/v1/admin/kill-switch', { engaged: false }).catch(() => ({ status: 0 }));
+    if (released.status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  log('the kill switch could not be released after the run');
+}
+
+/**
+ * One backup of a service after the calm, to its end. A scheduled backup may be running at
+ * that moment (the workload set per-minute schedules): then it is waited for and asked again.
+ */
+async function backUpAfterCalm(request: ReturnType<typeof apiClient>, serviceId: string): Promise<{ status: string; detail: string }> {
+  const until = Date.now() + 90_000;
+  let last = '';
+  while (Date.now() < until) {
+    const asked = await request('POST', `/v1/services/${serviceId}/backups`).catch((error: unknown) => ({ status: 0, body: String(error) }));
+    if (asked.status === 202) {
+      try {
+        const ended = await waitForBackup(request, asked.body.id as string, until - Date.now());
+        return { status: ended.status as string, detail: `${asked.body.id as string} ${JSON.stringify(ended.failure ?? null)}` };
+      } catch (error) {
+        return { status: 'not ended', detail: String(error) };
+      }
+    }
+    last = `${asked.status} ${JSON.stringify(asked.body)}`;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  return { status: 'not requested', detail: `the last answer was ${last}` };
+}
+
 /** Waits until nothing is in progress, or the deadline (plus grace) has certainly passed; then lets the orphan sweep run. */
 async function settle(topology: Topology, limitMs: number, log: (line: string) => void): Promise<void> {
   const until = Date.now() + limitMs;
@@ -196,6 +241,7 @@ export function formatReport(report: ChaosReport): string {
     table('workload actions', report.actions),
     table('backups', report.backups),
     table('restores', report.restores),
+    table('backups after the calm', report.recovery),
     `| invariant violations | ${report.violations.length} |`,
     ...report.violations.map((violation) => `| violation | ${violation} |`),
   ].join('\n');
