@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
@@ -35,6 +36,8 @@ export class EmbeddedBus implements EventBus {
   private readonly subscriptions = new Set<EmbeddedSubscription>();
   private unlisten: (() => Promise<void>) | undefined;
   private lastPrune = 0;
+  /** Tells this process's own notifications apart from those of other processes sharing the database. */
+  private readonly publisher = randomUUID();
 
   private constructor(private readonly options: EmbeddedBusOptions) {
     this.db = schemaView<BusTables>(options.database, busSchema);
@@ -43,8 +46,12 @@ export class EmbeddedBus implements EventBus {
   static async open(options: EmbeddedBusOptions): Promise<EmbeddedBus> {
     await migrateSchema(options.database.db, busSchema, busMigrations);
     const bus = new EmbeddedBus(options);
-    // Other processes sharing a PostgreSQL database publish too; their NOTIFY wakes our consumers.
-    bus.unlisten = await options.database.listen(notifyChannel, () => bus.published.emit('message'));
+    // Other processes sharing a PostgreSQL database publish too; their NOTIFY wakes our consumers
+    // of the subjects it names (our own publishes woke them already).
+    bus.unlisten = await options.database.listen(notifyChannel, (payload) => {
+      const notice = readPublishedNotice(payload);
+      if (notice.publisher !== bus.publisher) bus.published.emit('message', notice.subjects);
+    });
     return bus;
   }
 
@@ -56,6 +63,7 @@ export class EmbeddedBus implements EventBus {
   /** All or nothing: one transaction stores the messages and their deliveries. */
   async publishBatch(messages: readonly BusMessage[]): Promise<BatchPublished> {
     if (messages.length === 0) return { accepted: 0 };
+    let subjects: string[] = [];
     try {
       await this.db.transaction().execute(async (trx) => {
         const inserted = await trx
@@ -65,6 +73,7 @@ export class EmbeddedBus implements EventBus {
           .returning(['seq', 'subject'])
           .execute();
         if (inserted.length === 0) return;
+        subjects = [...new Set(inserted.map((row) => row.subject))];
         const fresh = sql<{ seq: number; subject: string }>`unnest(${inserted.map((row) => row.seq)}::bigint[], ${inserted.map((row) => row.subject)}::text[])`;
         await trx
           .insertInto('deliveries')
@@ -77,12 +86,12 @@ export class EmbeddedBus implements EventBus {
               .orderBy('fresh.seq'),
           )
           .execute();
-        await sql`select pg_notify(${notifyChannel}, '')`.execute(trx);
+        await sql`select pg_notify(${notifyChannel}, ${publishedNotice(this.publisher, subjects)})`.execute(trx);
       });
     } catch (failure) {
       return { accepted: 0, failure: failure instanceof Error ? failure : new Error(String(failure)) };
     }
-    this.published.emit('message');
+    if (subjects.length > 0) this.published.emit('message', subjects);
     await this.pruneOccasionally();
     return { accepted: messages.length };
   }
@@ -157,6 +166,22 @@ export class EmbeddedBus implements EventBus {
   }
 }
 
+/**
+ * The payload of the bus's NOTIFY: who published, and on which subjects, so that a listener
+ * wakes only the consumers of those. pg_notify takes payloads under 8000 bytes; a longer list is
+ * sent as unknown, which wakes every consumer.
+ */
+export function publishedNotice(publisher: string, subjects: readonly string[]): string {
+  const notice = `${publisher} ${subjects.join(' ')}`;
+  return notice.length < 7000 ? notice : publisher;
+}
+
+/** Reads `publishedNotice`; anything else (an empty payload after a reconnect) names no subjects: wake everyone. */
+export function readPublishedNotice(payload: string): { publisher: string; subjects: string[] | undefined } {
+  const [publisher = '', ...subjects] = payload.split(' ').filter(Boolean);
+  return { publisher, subjects: subjects.length > 0 ? subjects : undefined };
+}
+
 /** A delivery and the sequence number that identifies its row. */
 interface Claimed {
   seq: number;
@@ -176,7 +201,10 @@ class EmbeddedSubscription implements Subscription {
   private loop: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly wakeSignal = new WakeSignal();
-  private readonly onPublished = () => this.wakeSignal.notify();
+  /** Only a publish on one of this consumer's subjects (or on unknown ones) wakes it: the others' claims would find nothing. */
+  private readonly onPublished = (subjects: readonly string[] | undefined) => {
+    if (subjects === undefined || subjects.some((subject) => this.options.subjects.includes(subject))) this.wakeSignal.notify();
+  };
 
   constructor(
     private readonly db: Kysely<BusTables>,

@@ -19,8 +19,11 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 export interface PlatformDatabase {
   readonly kind: 'pglite' | 'postgres';
   readonly db: Kysely<unknown>;
-  /** Calls `onNotify` on every NOTIFY on `channel` until the returned function is called. */
-  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onNotify` with the payload of every NOTIFY on `channel` until the returned function is
+   * called; with '' also after (re)connecting, when notifications may have been missed.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   /**
    * Sends a NOTIFY on `channel` in a statement of its own: call it once the write it announces
    * has committed. A NOTIFY inside a writing transaction takes a cluster-wide lock that it holds
@@ -63,7 +66,7 @@ async function openPGlite(directory: string, dataDir: string): Promise<PlatformD
       db,
       notify: notifier(db),
       async listen(channel, onNotify) {
-        const unlisten = await client.listen(channel, () => onNotify());
+        const unlisten = await client.listen(channel, (payload) => onNotify(payload));
         return async () => unlisten();
       },
       async ping() {
@@ -141,13 +144,13 @@ class ListenerConnection {
   constructor(
     private readonly url: string,
     private readonly channel: string,
-    private readonly onNotify: () => void,
+    private readonly onNotify: (payload: string) => void,
     private readonly logger: Logger,
   ) {}
 
   async start(): Promise<void> {
     const client = new pg.Client({ connectionString: this.url });
-    client.on('notification', () => this.onNotify());
+    client.on('notification', (notification) => this.onNotify(notification.payload ?? ''));
     client.on('error', (error) => {
       this.logger.warn({ err: error, channel: this.channel }, 'LISTEN connection lost; reconnecting');
       this.scheduleReconnect();
@@ -157,7 +160,7 @@ class ListenerConnection {
       await client.query(`LISTEN ${pg.escapeIdentifier(this.channel)}`);
       this.client = client;
       // Whatever was notified while we were away is picked up by the callers' next poll; wake them now.
-      this.onNotify();
+      this.onNotify('');
     } catch (error) {
       await client.end().catch(() => undefined);
       if (this.retry === undefined) throw error;
