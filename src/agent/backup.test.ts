@@ -10,7 +10,7 @@ import { startPasswordPostgres, freePort, type PasswordPostgres } from '../../te
 import { createTestDatabase, postgresHost, postgresPort, postgresUrl, postgresUser, seedSampleData, tableFingerprints, type TestDatabase } from '../../test/support/postgres.js';
 import { artifactPrefixOf, type BackupJobSpec, type Connection } from '../contracts/index.js';
 import { FilesystemStore } from '../storage/fs.js';
-import { runBackup } from './backup.js';
+import { askPgDumpVersionAhead, runBackup } from './backup.js';
 
 const run = promisify(execFile);
 
@@ -113,6 +113,22 @@ describe('agent backup', () => {
       await restored.drop();
       await source.query("DELETE FROM customers WHERE name LIKE 'late %'");
     }
+  });
+
+  it('asks pg_dump its version once when asked ahead (a standby agent), and again after a failed ask', async () => {
+    const record = join(work, 'version-calls');
+    const path = await fakePgDump(`[ "$1" = "--version" ] && echo asked >> ${record}\nPATH=${process.env.PATH} exec pg_dump "$@"`);
+    askPgDumpVersionAhead({ PATH: path });
+    expect((await backup(specFor(trusted()), { path })).outcome).toBe('succeeded');
+    expect((await readFile(record, 'utf8')).trim().split('\n')).toEqual(['asked']);
+
+    // Not there yet when asked ahead: the job asks again and finds it.
+    const later = await mkdtemp(join(work, 'bin-'));
+    askPgDumpVersionAhead({ PATH: later });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await writeFile(join(later, 'pg_dump'), `#!/bin/sh\nPATH=${process.env.PATH} exec pg_dump "$@"\n`);
+    await chmod(join(later, 'pg_dump'), 0o755);
+    expect((await backup(specFor(trusted()), { path: later })).outcome).toBe('succeeded');
   });
 
   it('passes the password to pg_dump through its environment, never its arguments', async () => {

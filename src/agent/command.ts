@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { backupJobSpec, decodeMessage, restoreJobSpec, standbyAssignment, verifyJobSpec } from '../contracts/index.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { openObjectStore } from '../storage/open-object-store.js';
-import { runBackup } from './backup.js';
+import { askPgDumpVersionAhead, runBackup } from './backup.js';
 import { runRestore } from './restore.js';
 import { runVerify } from './verify.js';
 
@@ -63,13 +63,15 @@ const standbyJobs = { backup: runAgentBackupCommand, restore: runAgentRestoreCom
 /**
  * `lifeboat agent standby`: an agent started before it has a job, so that loading Node and the
  * agent's modules (about 0.35 s, a seventh of a small backup) is not on the job's clock. It
- * opens the object store LIFEBOAT_STORAGE_URL names once, loading that store's modules, then
- * waits for its job on stdin (a `StandbyAssignment` line) and runs it exactly as `lifeboat
- * agent backup|restore|verify` started with that environment on top of its own would. If stdin
- * closes first, the orchestrator is gone: it exits without a report.
+ * opens the object store LIFEBOAT_STORAGE_URL names once, loading that store's modules, and asks
+ * pg_dump its version (a backup needs it), then waits for its job on stdin (a
+ * `StandbyAssignment` line) and runs it exactly as `lifeboat agent backup|restore|verify` started
+ * with that environment on top of its own would. If stdin closes first, the orchestrator is
+ * gone: it exits without a report.
  */
 export async function runStandbyAgent(env: Readonly<Record<string, string | undefined>>, io: AgentIo): Promise<number> {
   if (env.LIFEBOAT_STORAGE_URL) await openObjectStore(env.LIFEBOAT_STORAGE_URL).catch(() => undefined);
+  askPgDumpVersionAhead(env);
   const line = await firstLine(io.stdin);
   if (line === undefined) return 0;
   const decoded = decodeMessage(standbyAssignment, line);

@@ -32,6 +32,7 @@ interface StartedAgent {
 }
 
 const stderrTailBytes = 8 * 1024;
+const spareDelayAfterJobMs = 300;
 
 /**
  * Runs each job as a child process of this one, in its own process group so that killing it
@@ -43,6 +44,7 @@ const stderrTailBytes = 8 * 1024;
 export class LocalRunner implements JobRunner {
   readonly kind = 'local';
   private spare: StartedAgent | undefined;
+  private spareTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(private readonly options: LocalRunnerOptions) {}
@@ -56,6 +58,7 @@ export class LocalRunner implements JobRunner {
   /** Stops the standby agent; running jobs are the launcher's to stop. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.spareTimer);
     const spare = this.spare;
     this.spare = undefined;
     if (!spare) return;
@@ -106,8 +109,11 @@ export class LocalRunner implements JobRunner {
         clearTimeout(deadline);
         // Whatever it started must not outlive it.
         signalGroup(pid, 'SIGKILL');
-        // The next standby starts only now: loading it beside the job would slow the job down.
-        this.keepSpareReady();
+        // The next standby starts only now, and a moment later: loading it beside the job would
+        // slow the job down, and beside the job's end being recorded and announced (a tenth of a
+        // second on `serve`) it made that end reach the API 70 ms later (BENCHMARKS.md).
+        clearTimeout(this.spareTimer);
+        this.spareTimer = setTimeout(() => this.keepSpareReady(), spareDelayAfterJobMs);
         resolve({ exitCode, signal, report, stderrTail: agent.stderrTail, deadlineExceeded });
       });
     });
