@@ -113,12 +113,13 @@ interface Measured {
 }
 
 /**
- * Every measured operation, raw or Lifeboat's, starts on a machine that has had a second to
- * settle: an orchestrator starts its next standby agent when a job ends, and a job requested
- * within the same second would share the two cores with it (a platform's jobs rarely come that
- * close; when they do, the second pays part of the agent's start).
+ * Every measured operation, raw or Lifeboat's, starts on a machine that has had two seconds to
+ * settle: an orchestrator starts its next standby agent 0.3 s after a job ends, which then takes
+ * up to 0.8 s of CPU to load (the S3 SDK's modules most), and an operation started meanwhile
+ * would share the two cores with it: a Lifeboat job would pay part of the agent's start (a
+ * platform's jobs rarely come that close), a raw baseline would be slowed and flatter the ratios.
  */
-const settle = () => sleep(1000);
+const settle = () => sleep(2000);
 
 async function lifeboatBackup(topology: Topology, serviceId: string, database: string): Promise<{ seconds: number; rssMiB: number; backupId: string }> {
   await settle();
