@@ -8,6 +8,11 @@ import { newId } from './ids.js';
 import { controlSchema, type ControlTables } from './tables.js';
 import { queueWebhookDeliveries } from './webhooks.js';
 
+/** Whether a restore drill of the backup was asked for and has no verdict yet. */
+export function isVerificationPending(backup: Pick<BackupRow, 'verification'>): boolean {
+  return (backup.verification as { status?: string } | null)?.status === 'pending';
+}
+
 /**
  * Asks for a restore drill of a succeeded backup. The backup's `verification` shows
  * `pending` until the orchestrator's verdict arrives; asking again while one is pending
@@ -17,7 +22,7 @@ export async function requestVerification(trx: Kysely<ControlTables>, backup: Ba
   if (backup.status !== 'succeeded' || !backup.artifact_key || !backup.manifest_key || !backup.sha256 || backup.size_bytes === null) {
     throw new ApiError('backup_not_restorable', `backup ${backup.id} is ${backup.status}; only a succeeded backup can be verified`);
   }
-  if ((backup.verification as { status?: string } | null)?.status === 'pending') return backup;
+  if (isVerificationPending(backup)) return backup;
   const verificationId = newId('vrf');
   const updated = await trx
     .updateTable('backups')

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envelope } from '../../src/contracts/index.js';
 import { applyBackupEvent } from '../../src/control-plane/backup-events.js';
+import { findBackup } from '../../src/control-plane/backups.js';
+import { applyBackupVerified, requestVerification } from '../../src/control-plane/verifications.js';
 import { call, requestTestBackup, seedProject, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 
 /** `GET /v1/backups/:id?waitSeconds=N` and the same on restores: a read that answers once the record has ended. */
@@ -44,6 +46,25 @@ describe('reads that wait for a backup to end (PostgreSQL)', () => {
     expect((await waiting).body.status).toBe('succeeded');
   });
 
+  it("with waitFor=verification, waits for the verdict of the backup's restore drill", async () => {
+    const { backupId, fields, ownerToken } = await newBackup('waiting-v');
+    await applyBackupEvent(cp.plane.db, succeeded(backupId, fields));
+    // No drill asked for: nothing to wait for (were it to wait, the test would time out first).
+    const none = await call(cp.app, 'GET', `/v1/backups/${backupId}?waitSeconds=60&waitFor=verification`, { token: ownerToken });
+    expect(none.body).toMatchObject({ status: 'succeeded', verification: null });
+
+    const asked = await cp.plane.db.transaction().execute(async (trx) => requestVerification(trx, await findBackup(trx, backupId), 'test', 600));
+    const { verificationId } = asked.verification as { verificationId: string };
+    let answered = false;
+    const waiting = call(cp.app, 'GET', `/v1/backups/${backupId}?waitSeconds=30&waitFor=verification`, { token: ownerToken }).finally(() => (answered = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(answered).toBe(false);
+    const verdict = { status: 'passed' as const, checkedAt: '2026-12-01T10:05:00.000Z', details: { tables: [], problems: [] } };
+    await applyBackupVerified(cp.plane.db, envelope('backup.verified', fields, { verificationId, backupId, verification: verdict }));
+    cp.plane.changes.changed(backupId);
+    expect((await waiting).body.verification).toMatchObject({ status: 'passed' });
+  });
+
   it('answers with the state it has when the wait is over, and at once without one', async () => {
     const { backupId, ownerToken } = await newBackup('waiting-c');
     expect((await call(cp.app, 'GET', `/v1/backups/${backupId}`, { token: ownerToken })).body.status).toBe('requested');
@@ -64,7 +85,7 @@ describe('reads that wait for a backup to end (PostgreSQL)', () => {
   });
 
   let badQueries = 0;
-  it.each(['waitSeconds=61', 'waitSeconds=-1', 'waitSeconds=1.5', 'waitSeconds=soon', 'wait=5'])('refuses ?%s as invalid_request', async (query) => {
+  it.each(['waitSeconds=61', 'waitSeconds=-1', 'waitSeconds=1.5', 'waitSeconds=soon', 'wait=5', 'waitSeconds=5&waitFor=drill'])('refuses ?%s as invalid_request', async (query) => {
     const { backupId, ownerToken } = await newBackup(`waiting-bad-${++badQueries}`);
     for (const path of [`/v1/backups/${backupId}?${query}`, `/v1/restores/rst_0000000000000000?${query}`]) {
       const answer = await call(cp.app, 'GET', path, { token: ownerToken });

@@ -43,10 +43,10 @@ describe('restore drills (verification)', () => {
     expect(requested.body.verification.status).toBe('pending');
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const { body } = await api('GET', `/v1/backups/${backupId}`);
+      // A read that waits for the verdict (the CLI's `backups verify --wait`).
+      const { body } = await api('GET', `/v1/backups/${backupId}?waitSeconds=20&waitFor=verification`);
       if (body.verification?.status !== 'pending') return body.verification;
       if (Date.now() > deadline) throw new Error('the drill did not finish');
-      await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
 

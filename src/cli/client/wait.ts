@@ -35,11 +35,10 @@ export async function waitForRestore(api: ApiClient, restoreId: string): Promise
   }
 }
 
-/** Polls a backup until its restore drill has a verdict. */
-export async function waitForVerification(api: ApiClient, backupId: string, intervalMs = 500): Promise<Backup> {
+/** Waits until a backup's restore drill has a verdict, with reads that wait for it (`waitFor=verification`). */
+export async function waitForVerification(api: ApiClient, backupId: string): Promise<Backup> {
   for (;;) {
-    const backup = await api.request<Backup>('GET', `/v1/backups/${backupId}`);
+    const backup = await api.request<Backup>('GET', `/v1/backups/${backupId}?waitSeconds=30&waitFor=verification`);
     if ((backup.verification as { status?: string } | null)?.status !== 'pending') return backup;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }

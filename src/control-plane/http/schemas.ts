@@ -16,8 +16,15 @@ export const serviceIdParam = z.object({ serviceId: resourceId('svc') });
 export const backupIdParam = z.object({ backupId: resourceId('bkp') });
 
 /** `?waitSeconds=N`: answer once the backup or restore has ended, or after N seconds with its state then. */
-export const waitQuery = z
-  .object({ waitSeconds: z.coerce.number().int().min(0).max(60).optional().describe('Wait up to this many seconds (0–60) for it to end before answering') })
+const waitSeconds = z.coerce.number().int().min(0).max(60).optional().describe('Wait up to this many seconds (0–60) for it to end before answering');
+
+export const waitQuery = z.object({ waitSeconds }).strict();
+
+export const backupWaitQuery = z
+  .object({
+    waitSeconds,
+    waitFor: z.enum(['end', 'verification']).optional().describe("With waitSeconds: wait for the backup's end (the default) or for the verdict of its pending restore drill"),
+  })
   .strict();
 
 /** Names appear in file names and URLs, so they are plain: lower-case letters, digits and dashes. */

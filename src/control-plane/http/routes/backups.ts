@@ -4,15 +4,15 @@ import { actorOf, authorize } from '../../access.js';
 import { recordAudit } from '../../audit.js';
 import { cancelBackup, deleteBackup } from '../../backup-actions.js';
 import { isTerminal } from '../../backup-status.js';
-import { backupView, findBackup, listBackups, requestBackup } from '../../backups.js';
+import { type BackupRow, backupView, findBackup, listBackups, requestBackup } from '../../backups.js';
 import type { ControlPlane } from '../../context.js';
 import { signDownloadLink } from '../../download-links.js';
 import { ApiError, apiErrors } from '../../errors.js';
-import { verifyBackup } from '../../verifications.js';
+import { isVerificationPending, verifyBackup } from '../../verifications.js';
 import { findService } from '../../services.js';
 import { principal } from '../authenticate.js';
 import { hangUpSignal } from '../hang-up.js';
-import { backup, backupIdParam, backupListQuery, contents, downloadUrl, errorBody, idempotencyHeaders, serviceIdParam, waitQuery } from '../schemas.js';
+import { backup, backupIdParam, backupListQuery, contents, downloadUrl, errorBody, idempotencyHeaders, serviceIdParam, backupWaitQuery } from '../schemas.js';
 import { backupContents } from '../../../contracts/index.js';
 
 export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
@@ -66,7 +66,14 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/backups/:backupId',
-      { schema: { summary: 'Read a backup; with waitSeconds, once it has ended', params: backupIdParam, querystring: waitQuery, response: { 200: backup, 404: errorBody } } },
+      {
+        schema: {
+          summary: 'Read a backup; with waitSeconds, once it has ended (or its restore drill has a verdict)',
+          params: backupIdParam,
+          querystring: backupWaitQuery,
+          response: { 200: backup, 404: errorBody },
+        },
+      },
       async (request, reply) => {
         const { backupId } = request.params;
         const read = async () => {
@@ -74,7 +81,8 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
           authorize(principal(request), row.project_id, 'viewer', { kind: 'backup', id: row.id });
           return row;
         };
-        return backupView(await plane.changes.readUntil(backupId, request.query.waitSeconds ?? 0, read, (row) => isTerminal(row.status), hangUpSignal(reply)));
+        const ended = request.query.waitFor === 'verification' ? (row: BackupRow) => !isVerificationPending(row) : (row: BackupRow) => isTerminal(row.status);
+        return backupView(await plane.changes.readUntil(backupId, request.query.waitSeconds ?? 0, read, ended, hangUpSignal(reply)));
       },
     );
 
