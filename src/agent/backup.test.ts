@@ -131,6 +131,17 @@ describe('agent backup', () => {
     expect((await backup(specFor(trusted()), { path: later })).outcome).toBe('succeeded');
   });
 
+  it('starts pg_dump through stdbuf with a 1 MiB output buffer where stdbuf is on PATH, as it is where not', async () => {
+    const record = join(work, 'stdbuf-calls');
+    const script = `[ "$1" = "--version" ] || echo "buffer=$_STDBUF_O" >> ${record}\nPATH=${process.env.PATH} exec pg_dump "$@"`;
+    const withStdbuf = await fakePgDump(script);
+    expect((await backup(specFor(trusted()), { path: withStdbuf })).outcome).toBe('succeeded');
+    // Only the fake pg_dump on PATH: no stdbuf to be found.
+    const withoutStdbuf = (await fakePgDump(script)).split(':')[0]!;
+    expect((await backup(specFor(trusted()), { path: withoutStdbuf })).outcome).toBe('succeeded');
+    expect((await readFile(record, 'utf8')).trim().split('\n')).toEqual(['buffer=1048576', 'buffer=']);
+  });
+
   it('passes the password to pg_dump through its environment, never its arguments', async () => {
     const record = join(work, 'pg_dump-call');
     const path = await fakePgDump(`echo "$*" >> ${record}; echo "PGPASSWORD=$PGPASSWORD" >> ${record}; PATH=${process.env.PATH} exec pg_dump "$@"`);

@@ -9,6 +9,7 @@ import { JobFailure } from './job-failure.js';
 import { DigestStream } from './digest-stream.js';
 import { toolEnv } from './tool-env.js';
 import { checkPgDumpVersion, parsePgDumpVersion, pgDumpArgs, type ToolVersion } from './pg-dump.js';
+import { findStdbufAhead, pgDumpCommand } from './pg-dump-command.js';
 import { failureFromDumpOutput, redact } from './postgres-failures.js';
 import { SourceSession } from './source-session.js';
 
@@ -89,10 +90,12 @@ const askedVersions = new Map<string, Promise<ToolVersion>>();
 /**
  * Asks `pg_dump --version` now and keeps the answer for the job to come: a standby agent does
  * this while it waits, which takes the question (tens of milliseconds, most of them Debian's
- * pg_wrapper) off the backup's clock. Kept per PATH, and only if it succeeded.
+ * pg_wrapper) off the backup's clock. Kept per PATH, and only if it succeeded. Looks for the
+ * `stdbuf` pg_dump is started through, too.
  */
 export function askPgDumpVersionAhead(env: BackupDependencies['env']): void {
   pgDumpVersion(env).catch(() => undefined);
+  findStdbufAhead(env.PATH ?? '');
 }
 
 function pgDumpVersion(env: BackupDependencies['env']): Promise<ToolVersion> {
@@ -122,7 +125,8 @@ async function askPgDumpVersion(env: BackupDependencies['env']): Promise<ToolVer
 
 /** Streams pg_dump's output into storage. Throws a JobFailure if the dump or the upload fails. */
 async function dumpInto(spec: BackupJobSpec, deps: BackupDependencies, key: string, snapshot: string): Promise<{ sizeBytes: number; sha256: string }> {
-  const dump = spawn('pg_dump', pgDumpArgs(spec.connection, { snapshot }), {
+  const command = await pgDumpCommand(pgDumpArgs(spec.connection, { snapshot }), deps.env.PATH ?? '');
+  const dump = spawn(command.file, command.args, {
     env: { ...toolEnv(deps.env), ...(deps.password ? { PGPASSWORD: deps.password } : {}), PGCONNECT_TIMEOUT: '10', PGAPPNAME: 'lifeboat-backup' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -40,8 +40,9 @@ const maxParts = 10_000;
 /**
  * Streams `body` into one object: a single PUT if it ends within one part, else a multipart
  * upload. The body is read only while fewer than `queueSize` parts are in flight, so memory stays
- * about (queueSize + 1) × partSizeBytes (briefly one part more, while a part is assembled) whatever
- * the body's size and S3's speed. Each part is a Buffer, so the SDK can retry it.
+ * at most (queueSize + 1) × partSizeBytes whatever the body's size and S3's speed. Each part is a
+ * Buffer, so the SDK can retry it; the chunks are copied into it as they are read, and a part's
+ * buffer is filled again once its upload has settled (see `PartBuffers`).
  *
  * On any failure, or when `signal` aborts before the body has ended, the body is destroyed,
  * requests in flight are cancelled, the multipart upload is aborted once they have settled, and
@@ -70,7 +71,9 @@ export async function uploadStream(client: S3Client, target: UploadTarget, body:
   let uploadId: string | undefined;
   const parts: CompletedPart[] = [];
   const inFlight = new Set<Promise<void>>();
-  const sendPart = (partNumber: number, data: Buffer) => {
+  const buffers = new PartBuffers(partSizeBytes);
+  const sendPart = (partNumber: number, buffer: Buffer, length: number) => {
+    const data = buffer.subarray(0, length);
     const request = client
       .send(new UploadPartCommand({ Bucket: target.Bucket, Key: target.Key, UploadId: uploadId, PartNumber: partNumber, Body: data, ContentLength: data.length }), {
         abortSignal: stop.signal,
@@ -80,7 +83,10 @@ export async function uploadStream(client: S3Client, target: UploadTarget, body:
         parts.push({ PartNumber: partNumber, ETag: result.ETag });
       }, rethrow)
       .catch(fail)
-      .finally(() => inFlight.delete(request));
+      .finally(() => {
+        inFlight.delete(request);
+        buffers.release(buffer);
+      });
     inFlight.add(request);
   };
   const waitForRoom = async (room: number) => {
@@ -97,43 +103,40 @@ export async function uploadStream(client: S3Client, target: UploadTarget, body:
 
   try {
     let sizeBytes = 0;
-    // The part being filled, as the chunks read: a small body never costs a whole part of memory.
-    let pending: Buffer[] = [];
+    // The part being filled; taken when its first byte is read, so an empty body takes none.
+    let part: Buffer | undefined;
     let filled = 0;
     for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
       let bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
       sizeBytes += bytes.length;
-      while (filled + bytes.length >= partSizeBytes) {
-        const taken = partSizeBytes - filled;
-        pending.push(bytes.subarray(0, taken));
-        bytes = bytes.subarray(taken);
-        const part = Buffer.concat(pending, partSizeBytes);
-        pending = [];
-        filled = 0;
+      while (bytes.length > 0) {
+        part ??= buffers.take();
+        const copied = bytes.copy(part, filled);
+        filled += copied;
+        bytes = bytes.subarray(copied);
+        if (filled < partSizeBytes) continue;
         const number = nextPartNumber();
         // Creating is not cancelled by the signal: once S3 has an upload id we must know it to abort it.
         uploadId ??= await createUpload(client, target).catch(rethrow);
         await waitForRoom(1);
-        sendPart(number, part);
-      }
-      if (bytes.length > 0) {
-        pending.push(bytes);
-        filled += bytes.length;
+        sendPart(number, part, filled);
+        part = undefined;
+        filled = 0;
       }
     }
     if (stop.signal.aborted) throw failure;
     // The body has ended: from here on the upload commits, and the caller's signal no longer cancels it.
     signal?.removeEventListener('abort', onAbort);
 
-    const last = Buffer.concat(pending, filled);
     if (uploadId === undefined) {
-      await client.send(new PutObjectCommand({ ...target, Body: last, ContentLength: last.length })).catch(rethrow);
+      const whole = part?.subarray(0, filled) ?? Buffer.alloc(0);
+      await client.send(new PutObjectCommand({ ...target, Body: whole, ContentLength: whole.length })).catch(rethrow);
       return { sizeBytes };
     }
-    if (last.length > 0) {
+    if (part) {
       const number = nextPartNumber();
       await waitForRoom(1);
-      sendPart(number, last);
+      sendPart(number, part, filled);
     }
     await waitForRoom(queueSize);
     parts.sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
@@ -148,6 +151,27 @@ export async function uploadStream(client: S3Client, target: UploadTarget, body:
     throw failure;
   } finally {
     signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * The buffers parts are assembled in. Fresh memory costs a page fault per 4 KiB page when first
+ * written: ~55 ms of the agent's one thread per 16 MiB part on the virtual machines this was
+ * measured on (pg_dump's pipe fills meanwhile), against ~2 ms to fill a buffer used before. A
+ * buffer comes back once the upload of its part has settled, retries included; a new one's
+ * pages are only touched as far as it is filled, so a small body costs only its own bytes.
+ */
+class PartBuffers {
+  private readonly spare: Buffer[] = [];
+
+  constructor(private readonly size: number) {}
+
+  take(): Buffer {
+    return this.spare.pop() ?? Buffer.allocUnsafeSlow(this.size);
+  }
+
+  release(buffer: Buffer): void {
+    this.spare.push(buffer);
   }
 }
 

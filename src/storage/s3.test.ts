@@ -98,6 +98,27 @@ describe('S3Store', () => {
     }
   });
 
+  it('fills a part buffer again only once its upload has settled, retries included', async () => {
+    const { store, root } = openStore({ partSizeBytes: 5 * mebibyte, queueSize: 1 });
+    // The first try of every part is refused: the SDK sends the same buffer again, while the
+    // next part is being read. Had its buffer been handed out again, the object would differ.
+    const refused = new Set<string>();
+    const lift = server.refuse((request) => {
+      const part = request.query.get('partNumber');
+      if (!isUploadPart(request) || !request.path.includes(root) || part === null || refused.has(part)) return false;
+      refused.add(part);
+      return true;
+    }, 503, 'SlowDown');
+    try {
+      const size = 6 * 5 * mebibyte + 12345;
+      await expect(store.put('retried/backup.dump', countedBody(size).body)).resolves.toEqual({ sizeBytes: size });
+      expect(refused.size).toBe(7);
+      await expect(digestOf(await store.get('retried/backup.dump'))).resolves.toEqual({ sizeBytes: size, sha256: patternSha256(size) });
+    } finally {
+      lift();
+    }
+  });
+
   it('asks for server-side encryption on every object it writes', async () => {
     const aes = openStore({ serverSideEncryption: { algorithm: 'AES256' } });
     await aes.store.put('small', Readable.from([Buffer.from('x')]));
