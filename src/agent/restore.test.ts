@@ -125,6 +125,13 @@ describe('agent restore', () => {
       expect(report).toMatchObject({ outcome: 'failed', failure: { code: 'checksum_mismatch' } });
       expect(report.outcome === 'failed' && report.failure.message).toContain('nothing was restored');
       expect(await databaseExists(name)).toBe(false);
+      // The new database is made while the artifact is checked: one that was there already is
+      // not dropped when the check fails.
+      const taken = `${source.name}_taken`;
+      created.push(taken);
+      await adminQuery(`CREATE DATABASE "${taken}"`);
+      expect(await restore({ kind: 'new_database', database: taken })).toMatchObject({ outcome: 'failed', failure: { code: 'checksum_mismatch' } });
+      expect(await databaseExists(taken)).toBe(true);
       const before = await databaseState(source);
       expect(await restore({ kind: 'in_place' })).toMatchObject({ outcome: 'failed', failure: { code: 'checksum_mismatch' } });
       expect(await databaseState(source)).toEqual(before);
@@ -137,5 +144,6 @@ describe('agent restore', () => {
   it('reports a missing artifact', async () => {
     const report = await restore({ kind: 'new_database', database: `${source.name}_missing` }, source.name, { artifact: { ...artifact, key: 'projects/x/services/y/backups/z/backup.dump' } });
     expect(report).toMatchObject({ outcome: 'failed', failure: { code: 'artifact_missing' } });
+    expect(await databaseExists(`${source.name}_missing`)).toBe(false);
   });
 });

@@ -6,7 +6,7 @@ import type { Failure, RestoreJobSpec, RestoreReport } from '../contracts/index.
 import { StorageUnavailableError } from '../storage/object-store.js';
 import { JobFailure } from './job-failure.js';
 import { redact } from './postgres-failures.js';
-import { checkedArtifactFile, createDatabase, dropDatabase, restoreFile, type StepDependencies } from './restore-steps.js';
+import { checkedArtifactFile, DatabaseCreation, dropDatabase, restoreFile, type StepDependencies } from './restore-steps.js';
 
 export interface RestoreDependencies extends StepDependencies {
   logger: Logger;
@@ -16,30 +16,27 @@ export interface RestoreDependencies extends StepDependencies {
 
 /**
  * One restore. The artifact's SHA-256 and size are checked against the backup's record before
- * anything touches the target (on a file downloaded from object storage, or on the filesystem
- * store's own file, held open); then `pg_restore` runs into a new database (created here,
- * dropped again if the restore fails) or over the service's database in one transaction.
+ * pg_restore touches the target (on a file downloaded from object storage, or on the filesystem
+ * store's own file, held open); then `pg_restore` runs into a new database or over the service's
+ * database in one transaction. A new database is created while the artifact is checked, and
+ * dropped again if the check or the restore fails: a half-restored new database is worse than none.
  */
 export async function runRestore(spec: RestoreJobSpec, deps: RestoreDependencies): Promise<RestoreReport> {
   const work = await mkdtemp(join(deps.workDir ?? tmpdir(), 'lifeboat-restore-'));
   const database = spec.target.kind === 'new_database' ? spec.target.database : spec.connection.database;
-  let created = false;
+  const creation = spec.target.kind === 'new_database' ? new DatabaseCreation(spec.connection, deps.password, database) : undefined;
   try {
     const file = await checkedArtifactFile(spec.artifact, deps, work);
     try {
       deps.signal.throwIfAborted();
-      if (spec.target.kind === 'new_database') {
-        await createDatabase(spec.connection, deps.password, database);
-        created = true;
-      }
+      await creation?.done();
       await restoreFile(spec.connection, deps, { database, file, inPlace: spec.target.kind === 'in_place' });
     } finally {
       await file.close();
     }
     return { outcome: 'succeeded', database };
   } catch (error) {
-    // A half-restored new database is worse than none.
-    if (created) await dropDatabase(spec.connection, deps.password, database).catch((dropError: unknown) => deps.logger.warn({ err: dropError }, 'could not drop the half-restored database'));
+    if (await creation?.wasMade()) await dropDatabase(spec.connection, deps.password, database).catch((dropError: unknown) => deps.logger.warn({ err: dropError }, 'could not drop the half-restored database'));
     if (deps.signal.aborted) return { outcome: 'canceled' };
     const failure = failureOf(error);
     deps.logger.warn({ code: failure.code }, 'restore failed');

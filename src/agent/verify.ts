@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { backupContents, type BackupContents, type Verification, type VerifyJobSpec, type VerifyReport } from '../contracts/index.js';
 import { JobFailure } from './job-failure.js';
 import { redact } from './postgres-failures.js';
-import { type ArtifactFile, checkedArtifactFile, createDatabase, dropDatabase, restoreFile, type StepDependencies } from './restore-steps.js';
+import { type ArtifactFile, checkedArtifactFile, DatabaseCreation, dropDatabase, restoreFile, type StepDependencies } from './restore-steps.js';
 
 export interface VerifyDependencies extends StepDependencies {
   logger: Logger;
@@ -25,7 +25,7 @@ export interface VerifyDependencies extends StepDependencies {
 export async function runVerify(spec: VerifyJobSpec, deps: VerifyDependencies): Promise<VerifyReport> {
   const work = await mkdtemp(join(deps.workDir ?? tmpdir(), 'lifeboat-verify-'));
   const scratch = `lifeboat_drill_${randomBytes(6).toString('hex')}`;
-  let created = false;
+  let creation: DatabaseCreation | undefined;
   const failed = (problem: string, tables: Verification['details']['tables'] = []): VerifyReport => ({
     outcome: 'succeeded',
     verification: { status: 'failed', checkedAt: new Date().toISOString(), details: { tables, problems: [redact(problem, [deps.password])] } },
@@ -33,6 +33,8 @@ export async function runVerify(spec: VerifyJobSpec, deps: VerifyDependencies): 
   try {
     const manifest = await readManifest(spec, deps);
     if (!manifest) return failed('the manifest holds no table counts to check against');
+    // Made while the artifact is checked (see DatabaseCreation).
+    creation = new DatabaseCreation(spec.scratch, deps.password, scratch);
     let file: ArtifactFile;
     try {
       file = await checkedArtifactFile(spec.artifact, deps, work);
@@ -41,12 +43,11 @@ export async function runVerify(spec: VerifyJobSpec, deps: VerifyDependencies): 
       throw error;
     }
     try {
-      await createDatabase(spec.scratch, deps.password, scratch);
-      created = true;
+      await creation.done();
       await restoreFile(spec.scratch, deps, { database: scratch, file, inPlace: false });
     } catch (error) {
       // Only pg_restore's failure says the backup does not restore; the scratch server's is the job's.
-      if (created && error instanceof JobFailure) return failed(`the backup does not restore: ${error.failure.message}`);
+      if ((await creation.wasMade()) && error instanceof JobFailure) return failed(`the backup does not restore: ${error.failure.message}`);
       throw error;
     } finally {
       await file.close();
@@ -62,7 +63,7 @@ export async function runVerify(spec: VerifyJobSpec, deps: VerifyDependencies): 
     const failure = error instanceof JobFailure ? error.failure : { code: 'restore_failed' as const, message: `the drill failed unexpectedly: ${(error as Error).message}` };
     return { outcome: 'failed', failure: { code: failure.code, message: redact(failure.message, [deps.password]) } };
   } finally {
-    if (created) await dropDatabase(spec.scratch, deps.password, scratch).catch((error: unknown) => deps.logger.warn({ err: error, scratch }, 'could not drop the scratch database'));
+    if (await creation?.wasMade()) await dropDatabase(spec.scratch, deps.password, scratch).catch((error: unknown) => deps.logger.warn({ err: error, scratch }, 'could not drop the scratch database'));
     await rm(work, { recursive: true, force: true });
   }
 }
