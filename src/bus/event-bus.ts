@@ -22,6 +22,15 @@ export interface Delivery extends BusMessage {
   deliveryCount: number;
 }
 
+/**
+ * The ack wait of consumers whose handlers take milliseconds (a few statements). JetStream does
+ * not notice that a consumer died holding a delivery: it delivers it again only after the ack
+ * wait. With NATS's 30 s, a killed orchestrator held up a backup command it had taken for 30 s
+ * (test/e2e/split-roles.test.ts); a handler that does take longer is delivered a second time,
+ * which these handlers take as a duplicate.
+ */
+export const quickHandlerAckWaitMs = 10_000;
+
 export interface ConsumerOptions {
   /** Durable consumer name; replicas that share it share the work. */
   durable: string;
