@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 
-const cli = resolve(import.meta.dirname, '../../bin/lifeboat.js');
+const thisCheckoutsCli = resolve(import.meta.dirname, '../../bin/lifeboat.js');
 
 export interface LifeboatProcess {
   child: ChildProcess;
@@ -16,11 +16,11 @@ export interface LifeboatProcess {
 }
 
 /**
- * Starts the real CLI (`bin/lifeboat.js <role>`) with `env` on top of a minimal environment,
- * and waits until it prints where its API listens.
+ * Starts the real CLI (`bin/lifeboat.js <role>`, this checkout's unless `cli` names another's)
+ * with `env` on top of a minimal environment, and waits until it prints where its API listens.
  */
-export async function startLifeboat(role: 'serve' | 'api' | 'orchestrator', env: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<LifeboatProcess> {
-  const child = spawn(process.execPath, [cli, role], {
+export async function startLifeboat(role: 'serve' | 'api' | 'orchestrator', env: Record<string, string>, options: { timeoutMs?: number; cli?: string } = {}): Promise<LifeboatProcess> {
+  const child = spawn(process.execPath, [options.cli ?? thisCheckoutsCli, role], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LIFEBOAT_PORT: '0', LIFEBOAT_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
