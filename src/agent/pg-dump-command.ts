@@ -12,10 +12,10 @@ const stdbufByPath = new Map<string, Promise<string | undefined>>();
 /**
  * How pg_dump is started to write its archive into the agent's pipe. On a pipe, pg_dump's
  * stdio flushes every 4 KiB, and each flush wakes the agent to read it: on two cores the agent
- * then preempted pg_dump ~3,000 times in a 36 MiB dump (~300 times writing to a file), and
- * pg_dump took 10–15 % longer. Under coreutils' `stdbuf -o 1M` it writes a mebibyte at a time:
- * ~450 preemptions. Where there is no `stdbuf` on PATH (busybox, distroless images), pg_dump
- * runs as it is. The lookup is kept per PATH.
+ * then preempted pg_dump ~3,000 times in a 36 MiB dump (~300 times writing to a file). Under
+ * coreutils' `stdbuf -o 1M` it writes a mebibyte at a time: 120–1,100 preemptions, and the agent
+ * spends less CPU reading (BENCHMARKS.md, sixth round). Where there is no `stdbuf` on PATH
+ * (busybox, distroless images), pg_dump runs as it is. The lookup is kept per PATH.
  */
 export async function pgDumpCommand(args: string[], path: string): Promise<Command> {
   const stdbuf = await findStdbuf(path);
