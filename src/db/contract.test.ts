@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestPlatformDatabase, platformKinds, type TestPlatformDatabase } from '../../test/support/platform-db.js';
+import { adminQuery } from '../../test/support/postgres.js';
 import { isUniqueViolation } from './errors.js';
 import { migrateSchema, sqlMigration } from './migrations.js';
 import { schemaView } from './platform-database.js';
@@ -129,5 +130,35 @@ describe.each(platformKinds)('platform database contract: %s', (kind) => {
         });
     const [a, b] = await Promise.all([claim('a'), claim('b')]);
     expect([...a, ...b].sort()).toEqual([20, 21, 22]);
+  });
+});
+
+/**
+ * pg-pool takes its own error listener off a connection while it is lent out, and a pg client
+ * that loses its connection emits `error`: with no listener left, a PostgreSQL restart during a
+ * query or a transaction crashed the process (the chaos run's recovery check found API and
+ * orchestrator replicas gone after one).
+ */
+describe('platform database on PostgreSQL, when the server drops a connection in use', () => {
+  let platform: TestPlatformDatabase;
+  beforeAll(async () => {
+    platform = await openTestPlatformDatabase('postgres');
+  });
+  afterAll(async () => platform?.close());
+
+  it('fails that transaction and keeps serving from new connections', async () => {
+    const failed = await platform.database.db
+      .transaction()
+      .execute(async (trx) => {
+        const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(trx);
+        await adminQuery('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+        // The connection's end arrives while the transaction holds it, between two statements.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await sql`select 1`.execute(trx);
+      })
+      .catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(Error);
+    const { rows } = await sql<{ answer: number }>`select 42 as answer`.execute(platform.database.db);
+    expect(rows[0]!.answer).toBe(42);
   });
 });

@@ -85,7 +85,13 @@ async function openPGlite(directory: string, dataDir: string): Promise<PlatformD
 
 async function openPostgres(url: string, logger: Logger): Promise<PlatformDatabase> {
   const pool = new pg.Pool({ connectionString: url, max: 10, connectionTimeoutMillis: 10_000 });
-  pool.on('error', (error) => logger.warn({ err: error }, 'idle platform database connection failed'));
+  // pg-pool listens for a connection's errors only while it is idle; one lent out (to a query or
+  // a transaction) that loses its server emits `error` with nobody listening, which would crash
+  // the process on a PostgreSQL restart. Every connection gets a listener of its own: what was
+  // running on it fails with the error, and the pool drops the connection when it comes back.
+  pool.on('connect', (client) => client.on('error', (error) => logger.warn({ err: error }, 'a platform database connection failed')));
+  // The pool passes on the errors of idle connections too; logged above already.
+  pool.on('error', () => undefined);
   const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   await sql`select 1`.execute(db);
   const listeners = new Set<ListenerConnection>();

@@ -125,6 +125,18 @@ export async function runChaos(options: { seed: number; seconds: number; log?: (
     topology.proxy.setMode('pass');
     await topology.setDumpMode('ok');
     await Promise.all(pendingRecoveries);
+    // A process the run did not kill must still be running: a fault it only saw (a database
+    // restart, storage going away) must not end it. One that ended is a violation, and is
+    // started again so that the checks below still measure the rest.
+    const crashViolations: string[] = [];
+    for (const [index, entry] of topology.processes.entries()) {
+      const { exitCode, signalCode } = entry.current.child;
+      if (exitCode === null && signalCode === null) continue;
+      const lastLines = entry.current.output().trim().split('\n').slice(-3).join(' / ').slice(0, 600);
+      crashViolations.push(`${entry.role}-${entry.index} ended on its own (${signalCode ?? `exit code ${exitCode}`}): ${lastLines}`);
+      log(`${entry.role}-${entry.index} ended on its own; starting it again`);
+      await topology.restart(index, 'SIGKILL');
+    }
     // Released whatever the run believes: an engage whose answer was lost (its replica killed
     // mid-call) may have taken effect all the same.
     const releasing = Date.now();
@@ -151,7 +163,7 @@ export async function runChaos(options: { seed: number; seconds: number; log?: (
         output: topology.output(),
         secrets: [servicePassword, secretKey, topology.postgres.superuser.password],
       });
-      report.violations.push(...recoveryViolations);
+      report.violations.push(...crashViolations, ...recoveryViolations);
     } finally {
       s3.destroy();
     }
