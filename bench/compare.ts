@@ -32,14 +32,16 @@ type BuildName = keyof typeof builds;
 
 const source = await generatedDatabase(size);
 const work = await mkdtemp(join(tmpdir(), 'lifeboat-bench-compare-'));
-const topologies: { build: BuildName; topology: Topology; serviceId: string }[] = [];
+const topologies: { build: BuildName; topology: Topology; serviceId?: string }[] = [];
 const ratios = new Map<string, number[]>();
 const record = (key: string, ratio: number) => ratios.set(key, [...(ratios.get(key) ?? []), ratio]);
 try {
   for (const start of [startServe, startSplit]) {
     for (const build of ['this', 'other'] as const) {
-      const topology = await start(join(work, `${build}-${start.name}`), builds[build]);
-      topologies.push({ build, topology, serviceId: await addService(topology, source) });
+      const entry: (typeof topologies)[number] = { build, topology: await start(join(work, `${build}-${start.name}`), builds[build]) };
+      // Listed before anything else can fail, so that the finally below stops it.
+      topologies.push(entry);
+      entry.serviceId = await addService(entry.topology, source);
     }
   }
   const scratch = `${source}_compared`;
@@ -57,7 +59,7 @@ try {
     const order = round % 2 === 1 ? topologies : topologies.map((_, index) => topologies[index ^ 1]!);
     const line: string[] = [];
     for (const { build, topology, serviceId } of order) {
-      const backup = await lifeboatBackup(topology, serviceId, source);
+      const backup = await lifeboatBackup(topology, serviceId!, source);
       record(`${topology.name} backup ${build}`, backup.seconds / dumpSeconds);
       line.push(`${topology.name}/${build} backup ${(backup.seconds / dumpSeconds).toFixed(2)}×`);
       if (values.restores) {
