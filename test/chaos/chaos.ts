@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { apiClient, waitForBackup } from '../support/lifeboat-process.js';
 import { checkInvariants, type KillSwitchWindow } from './invariants.js';
-import { adminToken, deadlineSeconds, secretKey, startTopology, type Topology } from './topology.js';
+import { adminToken, deadlineSeconds, orphanBoundMs, secretKey, startTopology, type Topology } from './topology.js';
 import { type FaultKind, planChaos } from './workload.js';
 
 const run = promisify(execFile);
@@ -29,7 +29,7 @@ export interface ChaosReport {
  * invariants are checked. The seed decides every choice before the run starts (planChaos), so
  * a failing run replays with the same actions and faults at the same moments.
  */
-export async function runChaos(options: { seed: number; seconds: number; log?: (line: string) => void }): Promise<ChaosReport> {
+export async function runChaos(options: { seed: number; seconds: number; log?: (line: string) => void; /** Writes every process's output here after the run. */ logFile?: string }): Promise<ChaosReport> {
   const log = options.log ?? (() => undefined);
   const work = await mkdtemp(join(tmpdir(), 'lifeboat-chaos-'));
   const topology = await startTopology(work);
@@ -162,6 +162,7 @@ export async function runChaos(options: { seed: number; seconds: number; log?: (
         killSwitch,
         output: topology.output(),
         secrets: [servicePassword, secretKey, topology.postgres.superuser.password],
+        orphanBoundMs,
       });
       report.violations.push(...crashViolations, ...recoveryViolations);
     } finally {
@@ -174,6 +175,7 @@ export async function runChaos(options: { seed: number; seconds: number; log?: (
     }
     return report;
   } finally {
+    if (options.logFile) await writeFile(options.logFile, topology.output());
     await topology.close();
     await rm(work, { recursive: true, force: true });
   }
@@ -227,7 +229,7 @@ async function backUpAfterCalm(request: ReturnType<typeof apiClient>, serviceId:
   return { status: 'not requested', detail: `the last answer was ${last}` };
 }
 
-/** Waits until nothing is in progress, or the deadline (plus grace) has certainly passed; then lets the orphan sweep run. */
+/** Waits until nothing is in progress, or the deadline (plus grace) has certainly passed. */
 async function settle(topology: Topology, limitMs: number, log: (line: string) => void): Promise<void> {
   const until = Date.now() + limitMs;
   for (;;) {
@@ -239,8 +241,7 @@ async function settle(topology: Topology, limitMs: number, log: (line: string) =
     if (stdout.trim() === '0' || Date.now() > until) break;
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
-  log('settled; waiting for the orphan sweep');
-  await new Promise((resolve) => setTimeout(resolve, 12_000));
+  log('settled');
 }
 
 export function formatReport(report: ChaosReport): string {

@@ -19,6 +19,8 @@ export async function checkInvariants(options: {
   killSwitch: KillSwitchWindow[];
   output: string;
   secrets: string[];
+  /** How long after a backup ended its files may still be there: the sweep's grace and interval, and a delivery's ack wait. */
+  orphanBoundMs: number;
 }): Promise<string[]> {
   const violations: string[] = [];
   const client = new pg.Client({ connectionString: options.databaseUrl });
@@ -60,17 +62,8 @@ export async function checkInvariants(options: {
       }
     }
 
-    // 5. No artifact without a record (after the grace period the orphan sweep gives).
-    const owners = new Set((succeeded.rows as { id: string }[]).map((row) => row.id));
-    let token: string | undefined;
-    do {
-      const page = await options.s3.send(new ListObjectsV2Command({ Bucket: options.bucket, Prefix: 'chaos/', ContinuationToken: token }));
-      for (const object of page.Contents ?? []) {
-        const backupId = /backups\/([^/]+)\//.exec(object.Key ?? '')?.[1];
-        if (!backupId || !owners.has(backupId)) violations.push(`object ${object.Key} belongs to no succeeded backup`);
-      }
-      token = page.NextContinuationToken;
-    } while (token);
+    // 5. No artifact without a record, once the orphan sweep has had its grace and a pass.
+    violations.push(...(await orphanedObjects(client, options)));
 
     // 4. At most one backup of a service at a time: no two backup jobs of a service overlapped.
     const overlaps = await client.query(`
@@ -99,4 +92,61 @@ export async function checkInvariants(options: {
     if (options.output.includes(secret)) violations.push(`a credential appears in the logs (${secret.slice(0, 3)}…)`);
   }
   return violations;
+}
+
+/**
+ * Objects whose backup did not succeed. The listing comes first and the records are read after
+ * it, so a backup that succeeds (or starts: a per-minute schedule fires) while the bucket is
+ * listed is not mistaken for an orphan. Files of a backup whose record changed (it ended, or was
+ * deleted) less than `orphanBoundMs` ago are looked at again until then: removing them is the
+ * orchestrators' and the sweep's work, and they have that long by design.
+ */
+async function orphanedObjects(client: pg.Client, options: { s3: S3Client; bucket: string; output: string; orphanBoundMs: number }): Promise<string[]> {
+  for (;;) {
+    const objects: { key: string; backupId: string | undefined; lastModified: Date | undefined }[] = [];
+    let token: string | undefined;
+    do {
+      const page = await options.s3.send(new ListObjectsV2Command({ Bucket: options.bucket, Prefix: 'chaos/', ContinuationToken: token }));
+      for (const object of page.Contents ?? []) objects.push({ key: object.Key!, backupId: /backups\/([^/]+)\//.exec(object.Key ?? '')?.[1], lastModified: object.LastModified });
+      token = page.NextContinuationToken;
+    } while (token);
+    const ids = [...new Set(objects.map((object) => object.backupId).filter((id) => id !== undefined))];
+    const records = await client.query(
+      `SELECT b.id, b.status, b.failure_code, b.artifact_deleted_at IS NOT NULL AS artifact_deleted, extract(epoch FROM now() - b.updated_at) * 1000 AS changed_ms_ago,
+              j.status AS job_status, j.attempt, j.artifact_delete_requested_at IS NOT NULL AS delete_requested
+         FROM control.backups b LEFT JOIN orchestrator.jobs j ON j.kind = 'backup' AND j.backup_id = b.id WHERE b.id = ANY($1)`,
+      [ids],
+    );
+    type Row = { id: string; status: string; changed_ms_ago: number | null };
+    const recordOf = new Map((records.rows as Row[]).map((row) => [row.id, row]));
+    const orphans = objects.filter((object) => {
+      const status = object.backupId ? recordOf.get(object.backupId)?.status : undefined;
+      return status !== 'succeeded' && status !== 'requested' && status !== 'queued' && status !== 'running';
+    });
+    const youngest = Math.min(...orphans.map((object) => Number(recordOf.get(object.backupId ?? '')?.changed_ms_ago ?? Infinity)));
+    if (orphans.length > 0 && youngest < options.orphanBoundMs) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2000, options.orphanBoundMs - youngest)));
+      continue;
+    }
+    return orphans.map((object) => {
+      const record = object.backupId ? (recordOf.get(object.backupId) ?? null) : null;
+      const age = object.lastModified ? `${((Date.now() - object.lastModified.getTime()) / 1000).toFixed(0)} s old` : 'age unknown';
+      // What each half knows of it and its last log lines, to tell a sweep that did not run from one that chose to keep it.
+      return `object ${object.key} belongs to no succeeded backup (${age}; record and job: ${JSON.stringify(record)}; its last log lines: ${object.backupId ? linesMentioning(options.output, object.backupId) : '—'})`;
+    });
+  }
+}
+
+/** The last few log lines that name an id, each as its message (and error): enough to tell which path left it behind. */
+function linesMentioning(output: string, id: string): string {
+  const lines = output.split('\n').filter((line) => line.includes(id));
+  const short = (line: string) => {
+    try {
+      const entry = JSON.parse(line) as { role?: string; msg?: string; err?: { message?: string } };
+      return `${entry.role ?? '?'}: ${entry.msg ?? ''}${entry.err?.message ? ` (${entry.err.message.slice(0, 120)})` : ''}`;
+    } catch {
+      return line.slice(0, 200);
+    }
+  };
+  return lines.slice(-6).map(short).join(' / ') || 'none';
 }

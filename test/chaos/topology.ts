@@ -32,6 +32,14 @@ export interface Topology {
 export const adminToken = 'lba_chaos-admin-token-0123456789abcdef';
 export const secretKey = 'chaos secret key that must never be printed 0123456789';
 export const deadlineSeconds = 40;
+const orphanGraceSeconds = 5;
+const orphanSweepSeconds = 5;
+/**
+ * How long files of a backup that did not succeed may outlive its record's last change: a
+ * deletion held by a killed orchestrator is delivered again after the commands consumer's
+ * 30 s ack wait; otherwise the sweep removes them after its grace, on its next pass.
+ */
+export const orphanBoundMs = (30 + orphanGraceSeconds + orphanSweepSeconds + 5) * 1000;
 
 export async function startTopology(work: string): Promise<Topology> {
   const [postgres, nats, s3] = await Promise.all([startPasswordPostgres(), startNatsServer(), startS3Server()]);
@@ -61,8 +69,8 @@ export async function startTopology(work: string): Promise<Topology> {
     LIFEBOAT_ADMIN_TOKEN: adminToken,
     LIFEBOAT_JOB_DEADLINE_SECONDS: String(deadlineSeconds),
     LIFEBOAT_MAX_CONCURRENT_JOBS: '3',
-    LIFEBOAT_ORPHAN_GRACE_SECONDS: '5',
-    LIFEBOAT_ORPHAN_SWEEP_SECONDS: '5',
+    LIFEBOAT_ORPHAN_GRACE_SECONDS: String(orphanGraceSeconds),
+    LIFEBOAT_ORPHAN_SWEEP_SECONDS: String(orphanSweepSeconds),
     LIFEBOAT_SCHEDULE_JITTER_SECONDS: '0',
   };
   let history = '';
