@@ -6,7 +6,7 @@ import { WakeSignal } from '../polling/wake-signal.js';
 import { migrateSchema } from '../db/migrations.js';
 import { type PlatformDatabase, schemaView } from '../db/platform-database.js';
 import { busMigrations, busSchema, type BusTables } from './embedded-tables.js';
-import type { BatchPublished, BusMessage, ConsumerOptions, Delivery, DeliveryHandler, EventBus, Subscription } from './event-bus.js';
+import { type BatchPublished, type BusMessage, type ConsumerOptions, defaultAckWaitMs, type Delivery, type DeliveryHandler, type EventBus, type Subscription } from './event-bus.js';
 
 const notifyChannel = 'lifeboat_bus';
 
@@ -254,7 +254,7 @@ class EmbeddedSubscription implements Subscription {
 
   /** Claims up to `limit` visible deliveries in publish order and hides them for the ack wait. */
   private async claim(limit: number): Promise<Claimed[]> {
-    const ackWaitMs = this.options.ackWaitMs ?? 30_000;
+    const ackWaitMs = this.options.ackWaitMs ?? defaultAckWaitMs;
     const claimed = await this.db
       .updateTable('deliveries')
       .set({ delivery_count: sql<number>`delivery_count + 1`, visible_at: sql<Date>`now() + ${ackWaitMs} * interval '1 millisecond'` })
@@ -293,21 +293,46 @@ class EmbeddedSubscription implements Subscription {
   private async handle({ seq, delivery }: Claimed): Promise<void> {
     const maxDeliver = this.options.maxDeliver ?? 5;
     if (delivery.deliveryCount > maxDeliver) {
-      await this.deadLetter(seq, delivery, new Error(`not acknowledged within ${this.options.ackWaitMs ?? 30_000} ms, ${maxDeliver} times`));
+      await this.deadLetter(seq, delivery, new Error(`not acknowledged within ${this.options.ackWaitMs ?? defaultAckWaitMs} ms, ${maxDeliver} times`));
       return;
     }
+    const keepAlive = this.keepAlive(seq);
     try {
       await this.handler(delivery);
     } catch (error) {
+      await keepAlive.stop();
       await this.nak(seq, delivery, error);
       return;
     }
+    await keepAlive.stop();
     await this.db
       .deleteFrom('deliveries')
       .where('consumer', '=', this.options.durable)
       .where('seq', '=', seq)
       .execute()
       .catch((error: unknown) => this.context.logger.warn({ err: error, messageId: delivery.id }, 'ack failed; the message will be delivered again'));
+  }
+
+  /** Still working: hides a delivery whose handler runs long for another ack wait, every third of one (see defaultAckWaitMs). */
+  private keepAlive(seq: number): { stop(): Promise<void> } {
+    const ackWaitMs = this.options.ackWaitMs ?? defaultAckWaitMs;
+    let extending: Promise<unknown> = Promise.resolve();
+    const timer = setInterval(() => {
+      extending = this.db
+        .updateTable('deliveries')
+        .set({ visible_at: sql<Date>`now() + ${ackWaitMs} * interval '1 millisecond'` })
+        .where('consumer', '=', this.options.durable)
+        .where('seq', '=', seq)
+        .execute()
+        .catch(() => undefined);
+    }, ackWaitMs / 3);
+    return {
+      // Waits for an extension under way, so that it cannot undo the nak's back-off after it.
+      stop: async () => {
+        clearInterval(timer);
+        await extending;
+      },
+    };
   }
 
   private async nak(seq: number, delivery: Delivery, error: unknown): Promise<void> {

@@ -23,18 +23,18 @@ export interface Delivery extends BusMessage {
 }
 
 /**
- * The ack wait of consumers whose handlers take milliseconds (a few statements). JetStream does
- * not notice that a consumer died holding a delivery: it delivers it again only after the ack
- * wait. With NATS's 30 s, a killed orchestrator held up a backup command it had taken for 30 s
- * (test/e2e/split-roles.test.ts); a handler that does take longer is delivered a second time,
- * which these handlers take as a duplicate.
+ * How long a delivery may go without word from its consumer before it is delivered again.
+ * JetStream does not notice that a consumer died holding a delivery: only the ack wait brings
+ * it back, so it is short. A handler that takes longer is not delivered twice for it: while it
+ * runs, its bus tells the server every third of the ack wait that it is still working.
  */
-export const quickHandlerAckWaitMs = 10_000;
+export const defaultAckWaitMs = 10_000;
 
 export interface ConsumerOptions {
   /** Durable consumer name; replicas that share it share the work. */
   durable: string;
   subjects: readonly string[];
+  /** Default `defaultAckWaitMs`. */
   ackWaitMs?: number;
   maxDeliver?: number;
   /** How many deliveries this process handles at once. */

@@ -1,7 +1,7 @@
 import { AckPolicy, type Consumer, DeliverPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager, type JsMsg, StorageType } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nanos } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import type { BatchPublished, BusMessage, ConsumerOptions, Delivery, DeliveryHandler, EventBus, Subscription } from './event-bus.js';
+import { type BatchPublished, type BusMessage, type ConsumerOptions, defaultAckWaitMs, type Delivery, type DeliveryHandler, type EventBus, type Subscription } from './event-bus.js';
 
 export interface StreamSpec {
   name: string;
@@ -88,7 +88,7 @@ export class NatsBus implements EventBus {
     const config = {
       durable_name: options.durable,
       ack_policy: AckPolicy.Explicit,
-      ack_wait: nanos(options.ackWaitMs ?? 30_000),
+      ack_wait: nanos(options.ackWaitMs ?? defaultAckWaitMs),
       max_deliver: options.maxDeliver ?? 5,
       deliver_policy: DeliverPolicy.All,
       ...(filter ? { filter_subject: filter } : {}),
@@ -208,10 +208,20 @@ class NatsSubscription implements Subscription {
       return;
     }
     const delivery: Delivery = { id: message.headers?.get('Nats-Msg-Id') ?? String(message.seq), subject: message.subject, data: message.string(), deliveryCount: message.info.deliveryCount };
+    // Still working: a handler slower than the ack wait keeps its delivery (see defaultAckWaitMs).
+    const keepAlive = setInterval(() => {
+      try {
+        message.working();
+      } catch {
+        // The connection is closing: the ack will not get through either, and the delivery comes back.
+      }
+    }, (this.options.ackWaitMs ?? defaultAckWaitMs) / 3);
     try {
       await this.handler(delivery);
+      clearInterval(keepAlive);
       await message.ackAck().catch(() => message.ack());
     } catch (error) {
+      clearInterval(keepAlive);
       const maxDeliver = this.options.maxDeliver ?? 5;
       if (delivery.deliveryCount >= maxDeliver) {
         try {

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { type EventBus, quickHandlerAckWaitMs, type Subscription } from '../bus/event-bus.js';
+import type { EventBus, Subscription } from '../bus/event-bus.js';
 import { artifactDeleted, type ArtifactDeleted, type BackupEvent, backupEvent, backupVerified, decodeMessage, envelope, type RestoreEvent, restoreEvent, subjects } from '../contracts/index.js';
 import { enqueue, receiveOnce, recordOutcome } from '../outbox/outbox.js';
 import { type AuditAction, recordAudit } from './audit.js';
@@ -166,7 +166,6 @@ export async function consumeBackupEvents(options: {
       durable: 'control-plane-backup-events',
       subjects: [...subjects.backupEvents, ...subjects.restoreEvents, ...subjects.artifactEvents],
       concurrency: 4,
-      ackWaitMs: quickHandlerAckWaitMs,
       // An event is how a backup learns it ended: keep trying through any outage (back-off caps
       // at 30 s, so this is hours) rather than drop it.
       maxDeliver: 1000,

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { type EventBus, quickHandlerAckWaitMs, type Subscription } from '../bus/event-bus.js';
+import type { EventBus, Subscription } from '../bus/event-bus.js';
 import { type ArtifactDeleteRequested, artifactDeleteRequested, artifactPrefixOf, backupCancelRequested, decodeMessage, envelope, killSwitchChanged, subjects } from '../contracts/index.js';
 import { enqueue, receiveOnce } from '../outbox/outbox.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -50,7 +50,7 @@ export async function consumeOrchestratorCommands(options: {
  */
 export async function consumeKillSwitch(options: { bus: EventBus; db: Kysely<OrchestratorTables>; logger: Logger }): Promise<Subscription> {
   const { db, logger } = options;
-  return options.bus.consume({ durable: 'orchestrator-kill-switch', subjects: [subjects.killSwitchChanged], concurrency: 1, maxDeliver: 1000, ackWaitMs: quickHandlerAckWaitMs }, async (delivery) => {
+  return options.bus.consume({ durable: 'orchestrator-kill-switch', subjects: [subjects.killSwitchChanged], concurrency: 1, maxDeliver: 1000 }, async (delivery) => {
     const decoded = decodeMessage(killSwitchChanged, delivery.data);
     if (!decoded.ok) {
       logger.error({ messageId: delivery.id, subject: delivery.subject, problem: decoded.problem }, 'dropped a kill switch change that does not match the contract');

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { type EventBus, quickHandlerAckWaitMs, type Subscription } from '../bus/event-bus.js';
+import type { EventBus, Subscription } from '../bus/event-bus.js';
 import { backupRequested, decodeMessage, type Failure, restoreRequested, subjects, verifyRequested } from '../contracts/index.js';
 import { z } from 'zod';
 import { type JobCommand, recordJob } from './jobs.js';
@@ -37,7 +37,6 @@ export async function consumeBackupCommands(options: {
       durable: 'orchestrator-backup-commands',
       subjects: [subjects.backupRequested, subjects.restoreRequested, subjects.verifyRequested],
       concurrency: 4,
-      ackWaitMs: quickHandlerAckWaitMs,
       // Minutes of retries (back-off caps at 30 s) before a command counts as poisoned: a
       // database restart is not a poison.
       maxDeliver: options.maxDeliver ?? 20,

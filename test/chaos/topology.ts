@@ -36,10 +36,10 @@ const orphanGraceSeconds = 5;
 const orphanSweepSeconds = 5;
 /**
  * How long files of a backup that did not succeed may outlive its record's last change: a
- * deletion held by a killed orchestrator is delivered again after the commands consumer's
- * 30 s ack wait; otherwise the sweep removes them after its grace, on its next pass.
+ * deletion held by a killed orchestrator is delivered again after the bus's 10 s ack wait;
+ * otherwise the sweep removes them after its grace, on its next pass.
  */
-export const orphanBoundMs = (30 + orphanGraceSeconds + orphanSweepSeconds + 5) * 1000;
+export const orphanBoundMs = (10 + orphanGraceSeconds + orphanSweepSeconds + 5) * 1000;
 
 export async function startTopology(work: string): Promise<Topology> {
   const [postgres, nats, s3] = await Promise.all([startPasswordPostgres(), startNatsServer(), startS3Server()]);
