@@ -4,7 +4,9 @@
  * `lifeboat serve` on its embedded defaults (PGlite, embedded bus, filesystem store) and split
  * roles (`lifeboat api` + `lifeboat orchestrator`, PostgreSQL platform database, NATS, S3 on
  * s3rver) — against the raw tools on the same database in the same run: `pg_dump -Fc -f file`
- * and `createdb` + `pg_restore -j N` of that file, with the N Lifeboat's restore uses. Also the
+ * and `createdb` + `pg_restore -j N` of that file, with the N Lifeboat's restore uses; for the
+ * split topology also the script itself: `pg_dump -Fc | upload` to its S3 server, and its
+ * restore, download + `createdb` + `pg_restore -j N`. Also the
  * peak RSS of every agent process. Needs `npm run build` first (it runs the built CLI).
  *
  *   npx tsx bench/backup-restore.ts [--sizes 100,1024,4096] [--runs 5] [--restore serve,split]
@@ -16,7 +18,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { addService, deleteBackup, dropDatabase, lifeboatBackup, lifeboatRestore, rawDump, rawRestore, restoreJobs, startServe, startSplit, type Topology } from './end-to-end.js';
+import { addService, deleteBackup, dropDatabase, lifeboatBackup, lifeboatRestore, rawDump, rawDumpToS3, rawRestore, rawRestoreFromS3, removeRawDump, restoreJobs, startServe, startSplit, type Topology } from './end-to-end.js';
 import { medianWithRange, progress } from './figures.js';
 import { generatedDatabase, sizeMiB } from './generated-database.js';
 
@@ -28,6 +30,9 @@ if (!sizes.every((size) => Number.isInteger(size) && size > 0) || !Number.isInte
 
 interface Measured {
   rawDump: number[];
+  /** `pg_dump -Fc | upload` to the split topology's S3 server, and its download + `createdb` + `pg_restore`. */
+  rawDumpToS3: number[];
+  rawRestoreFromS3: number[];
   rawRestore: number[];
   backup: Record<Topology['name'], number[]>;
   backupRss: Record<Topology['name'], number[]>;
@@ -39,7 +44,7 @@ interface Measured {
 
 async function measureSize(mib: number, topologies: Topology[], work: string): Promise<Measured> {
   const source = await generatedDatabase(mib);
-  const measured: Measured = { rawDump: [], rawRestore: [], backup: { serve: [], split: [] }, backupRss: { serve: [], split: [] }, restore: { serve: [], split: [] }, restoreRss: { serve: [], split: [] }, dumpMiB: 0, dataMiB: await sizeMiB(source) };
+  const measured: Measured = { rawDump: [], rawDumpToS3: [], rawRestoreFromS3: [], rawRestore: [], backup: { serve: [], split: [] }, backupRss: { serve: [], split: [] }, restore: { serve: [], split: [] }, restoreRss: { serve: [], split: [] }, dumpMiB: 0, dataMiB: await sizeMiB(source) };
   const services = new Map<Topology, string>();
   for (const topology of topologies) services.set(topology, await addService(topology, source));
   const scratch = `${source}_restored`;
@@ -53,6 +58,15 @@ async function measureSize(mib: number, topologies: Topology[], work: string): P
       await dropDatabase(scratch);
     }
     await rm(file);
+    const s3 = topologies.find((topology) => topology.s3)?.s3;
+    if (s3) {
+      measured.rawDumpToS3.push(await rawDumpToS3(source, s3));
+      if (restoreOn.has('split')) {
+        measured.rawRestoreFromS3.push(await rawRestoreFromS3(source, s3, file, scratch));
+        await dropDatabase(scratch);
+      }
+      await removeRawDump(source, s3);
+    }
     for (const topology of topologies) {
       const backup = await lifeboatBackup(topology, services.get(topology)!, source);
       measured.backup[topology.name].push(backup.seconds);
@@ -68,8 +82,10 @@ async function measureSize(mib: number, topologies: Topology[], work: string): P
     progress(
       `${mib} MiB run ${run}: pg_dump ${measured.rawDump.at(-1)!.toFixed(1)} s` +
         topologies.map((topology) => `, ${topology.name} backup ${(measured.backup[topology.name].at(-1)! / measured.rawDump.at(-1)!).toFixed(2)}×`).join('') +
+        (measured.rawDumpToS3.length > 0 ? ` (split over pg_dump | upload ${(measured.backup.split.at(-1)! / measured.rawDumpToS3.at(-1)!).toFixed(2)}×)` : '') +
         (measured.rawRestore.length > 0 ? `; pg_restore ${measured.rawRestore.at(-1)!.toFixed(1)} s` : '') +
-        topologies.filter((topology) => restoreOn.has(topology.name)).map((topology) => `, ${topology.name} restore ${(measured.restore[topology.name].at(-1)! / measured.rawRestore.at(-1)!).toFixed(2)}×`).join(''),
+        topologies.filter((topology) => restoreOn.has(topology.name)).map((topology) => `, ${topology.name} restore ${(measured.restore[topology.name].at(-1)! / measured.rawRestore.at(-1)!).toFixed(2)}×`).join('') +
+        (measured.rawRestoreFromS3.length > 0 ? ` (split over download + pg_restore ${(measured.restore.split.at(-1)! / measured.rawRestoreFromS3.at(-1)!).toFixed(2)}×)` : ''),
     );
   }
   return measured;
@@ -89,22 +105,24 @@ try {
 const lines = [
   `${runs} runs per size, median (min–max); ratios are Lifeboat's time over the raw tool's time in the same run`,
   '',
-  '| data | dump | raw `pg_dump -Fc -f` (s) | serve, filesystem | split roles, S3 | agent peak RSS, filesystem (MiB) | agent peak RSS, S3 (MiB) |',
-  '|---|---|---|---|---|---|---|',
+  '| data | dump | raw `pg_dump -Fc -f` (s) | serve, filesystem | split roles, S3 | raw `pg_dump -Fc \\| upload` (s) | split roles, S3, over it | agent peak RSS, filesystem (MiB) | agent peak RSS, S3 (MiB) |',
+  '|---|---|---|---|---|---|---|---|---|',
   ...[...results].map(
     ([mib, m]) =>
       `| ${mib} MiB (${m.dataMiB.toFixed(0)} on disk) | ${m.dumpMiB.toFixed(0)} MiB | ${medianWithRange(m.rawDump, 1)} | ${ratios(m.backup.serve, m.rawDump)} | ${ratios(m.backup.split, m.rawDump)} | ` +
+      `${medianWithRange(m.rawDumpToS3, 1)} | ${ratios(m.backup.split, m.rawDumpToS3)} | ` +
       `${medianWithRange(m.backupRss.serve, 1)} | ${medianWithRange(m.backupRss.split, 1)} |`,
   ),
 ];
 if (restoreOn.size > 0) {
   lines.push(
     '',
-    `| data | raw \`createdb\` + \`pg_restore -j ${restoreJobs}\` (s) | serve, filesystem | split roles, S3 | agent peak RSS, filesystem (MiB) | agent peak RSS, S3 (MiB) |`,
-    '|---|---|---|---|---|---|',
+    `| data | raw \`createdb\` + \`pg_restore -j ${restoreJobs}\` (s) | serve, filesystem | split roles, S3 | raw download + \`createdb\` + \`pg_restore\` (s) | split roles, S3, over it | agent peak RSS, filesystem (MiB) | agent peak RSS, S3 (MiB) |`,
+    '|---|---|---|---|---|---|---|---|',
     ...[...results].map(
       ([mib, m]) =>
         `| ${mib} MiB | ${medianWithRange(m.rawRestore, 1)} | ${restoreOn.has('serve') ? ratios(m.restore.serve, m.rawRestore) : 'not run'} | ${restoreOn.has('split') ? ratios(m.restore.split, m.rawRestore) : 'not run'} | ` +
+        `${m.rawRestoreFromS3.length > 0 ? `${medianWithRange(m.rawRestoreFromS3, 1)} | ${ratios(m.restore.split, m.rawRestoreFromS3)}` : 'not run | not run'} | ` +
         `${medianWithRange(m.restoreRss.serve, 1)} | ${medianWithRange(m.restoreRss.split, 1)} |`,
     ),
   );

@@ -3,7 +3,12 @@
  * defaults; `lifeboat api` + `lifeboat orchestrator` on PostgreSQL, NATS and S3 on s3rver), a
  * service on each, and the timed operations, Lifeboat's and the raw tools'.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,6 +29,8 @@ export interface Topology {
   name: 'serve' | 'split';
   api: Api;
   projectId: string;
+  /** The split topology's S3 server, for the raw upload it is compared with. */
+  s3?: TestS3Server;
   stop(): Promise<void>;
 }
 
@@ -65,7 +72,7 @@ export async function startSplit(work: string, build: Build = {}): Promise<Topol
     };
     const api = await startLifeboat('api', { ...env, LIFEBOAT_DATA_DIR: join(work, 'api') }, build);
     parts.processes.push(api, await startLifeboat('orchestrator', { ...env, LIFEBOAT_DATA_DIR: join(work, 'orchestrator') }, build));
-    return { name: 'split', ...(await ownerOf(api.url, adminToken)), stop };
+    return { name: 'split', ...(await ownerOf(api.url, adminToken)), s3: parts.s3, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -114,6 +121,97 @@ const settle = () => sleep(2000);
 export async function rawDump(database: string, file: string): Promise<number> {
   await settle();
   return (await timed(() => execute('pg_dump', ['-Fc', '-f', file, database], { env: pgEnv }))).seconds;
+}
+
+/** An S3 client for the raw script's side, set as Lifeboat's (src/storage/s3-client.ts). */
+function rawS3Client(s3: TestS3Server): S3Client {
+  return new S3Client({
+    endpoint: s3.endpoint,
+    region: s3.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    // The SDK's default CRC32 of every part would slow the baseline; Lifeboat does not send it either.
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** Where the raw script keeps its dump of `database` in the bucket. */
+const rawKey = (database: string) => `raw/${database}.dump`;
+
+/**
+ * `pg_dump -Fc | upload`: the script a user would otherwise write, with the same SDK, part size
+ * (16 MiB) and parts in flight (4) as Lifeboat's uploader, to the same S3 server. It does what
+ * such a script does and no more: no checksum of its own, no manifest, no record. The object
+ * stays for `rawRestoreFromS3`; `removeRawDump` deletes it.
+ */
+export async function rawDumpToS3(database: string, s3: TestS3Server): Promise<number> {
+  const client = rawS3Client(s3);
+  const key = rawKey(database);
+  try {
+    await settle();
+    return (
+      await timed(async () => {
+        const dump = spawn('pg_dump', ['-Fc', database], { env: pgEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+        const exited = new Promise<number | null>((resolve) => dump.once('close', resolve));
+        const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: s3.bucket, Key: key }));
+        const parts: Promise<{ ETag?: string; PartNumber: number }>[] = [];
+        const inFlight = new Set<Promise<unknown>>();
+        const upload = async (body: Buffer) => {
+          const PartNumber = parts.length + 1;
+          const sent = client.send(new UploadPartCommand({ Bucket: s3.bucket, Key: key, UploadId, PartNumber, Body: body })).then(({ ETag }) => ({ ETag, PartNumber }));
+          parts.push(sent);
+          inFlight.add(sent);
+          void sent.finally(() => inFlight.delete(sent)).catch(() => undefined);
+          if (inFlight.size >= 4) await Promise.race(inFlight);
+        };
+        let pending: Buffer[] = [];
+        let pendingBytes = 0;
+        for await (const chunk of dump.stdout as AsyncIterable<Buffer>) {
+          pending.push(chunk);
+          pendingBytes += chunk.length;
+          if (pendingBytes >= 16 * 2 ** 20) {
+            await upload(Buffer.concat(pending));
+            pending = [];
+            pendingBytes = 0;
+          }
+        }
+        if (pendingBytes > 0 || parts.length === 0) await upload(Buffer.concat(pending));
+        const code = await exited;
+        if (code !== 0) throw new Error(`pg_dump exited with ${code}`);
+        await client.send(new CompleteMultipartUploadCommand({ Bucket: s3.bucket, Key: key, UploadId, MultipartUpload: { Parts: await Promise.all(parts) } }));
+      })
+    ).seconds;
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * The same script's restore: download the dump to a file (`pg_restore --jobs` needs one it can
+ * seek in), then `createdb` + `pg_restore --jobs N` of it, as Lifeboat's restore runs it.
+ */
+export async function rawRestoreFromS3(source: string, s3: TestS3Server, file: string, database: string): Promise<number> {
+  const client = rawS3Client(s3);
+  try {
+    await settle();
+    return (
+      await timed(async () => {
+        const object = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: rawKey(source) }));
+        await pipeline(object.Body as Readable, createWriteStream(file));
+        await execute('createdb', [database], { env: pgEnv });
+        await execute('pg_restore', ['--no-owner', '--jobs', String(restoreJobs), '-d', database, file], { env: pgEnv });
+      })
+    ).seconds;
+  } finally {
+    client.destroy();
+    await rm(file, { force: true });
+  }
+}
+
+export async function removeRawDump(source: string, s3: TestS3Server): Promise<void> {
+  const client = rawS3Client(s3);
+  await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: rawKey(source) })).finally(() => client.destroy());
 }
 
 /** `createdb` + `pg_restore --jobs N` of `file`, as Lifeboat's restore runs it: the baseline of a restore. */
