@@ -167,16 +167,21 @@ export async function rawDumpToS3(database: string, s3: TestS3Server): Promise<n
         };
         let pending: Buffer[] = [];
         let pendingBytes = 0;
-        for await (const chunk of dump.stdout as AsyncIterable<Buffer>) {
-          pending.push(chunk);
-          pendingBytes += chunk.length;
-          if (pendingBytes >= 16 * 2 ** 20) {
-            await upload(Buffer.concat(pending));
-            pending = [];
-            pendingBytes = 0;
+        try {
+          for await (const chunk of dump.stdout as AsyncIterable<Buffer>) {
+            pending.push(chunk);
+            pendingBytes += chunk.length;
+            if (pendingBytes >= 16 * 2 ** 20) {
+              await upload(Buffer.concat(pending));
+              pending = [];
+              pendingBytes = 0;
+            }
           }
+          if (pendingBytes > 0 || parts.length === 0) await upload(Buffer.concat(pending));
+        } catch (error) {
+          dump.kill();
+          throw error;
         }
-        if (pendingBytes > 0 || parts.length === 0) await upload(Buffer.concat(pending));
         const code = await exited;
         if (code !== 0) throw new Error(`pg_dump exited with ${code}`);
         await client.send(new CompleteMultipartUploadCommand({ Bucket: s3.bucket, Key: key, UploadId, MultipartUpload: { Parts: await Promise.all(parts) } }));

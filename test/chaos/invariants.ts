@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
+import { type BackupStatus, inProgressStatuses } from '../../src/control-plane/backup-status.js';
 import { deadlineSeconds } from './topology.js';
 
 export interface KillSwitchWindow {
@@ -117,11 +118,11 @@ async function orphanedObjects(client: pg.Client, options: { s3: S3Client; bucke
          FROM control.backups b LEFT JOIN orchestrator.jobs j ON j.kind = 'backup' AND j.backup_id = b.id WHERE b.id = ANY($1)`,
       [ids],
     );
-    type Row = { id: string; status: string; changed_ms_ago: number | null };
+    type Row = { id: string; status: BackupStatus; changed_ms_ago: number | null };
     const recordOf = new Map((records.rows as Row[]).map((row) => [row.id, row]));
     const orphans = objects.filter((object) => {
       const status = object.backupId ? recordOf.get(object.backupId)?.status : undefined;
-      return status !== 'succeeded' && status !== 'requested' && status !== 'queued' && status !== 'running';
+      return status === undefined || (status !== 'succeeded' && !inProgressStatuses.includes(status));
     });
     const youngest = Math.min(...orphans.map((object) => Number(recordOf.get(object.backupId ?? '')?.changed_ms_ago ?? Infinity)));
     if (orphans.length > 0 && youngest < options.orphanBoundMs) {
