@@ -7,6 +7,7 @@ import { type LifeboatProcess, startLifeboat } from '../support/lifeboat-process
 import { startNatsServer, type TestNatsServer } from '../support/nats-server.js';
 import { type PasswordPostgres, startPasswordPostgres } from '../support/password-postgres.js';
 import { startS3Server, type TestS3Server } from '../support/s3-server.js';
+import { defaultAckWaitMs } from '../../src/bus/event-bus.js';
 
 export type DumpMode = 'ok' | 'hang' | 'die';
 
@@ -36,10 +37,10 @@ const orphanGraceSeconds = 5;
 const orphanSweepSeconds = 5;
 /**
  * How long files of a backup that did not succeed may outlive its record's last change: a
- * deletion held by a killed orchestrator is delivered again after the bus's 10 s ack wait;
+ * deletion held by a killed orchestrator is delivered again after the bus's ack wait;
  * otherwise the sweep removes them after its grace, on its next pass.
  */
-export const orphanBoundMs = (10 + orphanGraceSeconds + orphanSweepSeconds + 5) * 1000;
+export const orphanBoundMs = defaultAckWaitMs + (orphanGraceSeconds + orphanSweepSeconds + 5) * 1000;
 
 export async function startTopology(work: string): Promise<Topology> {
   const [postgres, nats, s3] = await Promise.all([startPasswordPostgres(), startNatsServer(), startS3Server()]);
