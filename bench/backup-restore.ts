@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { addService, deleteBackup, dropDatabase, lifeboatBackup, lifeboatRestore, rawDump, rawDumpToS3, rawRestore, rawRestoreFromS3, removeRawDump, restoreJobs, startServe, startSplit, type Topology } from './end-to-end.js';
 import { medianWithRange, progress } from './figures.js';
+import type { TestS3Server } from '../test/support/s3-server.js';
 import { generatedDatabase, sizeMiB } from './generated-database.js';
 
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '100,1024,4096' }, runs: { type: 'string', default: '5' }, restore: { type: 'string', default: 'serve,split' } } });
@@ -48,8 +49,8 @@ async function measureSize(mib: number, topologies: Topology[], work: string): P
   const services = new Map<Topology, string>();
   for (const topology of topologies) services.set(topology, await addService(topology, source));
   const scratch = `${source}_restored`;
-  for (let run = 1; run <= runs; run++) {
-    const file = join(work, 'raw.dump');
+  const file = join(work, 'raw.dump');
+  const rawFileSteps = async () => {
     measured.rawDump.push(await rawDump(source, file));
     measured.dumpMiB = (await stat(file)).size / 2 ** 20;
     if (restoreOn.size > 0) {
@@ -58,27 +59,36 @@ async function measureSize(mib: number, topologies: Topology[], work: string): P
       await dropDatabase(scratch);
     }
     await rm(file);
-    const s3 = topologies.find((topology) => topology.s3)?.s3;
-    if (s3) {
-      measured.rawDumpToS3.push(await rawDumpToS3(source, s3));
-      if (restoreOn.has('split')) {
-        measured.rawRestoreFromS3.push(await rawRestoreFromS3(source, s3, file, scratch));
-        await dropDatabase(scratch);
-      }
-      await removeRawDump(source, s3);
+  };
+  const rawS3Steps = async (s3: TestS3Server) => {
+    measured.rawDumpToS3.push(await rawDumpToS3(source, s3));
+    if (restoreOn.has('split')) {
+      measured.rawRestoreFromS3.push(await rawRestoreFromS3(source, s3, file, scratch));
+      await dropDatabase(scratch);
     }
-    for (const topology of topologies) {
-      const backup = await lifeboatBackup(topology, services.get(topology)!, source);
-      measured.backup[topology.name].push(backup.seconds);
-      measured.backupRss[topology.name].push(backup.rssMiB);
-      if (restoreOn.has(topology.name)) {
-        const restore = await lifeboatRestore(topology, backup.backupId, scratch);
-        measured.restore[topology.name].push(restore.seconds);
-        measured.restoreRss[topology.name].push(restore.rssMiB);
-        await dropDatabase(scratch);
-      }
-      await deleteBackup(topology, backup.backupId);
+    await removeRawDump(source, s3);
+  };
+  const lifeboatSteps = async (topology: Topology) => {
+    const backup = await lifeboatBackup(topology, services.get(topology)!, source);
+    measured.backup[topology.name].push(backup.seconds);
+    measured.backupRss[topology.name].push(backup.rssMiB);
+    if (restoreOn.has(topology.name)) {
+      const restore = await lifeboatRestore(topology, backup.backupId, scratch);
+      measured.restore[topology.name].push(restore.seconds);
+      measured.restoreRss[topology.name].push(restore.rssMiB);
+      await dropDatabase(scratch);
     }
+    await deleteBackup(topology, backup.backupId);
+  };
+  // Each Lifeboat topology runs next to its own baseline (serve beside `pg_dump -f`, split roles
+  // beside the script through S3), and every other run in the reverse order, so that neither
+  // side always comes first or always follows the other's work (the S3 script, whose server
+  // runs in this process, had always run just before the serve backup).
+  const steps = [rawFileSteps, ...topologies.map((topology) => () => lifeboatSteps(topology))];
+  const s3 = topologies.find((topology) => topology.s3)?.s3;
+  if (s3) steps.push(() => rawS3Steps(s3));
+  for (let run = 1; run <= runs; run++) {
+    for (const step of run % 2 === 1 ? steps : [...steps].reverse()) await step();
     progress(
       `${mib} MiB run ${run}: pg_dump ${measured.rawDump.at(-1)!.toFixed(1)} s` +
         topologies.map((topology) => `, ${topology.name} backup ${(measured.backup[topology.name].at(-1)! / measured.rawDump.at(-1)!).toFixed(2)}×`).join('') +
