@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +48,7 @@ describe('agent backup', () => {
   function specFor(connection: Connection): BackupJobSpec {
     counter++;
     const ids = { projectId: 'prj_agent', serviceId: 'svc_agent', backupId: `bkp_agent${counter}` };
-    return { kind: 'backup', jobId: `job_${counter}`, engine: 'postgresql', connection, artifactPrefix: artifactPrefixOf(ids), ...ids };
+    return { kind: 'backup', jobId: `job_${counter}`, engine: 'postgresql', connection, artifactPrefix: artifactPrefixOf(ids), lockWaitTimeoutSeconds: 300, ...ids };
   }
   const backup = (spec: BackupJobSpec, over: { password?: string; path?: string; signal?: AbortSignal } = {}) =>
     runBackup(spec, { password: over.password, store, env: { PATH: over.path ?? process.env.PATH }, signal: over.signal ?? new AbortController().signal, logger });
@@ -89,11 +90,13 @@ describe('agent backup', () => {
   });
 
   it('counts rows in the snapshot it dumps, whatever is written meanwhile', async () => {
-    // pg_dump starts a second late; rows inserted in that second are in neither the dump nor the counts.
-    const path = await fakePgDump(`[ "$1" = "--version" ] || sleep 1\nPATH=${process.env.PATH} exec pg_dump "$@"`);
+    // pg_dump starts (after the snapshot is exported) and waits a second; rows inserted in that
+    // second are in neither the dump nor the counts.
+    const started = join(work, 'pg-dump-started');
+    const path = await fakePgDump(`[ "$1" = "--version" ] || { touch ${started}; sleep 1; }\nPATH=${process.env.PATH} exec pg_dump "$@"`);
     const spec = specFor(trusted());
     const pending = backup(spec, { path });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    while (!existsSync(started)) await new Promise((resolve) => setTimeout(resolve, 20));
     await source.query("INSERT INTO customers(name, email) SELECT 'late ' || g, 'late' || g || '@example.com' FROM generate_series(1, 250) g");
     const report = await pending;
     if (report.outcome !== 'succeeded' || !report.contents) throw new Error(JSON.stringify(report));

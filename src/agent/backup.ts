@@ -10,7 +10,8 @@ import { DigestStream } from './digest-stream.js';
 import { toolEnv } from './tool-env.js';
 import { checkPgDumpVersion, parsePgDumpVersion, pgDumpArgs, type ToolVersion } from './pg-dump.js';
 import { findStdbufAhead, pgDumpCommand } from './pg-dump-command.js';
-import { failureFromDumpOutput, redact } from './postgres-failures.js';
+import { failureFromClientError, failureFromDumpOutput, redact } from './postgres-failures.js';
+import { libpqEnvironment, type PinnedTarget, pinTarget, type ResolveAddress } from './postgres-connection.js';
 import { SourceSession } from './source-session.js';
 
 export interface BackupDependencies {
@@ -21,7 +22,12 @@ export interface BackupDependencies {
   signal: AbortSignal;
   onProgress?: (bytesWritten: number) => void;
   logger: Logger;
+  /** Turns the service's host into the one address every connection of the job uses (and the network policy allows). */
+  resolve?: ResolveAddress;
 }
+
+/** The pre-flight's own statements (version, snapshot) are quick; one that hangs is a stuck server. */
+const preflightStatementTimeoutMs = 60_000;
 
 const stderrTailBytes = 16 * 1024;
 
@@ -36,7 +42,12 @@ export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): 
   let session: SourceSession | undefined;
   try {
     // The tool is asked for its version while the connection opens: both take tens of milliseconds.
-    const [opened, asked] = await Promise.allSettled([SourceSession.open(spec.connection, deps.password), pgDumpVersion(deps.env)]);
+    const target = await pinTarget(spec.connection, deps.resolve);
+    const lockWaitTimeoutMs = spec.lockWaitTimeoutSeconds * 1000;
+    const [opened, asked] = await Promise.allSettled([
+      SourceSession.open(target, deps.password, { lockTimeoutMs: lockWaitTimeoutMs, statementTimeoutMs: preflightStatementTimeoutMs }),
+      pgDumpVersion(deps.env),
+    ]);
     if (opened.status === 'rejected') throw opened.reason;
     session = opened.value;
     if (asked.status === 'rejected') throw asked.reason;
@@ -50,9 +61,9 @@ export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): 
     const capturedAt = new Date().toISOString();
     const key = `${spec.artifactPrefix}backup.dump`;
     // Counted while pg_dump runs, in its snapshot: the counts add nothing to the backup's time.
-    const [dumped, inventory] = await Promise.allSettled([dumpInto(spec, deps, key, snapshotId), session.inventory()]);
+    const [dumped, inventory] = await Promise.allSettled([dumpInto(spec, deps, { target, key, snapshot: snapshotId, lockWaitTimeoutMs }), session.inventory()]);
     if (dumped.status === 'rejected') throw dumped.reason;
-    if (inventory.status === 'rejected') throw inventory.reason;
+    if (inventory.status === 'rejected') throw new JobFailure(failureFromClientError(inventory.reason, target), { cause: inventory.reason });
     const { sizeBytes, sha256 } = dumped.value;
     const contents = { serverVersion: server.text, toolVersion: tool.text, capturedAt, ...inventory.value };
     // Closed while the manifest is written: the snapshot is no longer needed, and the close is a round trip.
@@ -124,35 +135,40 @@ async function askPgDumpVersion(env: BackupDependencies['env']): Promise<ToolVer
 }
 
 /** Streams pg_dump's output into storage. Throws a JobFailure if the dump or the upload fails. */
-async function dumpInto(spec: BackupJobSpec, deps: BackupDependencies, key: string, snapshot: string): Promise<{ sizeBytes: number; sha256: string }> {
-  const command = await pgDumpCommand(pgDumpArgs(spec.connection, { snapshot }), deps.env.PATH ?? '');
-  const dump = spawn(command.file, command.args, {
-    env: { ...toolEnv(deps.env), ...(deps.password ? { PGPASSWORD: deps.password } : {}), PGCONNECT_TIMEOUT: '10', PGAPPNAME: 'lifeboat-backup' },
+async function dumpInto(
+  spec: BackupJobSpec,
+  deps: BackupDependencies,
+  dump: { target: PinnedTarget; key: string; snapshot: string; lockWaitTimeoutMs: number },
+): Promise<{ sizeBytes: number; sha256: string }> {
+  const { target, key } = dump;
+  const command = await pgDumpCommand(pgDumpArgs(target, { snapshot: dump.snapshot, lockWaitTimeoutMs: dump.lockWaitTimeoutMs }), deps.env.PATH ?? '');
+  const child = spawn(command.file, command.args, {
+    env: { ...toolEnv(deps.env), ...libpqEnvironment({ password: deps.password, applicationName: 'lifeboat-backup' }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = once(dump, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
+  const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
   let stderr = '';
-  dump.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-stderrTailBytes);
   });
-  const stopDump = () => dump.kill('SIGTERM');
+  const stopDump = () => child.kill('SIGTERM');
   deps.signal.addEventListener('abort', stopDump, { once: true });
 
   const digest = new DigestStream(deps.onProgress);
-  dump.stdout.pipe(digest);
+  child.stdout.pipe(digest);
   let uploadError: Error | undefined;
   try {
     await deps.store.put(key, digest, { contentType: 'application/octet-stream', signal: deps.signal });
   } catch (error) {
     uploadError = error instanceof Error ? error : new Error('the upload failed', { cause: error });
-    dump.kill('SIGKILL');
+    child.kill('SIGKILL');
   } finally {
     deps.signal.removeEventListener('abort', stopDump);
   }
   const [exitCode, signal] = await exited;
   if (deps.signal.aborted) throw new Error('canceled');
   if (exitCode !== 0) {
-    throw new JobFailure(failureFromDumpOutput(stderr || `pg_dump ${signal ? `was killed by ${signal}` : `exited with code ${exitCode}`}`, spec.connection));
+    throw new JobFailure(failureFromDumpOutput(stderr || `pg_dump ${signal ? `was killed by ${signal}` : `exited with code ${exitCode}`}`, target));
   }
   if (uploadError) throw uploadError;
   return { sizeBytes: digest.bytes, sha256: digest.sha256() };

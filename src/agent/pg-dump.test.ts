@@ -1,21 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { checkPgDumpVersion, parsePgDumpVersion, pgDumpArgs, serverMajorOf } from './pg-dump.js';
 
+const target = { host: 'db.internal', address: '10.0.0.7', port: 5433, database: 'shop', user: 'app' };
+
 describe('pg_dump arguments', () => {
-  it('asks for the custom format and never carries a password', () => {
-    const args = pgDumpArgs({ host: 'db.internal', port: 5433, database: 'shop', user: 'app' });
-    expect(args).toEqual(['--format=custom', '--no-password', '--host=db.internal', '--port=5433', '--username=app', '--dbname=shop']);
+  it('asks for the custom format, connects by one quoted connection string and never carries a password', () => {
+    const args = pgDumpArgs(target);
+    expect(args).toEqual(['--format=custom', '--no-password', "--dbname=host='db.internal' hostaddr='10.0.0.7' port='5433' dbname='shop' user='app'"]);
     expect(args.join(' ')).not.toMatch(/password=|postgres:\/\//);
   });
 
-  it('dumps from an exported snapshot when given one', () => {
-    expect(pgDumpArgs({ host: 'h', port: 1, database: 'd', user: 'u' }, { snapshot: '00000003-0000001B-1' }).at(-1)).toBe('--snapshot=00000003-0000001B-1');
+  it('dumps from an exported snapshot, and gives up on a lock after the wait it is given', () => {
+    const args = pgDumpArgs(target, { snapshot: '00000003-0000001B-1', lockWaitTimeoutMs: 120_000 });
+    expect(args.slice(-2)).toEqual(['--lock-wait-timeout=120000', '--snapshot=00000003-0000001B-1']);
   });
 
-  it('keeps odd names as single arguments, never as extra options', () => {
-    const args = pgDumpArgs({ host: 'h', port: 1, database: 'my db; drop', user: 'u' });
-    expect(args).toContain('--dbname=my db; drop');
-    expect(args).toHaveLength(6);
+  it('keeps hostile names inside their quotes, never as settings or extra options', () => {
+    const args = pgDumpArgs({ ...target, database: "b host=evil port=1 ' x\\", user: '--help' });
+    expect(args).toHaveLength(3);
+    expect(args[2]).toBe("--dbname=host='db.internal' hostaddr='10.0.0.7' port='5433' dbname='b host=evil port=1 \\' x\\\\' user='--help'");
   });
 });
 

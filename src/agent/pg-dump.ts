@@ -1,19 +1,21 @@
-import type { Connection, Failure } from '../contracts/index.js';
+import type { Failure } from '../contracts/index.js';
+import { libpqConnectionString, type PinnedTarget } from './postgres-connection.js';
 
 /**
  * `pg_dump`'s argument list. Custom format (compressed, restorable selectively and in
- * parallel), no password prompt, and the connection given piece by piece: never a connection
- * string, so no password can end up in argv (invariant 7); it arrives as PGPASSWORD.
+ * parallel), no password prompt, and the connection as one string of quoted values
+ * (postgres-connection.ts): no user value can add a setting, and no password is in argv
+ * (invariant 7); it arrives as PGPASSWORD. A lock it waits for longer than `lockWaitTimeoutMs`
+ * fails the dump (`lock_timeout`) instead of holding it to the job's deadline.
  */
-export function pgDumpArgs(connection: Connection, options: { snapshot?: string } = {}): string[] {
+export function pgDumpArgs(target: PinnedTarget, options: { snapshot?: string; lockWaitTimeoutMs?: number } = {}): string[] {
   return [
     '--format=custom',
     '--no-password',
-    `--host=${connection.host}`,
-    `--port=${connection.port}`,
-    `--username=${connection.user}`,
-    `--dbname=${connection.database}`,
+    `--dbname=${libpqConnectionString(target)}`,
+    ...(options.lockWaitTimeoutMs ? [`--lock-wait-timeout=${options.lockWaitTimeoutMs}`] : []),
     // The snapshot the row counts were taken in: the dump holds exactly what the manifest says.
+    // Importing it also proves pg_dump reached the server and database the pre-flight checked.
     ...(options.snapshot ? [`--snapshot=${options.snapshot}`] : []),
   ];
 }

@@ -57,3 +57,16 @@ describe('redaction', () => {
     expect(redact('nothing here', ['hunter2', undefined, ''])).toBe('nothing here');
   });
 });
+
+describe('lock waits', () => {
+  it('names a lock wait that ran out, from pg_dump and from the pre-flight session', () => {
+    const stderr = 'pg_dump: error: query failed: ERROR:  canceling statement due to lock timeout\npg_dump: detail: Query was: LOCK TABLE public.orders IN ACCESS SHARE MODE\n';
+    const failure = failureFromDumpOutput(stderr, connection);
+    expect(failure.code).toBe('lock_timeout');
+    expect(failure.message).toContain('(waiting for public.orders)');
+    expect(failureFromClientError(Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' }), connection).code).toBe('lock_timeout');
+    const dumpWait = 'pg_dump: error: query failed: ERROR:  canceling statement due to statement timeout\npg_dump: detail: Query was: LOCK TABLE public.orders IN ACCESS SHARE MODE\n';
+    expect(failureFromDumpOutput(dumpWait, connection)).toMatchObject({ code: 'lock_timeout', message: expect.stringContaining('public.orders') });
+    expect(failureFromDumpOutput('pg_dump: error: query failed: ERROR:  canceling statement due to statement timeout\n', connection).code).toBe('pg_dump_failed');
+  });
+});

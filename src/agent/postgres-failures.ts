@@ -23,6 +23,8 @@ function advice(code: FailureCode, connection: Connection): string {
       return `database "${connection.database}" does not exist at ${target(connection)}; check the service's database name`;
     case 'permission_denied':
       return `user "${connection.user}" may not read everything in "${connection.database}"; grant it read access to every table or use a user that has it`;
+    case 'lock_timeout':
+      return `another session held a lock on "${connection.database}" at ${target(connection)} longer than the job waits for one; see pg_locks / pg_stat_activity for who holds it, or raise LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS`;
     case 'connection_lost':
       return `the connection to ${target(connection)} was lost during the backup; check the database's health and retry`;
     default:
@@ -46,6 +48,8 @@ const sqlStates: Partial<Record<string, FailureCode>> = {
   '28000': 'auth_failed',
   '3D000': 'database_not_found',
   '42501': 'permission_denied',
+  // lock_not_available: lock_timeout ran out (or NOWAIT found the lock held).
+  '55P03': 'lock_timeout',
 };
 
 /** A failure from an error of the `pg` client (the pre-flight connection). */
@@ -66,6 +70,8 @@ const dumpPatterns: [RegExp, FailureCode][] = [
   [/timeout expired|timed out/i, 'connection_timeout'],
   [/database ".*" does not exist/i, 'database_not_found'],
   [/permission denied/i, 'permission_denied'],
+  // pg_dump's --lock-wait-timeout is a statement_timeout around its LOCK TABLE statements.
+  [/canceling statement due to lock timeout|could not obtain lock|canceling statement due to statement timeout[\s\S]*LOCK TABLE/i, 'lock_timeout'],
   [/server closed the connection unexpectedly|connection to server was lost|terminating connection/i, 'connection_lost'],
   [/server version mismatch/i, 'pg_dump_version_mismatch'],
 ];
@@ -76,6 +82,10 @@ export function failureFromDumpOutput(stderr: string, connection: Connection, to
     if (!pattern.test(stderr)) continue;
     if (code === 'pg_dump_version_mismatch' || code === 'permission_denied') {
       return { code, message: `${advice(code, connection)} (${tool}: ${errorLine(stderr)})` };
+    }
+    if (code === 'lock_timeout') {
+      const locked = /LOCK TABLE (\S+)/.exec(stderr)?.[1];
+      return { code, message: `${advice(code, connection)}${locked ? ` (waiting for ${locked})` : ''}` };
     }
     return { code, message: advice(code, connection) };
   }

@@ -4,12 +4,12 @@ import { type FileHandle, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { Connection } from '../contracts/index.js';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
 import { type ArtifactDigest, copyWithDigest, digestOfFile } from './artifact-digest.js';
 import { JobFailure } from './job-failure.js';
 import { pgRestoreArgs } from './pg-restore.js';
 import { failureFromClientError, failureFromDumpOutput } from './postgres-failures.js';
+import { checkIdentity, identityOf, libpqEnvironment, pgClientConfig, type PinnedTarget, type ResolveAddress } from './postgres-connection.js';
 import { toolEnv } from './tool-env.js';
 
 /** The steps restores and restore drills share: fetch and check an artifact, make a database, run pg_restore. */
@@ -25,6 +25,8 @@ export interface StepDependencies {
   store: ObjectStore;
   env: Readonly<Record<string, string | undefined>>;
   signal: AbortSignal;
+  /** Turns a host into the one address every connection of the job uses (and the network policy allows). */
+  resolve?: ResolveAddress;
 }
 
 const stderrTailBytes = 16 * 1024;
@@ -82,14 +84,14 @@ function checked(artifact: StoredArtifact, digest: ArtifactDigest): void {
   }
 }
 
-async function withClient<T>(connection: Connection, password: string | undefined, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ ...clientSettings(connection), password, connectionTimeoutMillis: 10_000, application_name: 'lifeboat-restore' });
+async function withClient<T>(target: PinnedTarget, password: string | undefined, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client(pgClientConfig(target, password, 'lifeboat-restore'));
   client.on('error', () => undefined);
   try {
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
-    throw new JobFailure(failureFromClientError(error, connection), { cause: error });
+    throw new JobFailure(failureFromClientError(error, target), { cause: error });
   }
   try {
     return await work(client);
@@ -98,20 +100,24 @@ async function withClient<T>(connection: Connection, password: string | undefine
   }
 }
 
-function clientSettings(connection: Connection) {
-  return { host: connection.host, port: connection.port, database: connection.database, user: connection.user };
+/**
+ * The in-place restore's pre-flight, right before pg_restore overwrites anything: the server at
+ * the pinned address says it is the service's database and user (`target_mismatch` otherwise).
+ */
+export async function checkRestoreTarget(target: PinnedTarget, password: string | undefined): Promise<void> {
+  await withClient(target, password, async (client) => checkIdentity(target, await identityOf(client)));
 }
 
 /** Creates a database; one that exists already is `target_exists`, never touched. */
-export async function createDatabase(connection: Connection, password: string | undefined, database: string): Promise<void> {
-  await withClient(connection, password, async (client) => {
+export async function createDatabase(target: PinnedTarget, password: string | undefined, database: string): Promise<void> {
+  await withClient(target, password, async (client) => {
     try {
       await client.query(`CREATE DATABASE ${pg.escapeIdentifier(database)}`);
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (code === '42P04') throw new JobFailure({ code: 'target_exists', message: `database "${database}" already exists on ${connection.host}:${connection.port}; choose a new name` });
-      if (code === '42501') throw new JobFailure({ code: 'permission_denied', message: `user "${connection.user}" may not create databases on ${connection.host}:${connection.port}; grant it CREATEDB or restore in place` });
-      throw new JobFailure(failureFromClientError(error, connection), { cause: error });
+      if (code === '42P04') throw new JobFailure({ code: 'target_exists', message: `database "${database}" already exists on ${target.host}:${target.port}; choose a new name` });
+      if (code === '42501') throw new JobFailure({ code: 'permission_denied', message: `user "${target.user}" may not create databases on ${target.host}:${target.port}; grant it CREATEDB or restore in place` });
+      throw new JobFailure(failureFromClientError(error, target), { cause: error });
     }
   });
 }
@@ -126,8 +132,8 @@ export class DatabaseCreation {
   private readonly creating: Promise<void>;
   private made = false;
 
-  constructor(connection: Connection, password: string | undefined, database: string) {
-    this.creating = createDatabase(connection, password, database).then(() => {
+  constructor(target: PinnedTarget, password: string | undefined, database: string) {
+    this.creating = createDatabase(target, password, database).then(() => {
       this.made = true;
     });
     // Awaited by `done` or `wasMade`; until then a failure must not count as unhandled.
@@ -146,15 +152,21 @@ export class DatabaseCreation {
   }
 }
 
-export async function dropDatabase(connection: Connection, password: string | undefined, database: string): Promise<void> {
-  await withClient(connection, password, (client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`));
+export async function dropDatabase(target: PinnedTarget, password: string | undefined, database: string): Promise<void> {
+  await withClient(target, password, (client) => client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`));
 }
 
-export async function restoreFile(connection: Connection, deps: StepDependencies, options: { database: string; file: ArtifactFile; inPlace: boolean }): Promise<void> {
+export async function restoreFile(
+  target: PinnedTarget,
+  deps: StepDependencies,
+  options: { database: string; file: ArtifactFile; inPlace: boolean; lockWaitTimeoutMs?: number },
+): Promise<void> {
   const jobs = Math.min(4, availableParallelism());
-  const { file, ...rest } = options;
-  const child = spawn('pg_restore', pgRestoreArgs(connection, { ...rest, file: file.path, jobs }), {
-    env: { ...toolEnv(deps.env), ...(deps.password ? { PGPASSWORD: deps.password } : {}), PGCONNECT_TIMEOUT: '10', PGAPPNAME: 'lifeboat-restore' },
+  const { file, lockWaitTimeoutMs, ...rest } = options;
+  // pg_restore has no --lock-wait-timeout: the bound goes to its sessions as a server setting.
+  const serverOptions = lockWaitTimeoutMs ? `-c lock_timeout=${lockWaitTimeoutMs}` : undefined;
+  const child = spawn('pg_restore', pgRestoreArgs(target, { ...rest, file: file.path, jobs }), {
+    env: { ...toolEnv(deps.env), ...libpqEnvironment({ password: deps.password, applicationName: 'lifeboat-restore', serverOptions }) },
     stdio: ['ignore', 'ignore', 'pipe', ...(file.inherited ? [file.inherited.fd] : [])],
   });
   const exited = Promise.race([
@@ -173,7 +185,7 @@ export async function restoreFile(connection: Connection, deps: StepDependencies
     const [exitCode, signal] = await exited;
     if (deps.signal.aborted) throw new Error('canceled');
     if (exitCode !== 0) {
-      throw new JobFailure(failureFromDumpOutput(stderr || `pg_restore ${signal ? `was killed by ${signal}` : `exited with code ${exitCode}`}`, { ...connection, database: options.database }, 'pg_restore'));
+      throw new JobFailure(failureFromDumpOutput(stderr || `pg_restore ${signal ? `was killed by ${signal}` : `exited with code ${exitCode}`}`, { ...target, database: options.database }, 'pg_restore'));
     }
   } finally {
     deps.signal.removeEventListener('abort', stop);

@@ -30,7 +30,7 @@ describe('agent restore', () => {
     store = new FilesystemStore(join(work, 'store'));
     const ids = { projectId: 'prj_r', serviceId: 'svc_r', backupId: 'bkp_r' };
     const report = await runBackup(
-      { kind: 'backup', jobId: 'job_b', engine: 'postgresql', connection: connectionTo(source.name), artifactPrefix: artifactPrefixOf(ids), ...ids },
+      { kind: 'backup', jobId: 'job_b', engine: 'postgresql', connection: connectionTo(source.name), artifactPrefix: artifactPrefixOf(ids), lockWaitTimeoutSeconds: 300, ...ids },
       { password: undefined, store, env: { PATH: process.env.PATH }, signal: new AbortController().signal, logger },
     );
     if (report.outcome !== 'succeeded') throw new Error(JSON.stringify(report));
@@ -47,7 +47,7 @@ describe('agent restore', () => {
   }
   const restore = (target: RestoreTarget, database = source.name, over: Partial<RestoreJobSpec> = {}, from: ObjectStore = store) =>
     runRestore(
-      { kind: 'restore', jobId: 'job_r', restoreId: 'rst_r', connection: connectionTo(database), artifact, target, ...over },
+      { kind: 'restore', jobId: 'job_r', restoreId: 'rst_r', connection: connectionTo(database), artifact, target, lockWaitTimeoutSeconds: 300, ...over },
       { password: undefined, store: from, env: { PATH: process.env.PATH }, signal: new AbortController().signal, logger, workDir: work },
     );
   const restoredLikeSource = async (name: string) => {

@@ -2,11 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { Failure, RestoreJobSpec, RestoreReport } from '../contracts/index.js';
+import { type Failure, nameProblem, type RestoreJobSpec, type RestoreReport } from '../contracts/index.js';
 import { StorageUnavailableError } from '../storage/object-store.js';
 import { JobFailure } from './job-failure.js';
 import { redact } from './postgres-failures.js';
-import { checkedArtifactFile, DatabaseCreation, dropDatabase, restoreFile, type StepDependencies } from './restore-steps.js';
+import { type PinnedTarget, pinTarget } from './postgres-connection.js';
+import { checkedArtifactFile, checkRestoreTarget, DatabaseCreation, dropDatabase, restoreFile, type StepDependencies } from './restore-steps.js';
 
 export interface RestoreDependencies extends StepDependencies {
   logger: Logger;
@@ -18,25 +19,38 @@ export interface RestoreDependencies extends StepDependencies {
  * One restore. The artifact's SHA-256 and size are checked against the backup's record before
  * pg_restore touches the target (on a file downloaded from object storage, or on the filesystem
  * store's own file, held open); then `pg_restore` runs into a new database or over the service's
- * database in one transaction. A new database is created while the artifact is checked, and
+ * database in one transaction, at the address the job pinned, and in place only once the server
+ * there has said it is the service's database. A new database is created while the artifact is checked, and
  * dropped again if the check or the restore fails: a half-restored new database is worse than none.
  */
 export async function runRestore(spec: RestoreJobSpec, deps: RestoreDependencies): Promise<RestoreReport> {
   const work = await mkdtemp(join(deps.workDir ?? tmpdir(), 'lifeboat-restore-'));
+  const inPlace = spec.target.kind === 'in_place';
   const database = spec.target.kind === 'new_database' ? spec.target.database : spec.connection.database;
-  const creation = spec.target.kind === 'new_database' ? new DatabaseCreation(spec.connection, deps.password, database) : undefined;
+  let target: PinnedTarget | undefined;
+  let creation: DatabaseCreation | undefined;
   try {
+    target = await pinTarget(spec.connection, deps.resolve);
+    if (spec.target.kind === 'new_database') {
+      const problem = nameProblem(spec.target.database);
+      if (problem) throw new JobFailure({ code: 'target_not_allowed', message: `the new database's name ${problem}` });
+    }
+    creation = inPlace ? undefined : new DatabaseCreation(target, deps.password, database);
     const file = await checkedArtifactFile(spec.artifact, deps, work);
     try {
       deps.signal.throwIfAborted();
       await creation?.done();
-      await restoreFile(spec.connection, deps, { database, file, inPlace: spec.target.kind === 'in_place' });
+      // Checked again just before anything is overwritten: the pinned address still answers as the service's database.
+      if (inPlace) await checkRestoreTarget(target, deps.password);
+      await restoreFile(target, deps, { database, file, inPlace, lockWaitTimeoutMs: spec.lockWaitTimeoutSeconds * 1000 });
     } finally {
       await file.close();
     }
     return { outcome: 'succeeded', database };
   } catch (error) {
-    if (await creation?.wasMade()) await dropDatabase(spec.connection, deps.password, database).catch((dropError: unknown) => deps.logger.warn({ err: dropError }, 'could not drop the half-restored database'));
+    if (target && (await creation?.wasMade())) {
+      await dropDatabase(target, deps.password, database).catch((dropError: unknown) => deps.logger.warn({ err: dropError }, 'could not drop the half-restored database'));
+    }
     if (deps.signal.aborted) return { outcome: 'canceled' };
     const failure = failureOf(error);
     deps.logger.warn({ code: failure.code }, 'restore failed');

@@ -1,8 +1,21 @@
 import pg from 'pg';
-import type { BackupContents, Connection } from '../contracts/index.js';
+import type { BackupContents } from '../contracts/index.js';
 import { JobFailure } from './job-failure.js';
 import { serverMajorOf } from './pg-dump.js';
+import { checkIdentity, identityOf, pgClientConfig, type PinnedTarget } from './postgres-connection.js';
 import { failureFromClientError } from './postgres-failures.js';
+
+export interface SessionLimits {
+  /** How long any statement of the session waits for a lock before it fails (`lock_timeout`). */
+  lockTimeoutMs: number;
+  /** How long a pre-flight statement may run; the counts, which read every row, are not bounded by it. */
+  statementTimeoutMs: number;
+}
+
+/** Server settings for the session's start-up packet: bounded from its first statement on. */
+export function sessionOptions(limits: SessionLimits): string {
+  return `-c lock_timeout=${Math.round(limits.lockTimeoutMs)} -c statement_timeout=${Math.round(limits.statementTimeoutMs)}`;
+}
 
 export type Inventory = Pick<BackupContents, 'schemas' | 'tables' | 'extensions'>;
 
@@ -10,8 +23,9 @@ export type Inventory = Pick<BackupContents, 'schemas' | 'tables' | 'extensions'
  * One connection to the database being backed up, held for the whole dump. It reads the
  * server's version (for the pg_dump check), then opens a REPEATABLE READ transaction, exports
  * its snapshot for `pg_dump --snapshot`, and counts every table's rows in that same snapshot:
- * the counts describe exactly what the dump holds. Connection errors become precise failures,
- * since `pg` reports them with codes where pg_dump only prints text.
+ * the counts describe exactly what the dump holds. It first asks the server which database and
+ * user it is, and refuses any other (`target_mismatch`). Connection errors become precise
+ * failures, since `pg` reports them with codes where pg_dump only prints text.
  */
 export class SourceSession {
   private constructor(
@@ -19,27 +33,21 @@ export class SourceSession {
     readonly server: { major: number; text: string },
   ) {}
 
-  static async open(connection: Connection, password: string | undefined, timeoutMs = 10_000): Promise<SourceSession> {
-    const client = new pg.Client({
-      host: connection.host,
-      port: connection.port,
-      database: connection.database,
-      user: connection.user,
-      password,
-      connectionTimeoutMillis: timeoutMs,
-      application_name: 'lifeboat-backup',
-    });
+  static async open(target: PinnedTarget, password: string | undefined, limits: SessionLimits): Promise<SourceSession> {
+    const client = new pg.Client({ ...pgClientConfig(target, password, 'lifeboat-backup'), options: sessionOptions(limits) });
     // An error after connect (the server going away) must not crash the agent as an unhandled event.
     client.on('error', () => undefined);
     try {
       await client.connect();
+      checkIdentity(target, await identityOf(client));
       const { rows } = await client.query<{ num: string; text: string }>("select current_setting('server_version_num') as num, current_setting('server_version') as text");
       const row = rows[0];
       if (!row) throw new Error('the server did not report its version');
       return new SourceSession(client, { major: serverMajorOf(Number(row.num)), text: row.text.split(' ')[0] ?? row.text });
     } catch (error) {
       await client.end().catch(() => undefined);
-      throw new JobFailure(failureFromClientError(error, connection), { cause: error });
+      if (error instanceof JobFailure) throw error;
+      throw new JobFailure(failureFromClientError(error, target), { cause: error });
     }
   }
 
@@ -55,6 +63,7 @@ export class SourceSession {
    * while pg_dump does (counting every row of a large database takes seconds).
    */
   async inventory(): Promise<Inventory> {
+    await this.client.query('SET LOCAL statement_timeout = 0');
     const tables = await this.client.query<{ schema: string; name: string; bytes: string }>(`
       select n.nspname as schema, c.relname as name, pg_total_relation_size(c.oid) as bytes
       from pg_class c join pg_namespace n on n.oid = c.relnamespace

@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { backupContents, type BackupContents, type Verification, type VerifyJobSpec, type VerifyReport } from '../contracts/index.js';
 import { JobFailure } from './job-failure.js';
+import { pgClientConfig, type PinnedTarget, pinTarget } from './postgres-connection.js';
 import { redact } from './postgres-failures.js';
 import { type ArtifactFile, checkedArtifactFile, DatabaseCreation, dropDatabase, restoreFile, type StepDependencies } from './restore-steps.js';
 
@@ -26,6 +27,7 @@ export async function runVerify(spec: VerifyJobSpec, deps: VerifyDependencies): 
   const work = await mkdtemp(join(deps.workDir ?? tmpdir(), 'lifeboat-verify-'));
   const scratch = `lifeboat_drill_${randomBytes(6).toString('hex')}`;
   let creation: DatabaseCreation | undefined;
+  let target: PinnedTarget | undefined;
   const failed = (problem: string, tables: Verification['details']['tables'] = []): VerifyReport => ({
     outcome: 'succeeded',
     verification: { status: 'failed', checkedAt: new Date().toISOString(), details: { tables, problems: [redact(problem, [deps.password])] } },
@@ -33,8 +35,9 @@ export async function runVerify(spec: VerifyJobSpec, deps: VerifyDependencies): 
   try {
     const manifest = await readManifest(spec, deps);
     if (!manifest) return failed('the manifest holds no table counts to check against');
+    target = await pinTarget(spec.scratch, deps.resolve);
     // Made while the artifact is checked (see DatabaseCreation).
-    creation = new DatabaseCreation(spec.scratch, deps.password, scratch);
+    creation = new DatabaseCreation(target, deps.password, scratch);
     let file: ArtifactFile;
     try {
       file = await checkedArtifactFile(spec.artifact, deps, work);
@@ -44,7 +47,7 @@ export async function runVerify(spec: VerifyJobSpec, deps: VerifyDependencies): 
     }
     try {
       await creation.done();
-      await restoreFile(spec.scratch, deps, { database: scratch, file, inPlace: false });
+      await restoreFile(target, deps, { database: scratch, file, inPlace: false });
     } catch (error) {
       // Only pg_restore's failure says the backup does not restore; the scratch server's is the job's.
       if ((await creation.wasMade()) && error instanceof JobFailure) return failed(`the backup does not restore: ${error.failure.message}`);
@@ -52,7 +55,7 @@ export async function runVerify(spec: VerifyJobSpec, deps: VerifyDependencies): 
     } finally {
       await file.close();
     }
-    const actual = await countRows({ ...spec.scratch, database: scratch }, deps.password, manifest.tables);
+    const actual = await countRows(target, scratch, deps.password, manifest.tables);
     const tables = manifest.tables.map((table) => ({ schema: table.schema, name: table.name, expected: table.rows, actual: actual.get(`${table.schema}.${table.name}`) ?? null }));
     const problems = tables
       .filter((table) => table.actual !== table.expected)
@@ -63,7 +66,7 @@ export async function runVerify(spec: VerifyJobSpec, deps: VerifyDependencies): 
     const failure = error instanceof JobFailure ? error.failure : { code: 'restore_failed' as const, message: `the drill failed unexpectedly: ${(error as Error).message}` };
     return { outcome: 'failed', failure: { code: failure.code, message: redact(failure.message, [deps.password]) } };
   } finally {
-    if (await creation?.wasMade()) await dropDatabase(spec.scratch, deps.password, scratch).catch((error: unknown) => deps.logger.warn({ err: error, scratch }, 'could not drop the scratch database'));
+    if (target && (await creation?.wasMade())) await dropDatabase(target, deps.password, scratch).catch((error: unknown) => deps.logger.warn({ err: error, scratch }, 'could not drop the scratch database'));
     await rm(work, { recursive: true, force: true });
   }
 }
@@ -74,8 +77,8 @@ async function readManifest(spec: VerifyJobSpec, deps: VerifyDependencies): Prom
   return parsed.success ? parsed.data : undefined;
 }
 
-async function countRows(connection: VerifyJobSpec['scratch'], password: string | undefined, tables: BackupContents['tables']): Promise<Map<string, number>> {
-  const client = new pg.Client({ host: connection.host, port: connection.port, database: connection.database, user: connection.user, password, application_name: 'lifeboat-verify' });
+async function countRows(target: PinnedTarget, database: string, password: string | undefined, tables: BackupContents['tables']): Promise<Map<string, number>> {
+  const client = new pg.Client(pgClientConfig(target, password, 'lifeboat-verify', database));
   client.on('error', () => undefined);
   await client.connect();
   try {

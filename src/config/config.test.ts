@@ -12,6 +12,12 @@ function problemsOf(run: () => unknown): string[] {
 }
 
 describe('configuration', () => {
+  it('bounds lock waits: 300 s unless set, and refuses nonsense', () => {
+    expect(loadConfig('serve', {}).lockWaitTimeoutSeconds).toBe(300);
+    expect(loadConfig('serve', { LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS: '5' }).lockWaitTimeoutSeconds).toBe(5);
+    expect(problemsOf(() => loadConfig('serve', { LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS: '0' }))[0]).toMatch(/^LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS: /);
+  });
+
   it('runs `serve` on the embedded defaults with nothing set', () => {
     const config = loadConfig('serve', {});
     expect(config).toMatchObject({ port: 8080, host: '127.0.0.1', databaseUrl: undefined, busUrl: undefined, downloadUrlTtlSeconds: 900, killSwitch: false, runner: 'local' });

@@ -3,6 +3,9 @@ import { artifactSchema, connectionSchema, engines } from './backup-messages.js'
 import { backupContents } from './contents.js';
 import { failureSchema } from './failures.js';
 
+/** The operator's bound on lock waits (LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS), carried by every job that touches a service. */
+export const lockWaitTimeoutSeconds = z.number().int().positive().max(24 * 3600).default(300);
+
 /**
  * What the orchestrator tells an agent to do (`LIFEBOAT_JOB`, JSON) and what the agent reports
  * back (its last line of standard output, or a Kubernetes termination message). Secrets are not
@@ -18,6 +21,8 @@ export const backupJobSpec = z.object({
   connection: connectionSchema,
   /** Folder in object storage that holds the artifact and its manifest. */
   artifactPrefix: z.string().min(1),
+  /** How long the job waits for a lock on the service's database before it fails with `lock_timeout`. */
+  lockWaitTimeoutSeconds: lockWaitTimeoutSeconds,
 });
 export type BackupJobSpec = z.infer<typeof backupJobSpec>;
 

@@ -27,6 +27,9 @@ export const failureCodes = [
   'target_exists',
   'restore_failed',
   'safety_backup_failed',
+  'target_not_allowed',
+  'target_mismatch',
+  'lock_timeout',
 ] as const;
 
 export type FailureCode = (typeof failureCodes)[number];

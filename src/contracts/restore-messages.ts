@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lockWaitTimeoutSeconds } from './agent-job.js';
 import { connectionSchema } from './backup-messages.js';
 import { envelopeOf } from './envelope.js';
 import { failureSchema } from './failures.js';
@@ -54,6 +55,7 @@ export const restoreJobSpec = z.object({
   connection: connectionSchema,
   artifact: storedArtifact,
   target: restoreTarget,
+  lockWaitTimeoutSeconds,
 });
 export type RestoreJobSpec = z.infer<typeof restoreJobSpec>;
 

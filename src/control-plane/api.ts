@@ -18,6 +18,7 @@ import { controlMigrations } from './migrations.js';
 import { DeadlineSweeper } from './deadline-sweep.js';
 import { RetentionSweeper } from './retention-sweep.js';
 import { Scheduler } from './scheduler.js';
+import { reportBlockedServices } from './service-block.js';
 import { WebhookDispatcher } from './webhooks.js';
 import { controlSchema, type ControlTables } from './tables.js';
 
@@ -114,6 +115,7 @@ export class Api {
     webhooks.start();
     const deadlines = new DeadlineSweeper({ db, logger: plane.logger, isLeader: () => leadership.isLeader(), deadlineSeconds: options.settings.jobDeadlineSeconds });
     deadlines.start();
+    await reportBlockedServices(db, plane.logger);
     const app = await buildApp(plane, { dashboardDir: options.dashboardDir });
     const address = await app.listen({ host: options.host, port: options.port });
     listeningUrl = address.replace('[::1]', 'localhost');

@@ -8,6 +8,7 @@ import { auditRow } from './audit.js';
 import { backupAvailability, killSwitchEngagedIn, killSwitchFrom } from './availability.js';
 import { inProgressStatuses } from './backup-status.js';
 import { ApiError, apiErrors } from './errors.js';
+import { refuseBlockedService } from './service-block.js';
 import { restoreInProgress } from './restore-status.js';
 import { newId } from './ids.js';
 import type { ServiceRow } from './services.js';
@@ -42,6 +43,7 @@ export interface BackupGate {
  */
 export async function requestBackup(db: Kysely<ControlTables>, request: BackupRequest, gate: BackupGate): Promise<{ backup: BackupRow; created: boolean }> {
   const { service, idempotencyKey } = request;
+  refuseBlockedService(service);
   // Configuration does not change while the process runs: checked before anything is read.
   const configured = backupAvailability({ storageConfigured: gate.storageConfigured, killSwitch: killSwitchFrom(undefined, gate.killSwitchFromConfiguration) });
   if (!configured.available) throw apiErrors.backupsUnavailable(configured.reason ?? 'unknown');

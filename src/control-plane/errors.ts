@@ -17,6 +17,7 @@ const statusByCode = {
   backup_not_restorable: 409,
   restore_in_progress: 409,
   service_name_taken: 409,
+  service_blocked: 409,
   payload_too_large: 413,
   range_not_satisfiable: 416,
   internal_error: 500,

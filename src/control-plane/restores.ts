@@ -6,6 +6,7 @@ import { recordAudit } from './audit.js';
 import { backupInProgress, recordBackupRequest } from './backups.js';
 import { ApiError, apiErrors } from './errors.js';
 import { newId } from './ids.js';
+import { refuseBlockedService } from './service-block.js';
 import { controlSchema, type ControlTables } from './tables.js';
 
 export type RestoreRow = Selectable<ControlTables['restores']>;
@@ -27,6 +28,7 @@ export async function requestRestore(db: Kysely<ControlTables>, input: { backupI
       if (!backup) throw apiErrors.notFound('backup', input.backupId);
       const service = await trx.selectFrom('services').selectAll().where('id', '=', backup.service_id).where('deleted_at', 'is', null).forUpdate().executeTakeFirst();
       if (!service) throw apiErrors.notFound('service', backup.service_id);
+      refuseBlockedService(service);
       if (backup.status !== 'succeeded' || !backup.artifact_key) {
         throw new ApiError('backup_not_restorable', `backup ${backup.id} is ${backup.status}; only a succeeded backup can be restored`);
       }

@@ -6,6 +6,7 @@ import { seal } from '../secrets/sealed-box.js';
 import { backupInProgress } from './backups.js';
 import { ApiError, apiErrors } from './errors.js';
 import { newId } from './ids.js';
+import { serviceBlock } from './service-block.js';
 import { controlSchema, type ControlTables, serviceColumns } from './tables.js';
 
 export type ServiceRow = Selectable<ControlTables['services']>;
@@ -81,6 +82,7 @@ export function serviceView(row: ServiceRow) {
     name: row.name,
     engine: row.engine,
     connection: { host: row.host, port: row.port, database: row.database_name, user: row.username },
+    blocked: serviceBlock(row),
     createdAt: row.created_at.toISOString(),
   };
 }

@@ -1,4 +1,4 @@
-import { artifactPrefixOf, backupRequested, type BackupJobSpec, type Connection, type Failure, restoreRequested, type RestoreJobSpec, verifyRequested, type VerifyJobSpec } from '../contracts/index.js';
+import { artifactPrefixOf, backupRequested, connectionProblems, type BackupJobSpec, type Connection, type Failure, restoreRequested, type RestoreJobSpec, verifyRequested, type VerifyJobSpec } from '../contracts/index.js';
 import type { JobExit } from '../runner/job-runner.js';
 import { unseal } from '../secrets/sealed-box.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -23,6 +23,20 @@ export interface JobKindDependencies {
   store: ObjectStore;
   /** Where restore drills create their scratch databases (LIFEBOAT_VERIFY_DATABASE_URL). */
   verificationServer: VerificationServer | undefined;
+  /** How long a job waits for a lock on a service's database (LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS); 300 unset. */
+  lockWaitTimeoutSeconds?: number;
+}
+
+const defaultLockWaitTimeoutSeconds = 300;
+
+/**
+ * A command whose connection the shared rule refuses (one recorded before the rule existed, or
+ * forged on the bus) never becomes a job: it fails with `target_not_allowed`, visibly.
+ */
+function refusedConnection(connection: Connection): { failure: Failure } | undefined {
+  const problems = connectionProblems(connection);
+  if (problems.length === 0) return undefined;
+  return { failure: { code: 'target_not_allowed', message: `the service's connection is not allowed (${problems.join('; ')}); register the service again with plain values` } };
 }
 
 export interface VerificationServer {
@@ -32,13 +46,18 @@ export interface VerificationServer {
 
 /** The agent invocation for a recorded job, or the failure that stops it before it starts. */
 export function prepareJob(job: JobRow, deps: JobKindDependencies): PreparedJob | { failure: Failure } {
-  switch (job.kind) {
-    case 'backup':
-      return prepareBackup(job, deps);
-    case 'restore':
-      return prepareRestore(job, deps);
-    case 'verify':
-      return prepareVerify(job, deps);
+  try {
+    switch (job.kind) {
+      case 'backup':
+        return prepareBackup(job, deps);
+      case 'restore':
+        return prepareRestore(job, deps);
+      case 'verify':
+        return prepareVerify(job, deps);
+    }
+  } catch (error) {
+    // A recorded command this version cannot read ends its job visibly instead of leaving it pending.
+    return { failure: { code: 'invalid_command', message: `the ${job.kind} command cannot be read: ${(error as Error).message.slice(0, 300)}` } };
   }
 }
 
@@ -54,6 +73,8 @@ function openPassword(deps: JobKindDependencies, sealed: string, serviceId: stri
 
 function prepareBackup(job: JobRow, deps: JobKindDependencies): PreparedJob | { failure: Failure } {
   const command = backupRequested.parse(job.command);
+  const refused = refusedConnection(command.payload.connection);
+  if (refused) return refused;
   const password = openPassword(deps, command.payload.sealedPassword, command.payload.serviceId);
   if ('failure' in password) return password;
   const artifactPrefix = artifactPrefixOf({ projectId: job.project_id, serviceId: job.service_id, backupId: job.backup_id });
@@ -66,6 +87,7 @@ function prepareBackup(job: JobRow, deps: JobKindDependencies): PreparedJob | { 
     engine: command.payload.engine,
     connection: command.payload.connection,
     artifactPrefix,
+    lockWaitTimeoutSeconds: deps.lockWaitTimeoutSeconds ?? defaultLockWaitTimeoutSeconds,
   };
   return {
     what: 'backup',
@@ -93,6 +115,8 @@ function prepareBackup(job: JobRow, deps: JobKindDependencies): PreparedJob | { 
 
 function prepareRestore(job: JobRow, deps: JobKindDependencies): PreparedJob | { failure: Failure } {
   const command = restoreRequested.parse(job.command);
+  const refused = refusedConnection(command.payload.connection);
+  if (refused) return refused;
   const password = openPassword(deps, command.payload.sealedPassword, command.payload.serviceId);
   if ('failure' in password) return password;
   const spec: RestoreJobSpec = {
@@ -102,6 +126,7 @@ function prepareRestore(job: JobRow, deps: JobKindDependencies): PreparedJob | {
     connection: command.payload.connection,
     artifact: command.payload.artifact,
     target: command.payload.target,
+    lockWaitTimeoutSeconds: deps.lockWaitTimeoutSeconds ?? defaultLockWaitTimeoutSeconds,
   };
   return {
     what: 'restore',

@@ -28,6 +28,8 @@ export interface OrchestratorOptions {
   credentialsKey: Buffer;
   logger: Logger;
   maxConcurrentJobs: number;
+  /** How long a job waits for a lock on a service's database (300 s unset). */
+  lockWaitTimeoutSeconds?: number;
   /** LIFEBOAT_KILL_SWITCH=1; the operator's switch arrives as `kill_switch.changed`. */
   killSwitchFromConfiguration: boolean;
   metrics?: Metrics;

@@ -71,6 +71,7 @@ describe.skipIf(process.platform !== 'linux')('local runner', () => {
       engine: 'postgresql',
       connection: { host: postgresHost, port, database: port === postgresPort ? source.name : 'anything', user: postgresUser },
       artifactPrefix: artifactPrefixOf(ids),
+      lockWaitTimeoutSeconds: 300,
       ...ids,
     };
     return {

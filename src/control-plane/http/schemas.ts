@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { backupContents, backupTriggers, engines, failureCodes } from '../../contracts/index.js';
+import { backupContents, backupTriggers, engines, failureCodes, hostProblem, nameProblem } from '../../contracts/index.js';
 import { projectRoles } from '../access.js';
 import { backupStatuses } from '../backup-status.js';
 import { restoreStatuses } from '../restore-status.js';
@@ -40,17 +40,23 @@ export const issuedToken = z
   .object({ id: z.string(), projectId: z.string(), role: z.enum(projectRoles), token: z.string().describe('shown once; store it now') })
   .meta({ id: 'ProjectToken' });
 
-/** Host names and IP addresses only: anything else (spaces, URLs, options) is refused before it can reach a tool's argv. */
+/** Refused unless `connectionProblems` (contracts) accepts it: the one rule for what a tool may be given. */
 const host = z
   .string()
   .min(1)
   .max(253)
-  .regex(/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[?[0-9A-Fa-f:.]+\]?$/, 'must be a host name or an IP address');
+  .superRefine((value, context) => {
+    const problem = hostProblem(value);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  });
 const identifier = z
   .string()
   .min(1)
   .max(63)
-  .refine((value) => !value.startsWith('-') && !/[\0\n\r]/.test(value), 'must not start with a dash or contain control characters');
+  .superRefine((value, context) => {
+    const problem = nameProblem(value);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  });
 
 export const newServiceBody = z
   .object({
@@ -77,6 +83,10 @@ export const service = z
     name: z.string(),
     engine: z.enum(engines),
     connection: z.object({ host: z.string(), port: z.number(), database: z.string(), user: z.string() }).describe('the password is never returned'),
+    blocked: z
+      .object({ code: z.literal('target_not_allowed'), message: z.string() })
+      .nullable()
+      .describe('set when the stored connection breaks a rule made after it was registered: no new job of it runs'),
     createdAt: z.string(),
   })
   .meta({ id: 'Service' });

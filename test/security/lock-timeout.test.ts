@@ -1,0 +1,68 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, type LifeboatProcess, startLifeboat, waitForBackup } from '../support/lifeboat-process.js';
+import { seedPlatformDatabase } from '../support/platform-db.js';
+import { createTestDatabase, postgresHost, postgresPort, postgresUser, type TestDatabase } from '../support/postgres.js';
+
+/**
+ * A session of the service's own users holding a lock must not hold a backup job (and its slot)
+ * until the six-hour deadline: the job gives up after LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS with
+ * `lock_timeout`, naming what it waited for, and leaves no session behind.
+ */
+describe('a held lock fails the backup with lock_timeout, in seconds', () => {
+  let source: TestDatabase;
+  let dataDir: string;
+  let lifeboat: LifeboatProcess;
+  let api: ReturnType<typeof apiClient>;
+  let serviceId: string;
+
+  beforeAll(async () => {
+    source = await createTestDatabase('lock_timeout');
+    await source.query("CREATE TABLE orders (id int); INSERT INTO orders VALUES (1)");
+    dataDir = await mkdtemp(join(tmpdir(), 'lifeboat-lock-'));
+    await seedPlatformDatabase(dataDir);
+    lifeboat = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: dataDir, LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS: '2' });
+    const admin = apiClient(lifeboat.url, lifeboat.adminToken!);
+    const projectId = (await admin('POST', '/v1/projects', { name: 'locks' })).body.id;
+    api = apiClient(lifeboat.url, (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'owner' })).body.token);
+    serviceId = (
+      await api('POST', `/v1/projects/${projectId}/services`, {
+        name: 'orders',
+        engine: 'postgresql',
+        connection: { host: postgresHost, port: postgresPort, database: source.name, user: postgresUser, password: '' },
+      })
+    ).body.id;
+  });
+  afterAll(async () => {
+    await lifeboat?.stop();
+    await source?.drop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('gives up on an exclusive lock after the configured wait, not at the deadline', async () => {
+    const holder = new pg.Client({ connectionString: source.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
+      const started = Date.now();
+      const backup = await waitForBackup(api, (await api('POST', `/v1/services/${serviceId}/backups`)).body.id);
+      const took = Date.now() - started;
+      expect(backup).toMatchObject({ status: 'failed', failure: { code: 'lock_timeout' } });
+      expect(backup.failure.message).toContain('(waiting for public.orders)');
+      // Two seconds of waiting plus a job's start and end; the deadline is six hours.
+      expect(took).toBeLessThan(45_000);
+      const left = await source.query("select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name like 'lifeboat-%'");
+      expect(left.rows[0].n).toBe(0);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
+    // Once the lock is gone, the next backup goes through.
+    const after = await waitForBackup(api, (await api('POST', `/v1/services/${serviceId}/backups`)).body.id);
+    expect(after.status).toBe('succeeded');
+  });
+});
