@@ -36,15 +36,21 @@ export async function installAuthentication(
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.url === undefined || request.routeOptions.config.public === true) return;
-    const standing = await failures(request, { increment: false });
-    if (!standing.isAllowed && standing.remaining === 0) refuseAsRateLimited(plane, reply, standing.ttlInSeconds);
+    // Checked before the lookup, so that a limited address costs no query, and again after it:
+    // guesses sent all at once pass the first check together, and must not learn more than the
+    // limit's worth of answers (a right guess past the limit answers 429 like a wrong one).
+    const before = await failures(request, { increment: false });
+    if (!before.isAllowed && before.remaining === 0) refuseAsRateLimited(plane, reply, before.ttlInSeconds);
     const outcome = await authenticate(plane, request);
     if ('principal' in outcome) {
+      const after = await failures(request, { increment: false });
+      if (!after.isAllowed && after.remaining === 0) refuseAsRateLimited(plane, reply, after.ttlInSeconds);
       request.principal = outcome.principal;
       return;
     }
     plane.metrics.authenticationFailures.inc({ reason: outcome.refused });
-    await failures(request);
+    const counted = await failures(request);
+    if (!counted.isAllowed && counted.isExceeded) refuseAsRateLimited(plane, reply, counted.ttlInSeconds);
     throw apiErrors.unauthorized();
   });
 }
