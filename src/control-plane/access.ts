@@ -5,7 +5,7 @@ export const projectRoles = ['viewer', 'member', 'owner'] as const;
 export type ProjectRole = (typeof projectRoles)[number];
 
 /** Who is calling: the operator (admin token) or a project token with a role. */
-export type Principal = { kind: 'admin' } | { kind: 'project'; projectId: string; role: ProjectRole; tokenId: string };
+export type Principal = { kind: 'admin' } | { kind: 'project'; projectId: string; role: ProjectRole; tokenId: string; expiresAt: Date | null };
 
 /** viewer reads; member also creates, cancels and downloads backups; owner also manages services and tokens. */
 export function roleRank(role: ProjectRole): number {
@@ -39,6 +39,21 @@ export function mayIssueToken(issuer: Principal, role: ProjectRole): { allowed: 
   if (roleRank(issuer.role) < roleRank('owner')) return { allowed: false, needed: 'the owner role' };
   if (roleRank(role) > roleRank(issuer.role)) return { allowed: false, needed: `the ${role} role (a token cannot issue a role above its own)` };
   return { allowed: true };
+}
+
+const dayMs = 24 * 3600 * 1000;
+
+/**
+ * Why a token of `expiresInDays` (undefined: never expires) may not be issued by `issuer`, or
+ * null: a token that expires cannot issue one that outlives it, or expiry would be undone by
+ * minting a successor before it comes.
+ */
+export function issuedLifetimeRefusal(issuer: Principal, expiresInDays: number | undefined, now: Date): string | null {
+  if (issuer.kind === 'admin' || issuer.expiresAt === null) return null;
+  const daysLeft = Math.floor((issuer.expiresAt.getTime() - now.getTime()) / dayMs);
+  if (expiresInDays !== undefined && expiresInDays <= daysLeft) return null;
+  const expiry = `this token expires at ${issuer.expiresAt.toISOString()} and cannot issue a token that outlives it`;
+  return daysLeft < 1 ? `${expiry}; it expires within a day, so it can issue none` : `${expiry}: set expiresInDays to at most ${daysLeft}`;
 }
 
 export function requireAdmin(principal: Principal): void {

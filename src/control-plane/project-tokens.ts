@@ -112,7 +112,7 @@ export async function authenticateToken(db: Kysely<ControlTables>, adminToken: s
   if (!token.startsWith('lbp_')) return { refused: 'unknown' };
   const row = await db
     .selectFrom('project_tokens')
-    .select(['id', 'project_id', 'role'])
+    .select(['id', 'project_id', 'role', 'expires_at'])
     .select(sql<boolean>`revoked_at IS NOT NULL`.as('revoked'))
     .select(sql<boolean>`expires_at IS NOT NULL AND expires_at <= now()`.as('expired'))
     .select(sql<boolean>`last_used_at IS NULL OR last_used_at < now() - interval '1 minute'`.as('use_unrecorded'))
@@ -122,5 +122,5 @@ export async function authenticateToken(db: Kysely<ControlTables>, adminToken: s
   const refused = tokenRefusal(row);
   if (refused) return { refused };
   if (row.use_unrecorded) await db.updateTable('project_tokens').set({ last_used_at: sql<Date>`now()` }).where('id', '=', row.id).execute();
-  return { principal: { kind: 'project', projectId: row.project_id, role: row.role, tokenId: row.id } };
+  return { principal: { kind: 'project', projectId: row.project_id, role: row.role, tokenId: row.id, expiresAt: row.expires_at } };
 }

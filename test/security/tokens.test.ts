@@ -170,6 +170,14 @@ describe('project tokens: list, revoke, expire, and the failed-authentication li
       expect((await send(serve.url, from, 'DELETE', `/v1/tokens/${owner.id}`, { token: issuer })).status).toBe(403);
     }
     expect((await send(serve.url, from, 'POST', `/v1/projects/${projectId}/tokens`, { token: owner.token, body: { role: 'owner' } })).status).toBe(201);
+    // A token that expires cannot mint itself a successor that outlives it.
+    const shortLived = await send(serve.url, from, 'POST', `/v1/projects/${projectId}/tokens`, { token: owner.token, body: { role: 'owner', expiresInDays: 3 } });
+    for (const expiresInDays of [undefined, 4]) {
+      const outliving = await send(serve.url, from, 'POST', `/v1/projects/${projectId}/tokens`, { token: shortLived.body.token, body: { role: 'viewer', expiresInDays } });
+      expect(outliving.status, String(expiresInDays)).toBe(400);
+      expect(outliving.body.error.message).toMatch(/cannot issue a token that outlives it: set expiresInDays to at most 2$/);
+    }
+    expect((await send(serve.url, from, 'POST', `/v1/projects/${projectId}/tokens`, { token: shortLived.body.token, body: { role: 'viewer', expiresInDays: 2 } })).status).toBe(201);
 
     const other = await project('elsewhere', from);
     const theirs = await send(serve.url, from, 'DELETE', `/v1/tokens/${owner.id}`, { token: other.owner.token });

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { actorOf, authorize, mayIssueToken } from '../../access.js';
+import { actorOf, authorize, issuedLifetimeRefusal, mayIssueToken } from '../../access.js';
 import type { ControlPlane } from '../../context.js';
 import { apiErrors } from '../../errors.js';
 import { findProjectToken, issueProjectToken, listProjectTokens, revokeProjectToken, tokenView } from '../../project-tokens.js';
@@ -22,7 +22,8 @@ export function tokenRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
           summary: 'Issue a project token (admin or owner, never above its own role); the token is shown once',
           params: projectIdParam,
           body: newTokenBody,
-          response: { 201: issuedToken, 403: errorBody, 404: errorBody },
+          description: 'A token that expires can only issue tokens that expire no later than itself (400 otherwise).',
+          response: { 201: issuedToken, 400: errorBody, 403: errorBody, 404: errorBody },
         },
       },
       async (request, reply) => {
@@ -31,6 +32,8 @@ export function tokenRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         authorize(caller, projectId, 'owner', { kind: 'project', id: projectId });
         const verdict = mayIssueToken(caller, request.body.role);
         if (!verdict.allowed) throw apiErrors.forbidden(verdict.needed);
+        const outlives = issuedLifetimeRefusal(caller, request.body.expiresInDays, new Date());
+        if (outlives) throw apiErrors.invalidRequest(outlives);
         await requireProject(projectId);
         const { token, row } = await issueProjectToken(plane.db, { projectId, role: request.body.role, expiresInDays: request.body.expiresInDays, actor: actorOf(caller) });
         return reply.status(201).send({ ...tokenView(row), token });
