@@ -74,6 +74,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
           verificationConfigured: config.verifyDatabaseUrl !== undefined,
           busKind: bus.kind,
           runnerKind: config.runner,
+          authFailuresPerMinute: config.authFailuresPerMinute,
         },
       });
       stops.push(() => api.stop());

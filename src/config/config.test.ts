@@ -79,6 +79,13 @@ describe('configuration', () => {
     ]);
   });
 
+  it('limits failed authentications per client address, 20 a minute unless configured', () => {
+    expect(loadConfig('serve', {}).authFailuresPerMinute).toBe(20);
+    expect(loadConfig('serve', { LIFEBOAT_AUTH_FAILURES_PER_MINUTE: '5' }).authFailuresPerMinute).toBe(5);
+    expect(problemsOf(() => loadConfig('serve', { LIFEBOAT_AUTH_FAILURES_PER_MINUTE: '0' }))[0]).toMatch(/^LIFEBOAT_AUTH_FAILURES_PER_MINUTE: /);
+    expect(problemsOf(() => loadConfig('serve', { LIFEBOAT_AUTH_FAILURES_PER_MINUTE: 'many' }))[0]).toMatch(/^LIFEBOAT_AUTH_FAILURES_PER_MINUTE: /);
+  });
+
   it('takes production engines by URL', () => {
     const config = loadConfig('serve', { LIFEBOAT_BUS_URL: 'nats://nats-1:4222', LIFEBOAT_STORAGE_URL: 's3://backups/lifeboat?region=eu-west-1' });
     expect(config).toMatchObject({ busUrl: 'nats://nats-1:4222', storageUrl: 's3://backups/lifeboat?region=eu-west-1' });

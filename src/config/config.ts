@@ -35,6 +35,8 @@ export interface Config {
   maxConcurrentJobs: number;
   /** How long a job waits for a lock on a service's database before it fails with `lock_timeout`. */
   lockWaitTimeoutSeconds: number;
+  /** Failed authentications one client address may make in a minute before it is answered 429. */
+  authFailuresPerMinute: number;
   /** Keep one agent process started ahead of the next job (the local runner). */
   agentStandby: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -60,6 +62,7 @@ const environment = z.object({
   LIFEBOAT_MAX_CONCURRENT_JOBS: integer(1, 256).default(4),
   LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS: integer(1, 24 * 3600).default(300),
   LIFEBOAT_AGENT_STANDBY: flag.default(true),
+  LIFEBOAT_AUTH_FAILURES_PER_MINUTE: integer(1, 100_000).default(20),
   LIFEBOAT_SCHEDULE_JITTER_SECONDS: integer(0, 3600).default(300),
   LIFEBOAT_ORPHAN_GRACE_SECONDS: integer(0, 30 * 24 * 3600).default(3600),
   LIFEBOAT_ORPHAN_SWEEP_SECONDS: integer(5, 24 * 3600).default(600),
@@ -105,6 +108,7 @@ export function loadConfig(role: ServerRole, env: Record<string, string | undefi
     orphanSweepSeconds: values.LIFEBOAT_ORPHAN_SWEEP_SECONDS,
     maxConcurrentJobs: values.LIFEBOAT_MAX_CONCURRENT_JOBS,
     lockWaitTimeoutSeconds: values.LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS,
+    authFailuresPerMinute: values.LIFEBOAT_AUTH_FAILURES_PER_MINUTE,
     agentStandby: values.LIFEBOAT_AGENT_STANDBY,
     logLevel: values.LIFEBOAT_LOG_LEVEL,
   };

@@ -28,6 +28,9 @@ export type AuditAction =
   | 'schedule.set'
   | 'schedule.removed'
   | 'token.issued'
+  | 'token.revoked'
+  | 'webhook.created'
+  | 'webhook.deleted'
   | 'kill_switch.engaged'
   | 'kill_switch.released';
 

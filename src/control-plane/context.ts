@@ -26,6 +26,8 @@ export interface ControlPlane {
     verificationConfigured: boolean;
     busKind: 'embedded' | 'nats';
     runnerKind: 'local' | 'kubernetes';
+    /** Failed authentications a client address may make in a minute before its requests answer 429. */
+    authFailuresPerMinute: number;
   };
   /** Base URL for links the API hands out (known once the server listens). */
   publicUrl(): string;

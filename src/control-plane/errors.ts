@@ -20,6 +20,7 @@ const statusByCode = {
   service_blocked: 409,
   payload_too_large: 413,
   range_not_satisfiable: 416,
+  rate_limited: 429,
   internal_error: 500,
   backups_unavailable: 503,
   verification_unavailable: 503,
@@ -45,7 +46,10 @@ export class ApiError extends Error {
 
 export const apiErrors = {
   invalidRequest: (message: string) => new ApiError('invalid_request', message),
-  unauthorized: () => new ApiError('unauthorized', 'missing or unknown token: send `Authorization: Bearer <token>`'),
+  unauthorized: () => new ApiError('unauthorized', 'missing, unknown, revoked or expired token: send `Authorization: Bearer <token>` with a current token'),
+  /** Failed authentications from one client address; the caller sets `Retry-After`. */
+  rateLimited: (retryAfterSeconds: number) =>
+    new ApiError('rate_limited', `too many failed authentications from this address; try again in ${retryAfterSeconds} s with a valid token`),
   forbidden: (needed: string) => new ApiError('forbidden', `this token's role cannot do this; it needs ${needed}`),
   /** Also answers for other projects' objects, so a token cannot probe what exists elsewhere. */
   notFound: (what: string, id: string) => new ApiError('not_found', `no ${what} ${id}`),

@@ -184,4 +184,10 @@ export const controlMigrations: Record<string, Migration> = {
     `DROP TRIGGER restores_changed ON control.restores`,
     `DROP FUNCTION control.notify_change()`,
   ),
+  // Tokens that expire, and when each was last used (written at most once a minute, see access.ts).
+  '0011_token_expiry': sqlMigration(
+    `ALTER TABLE control.project_tokens ADD COLUMN expires_at timestamptz`,
+    `ALTER TABLE control.project_tokens ADD COLUMN last_used_at timestamptz`,
+    `CREATE INDEX project_tokens_by_project ON control.project_tokens (project_id, created_at)`,
+  ),
 };

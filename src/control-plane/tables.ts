@@ -21,6 +21,10 @@ export interface ControlTables extends OutboxAndInbox {
     token_hash: string;
     created_at: Generated<Date>;
     revoked_at: Date | null;
+    /** Null: the token does not expire. */
+    expires_at: Date | null;
+    /** To the minute: refreshed only when older than that, so that reads do not become writes. */
+    last_used_at: Date | null;
   };
   services: {
     id: string;

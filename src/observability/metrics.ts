@@ -23,6 +23,17 @@ export function createMetrics() {
       labelNames: ['type', 'applied'] as const,
       registers: [registry],
     }),
+    authenticationFailures: new Counter({
+      name: 'lifeboat_authentication_failures_total',
+      help: 'Requests refused for their token, by reason (missing, unknown, revoked, expired)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    rateLimitedRequests: new Counter({
+      name: 'lifeboat_rate_limited_requests_total',
+      help: 'Requests answered 429 because their client address failed authentication too often',
+      registers: [registry],
+    }),
     messagesRelayed: new Counter({ name: 'lifeboat_outbox_messages_relayed_total', help: 'Outbox messages published to the bus', labelNames: ['schema'] as const, registers: [registry] }),
     jobsRunning: new Gauge({ name: 'lifeboat_jobs_running', help: 'Backup jobs this orchestrator is running', registers: [registry] }),
     jobsFinished: new Counter({

@@ -11,8 +11,11 @@ import { adminToken, call, seedProject, startTestControlPlane, type TestControlP
  */
 describe('security sweep over every route', () => {
   let cp: TestControlPlane;
-  let victim: { projectId: string; ownerToken: string; serviceId: string; backupId: string };
+  let victim: { projectId: string; ownerToken: string; serviceId: string; backupId: string; tokenId: string };
   let intruderToken: string;
+  /** Owner tokens of the victim's project that no longer answer. */
+  let revokedToken: string;
+  let expiredToken: string;
   let routes: { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string }[];
 
   beforeAll(async () => {
@@ -30,7 +33,15 @@ describe('security sweep over every route', () => {
         finishedAt: new Date().toISOString(),
       }),
     );
-    victim = { ...a, backupId: created.body.id };
+    const member = await call(cp.app, 'POST', `/v1/projects/${a.projectId}/tokens`, { token: a.ownerToken, body: { role: 'member' } });
+    victim = { ...a, backupId: created.body.id, tokenId: member.body.id };
+    const revoked = await call(cp.app, 'POST', `/v1/projects/${a.projectId}/tokens`, { token: adminToken, body: { role: 'owner' } });
+    expect((await call(cp.app, 'DELETE', `/v1/tokens/${revoked.body.id}`, { token: a.ownerToken })).status).toBe(204);
+    revokedToken = revoked.body.token;
+    const expired = await call(cp.app, 'POST', `/v1/projects/${a.projectId}/tokens`, { token: adminToken, body: { role: 'owner', expiresInDays: 1 } });
+    // A day passing, on the database's clock that every replica checks expiry against.
+    await cp.plane.db.updateTable('project_tokens').set({ expires_at: sql<Date>`now() - interval '1 second'` }).where('id', '=', expired.body.id).execute();
+    expiredToken = expired.body.token;
     intruderToken = (await seedProject(cp.app, 'intruder')).ownerToken;
     const document = (await call(cp.app, 'GET', '/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
     routes = Object.entries(document.paths).flatMap(([path, methods]) =>
@@ -51,7 +62,7 @@ describe('security sweep over every route', () => {
   }
   const fill = (path: string, ids: Partial<Record<string, string>>) =>
     path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name] ?? (name === 'restoreId' ? 'rst_0000000000000000' : name === 'webhookId' ? 'whk_0000000000000000' : 'x'));
-  const victimIds = () => ({ projectId: victim.projectId, serviceId: victim.serviceId, backupId: victim.backupId });
+  const victimIds = () => ({ projectId: victim.projectId, serviceId: victim.serviceId, backupId: victim.backupId, tokenId: victim.tokenId });
   const validBody = (path: string, method: string): unknown => {
     if (path.endsWith('/restores')) return { target: { kind: 'new_database', database: 'stolen' } };
     if (path.endsWith('/services')) return { name: 'evil', engine: 'postgresql', connection: { host: 'h', database: 'd', user: 'u', password: 'p' } };
@@ -74,6 +85,18 @@ describe('security sweep over every route', () => {
       const response = await call(cp.app, route.method, fill(route.path, victimIds()), { body: validBody(route.path, route.method) });
       expect(response.status, `${route.method} ${route.path}`).toBe(401);
       expect(response.body.error.code).toBe('unauthorized');
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it("answers 401 to every route called with the project's revoked or expired owner token, writing nothing", async () => {
+    const before = await snapshot();
+    for (const token of [revokedToken, expiredToken]) {
+      for (const route of routes.filter((candidate) => candidate.path.startsWith('/v1/') && !isPublic(candidate.path))) {
+        const response = await call(cp.app, route.method, fill(route.path, victimIds()), { token, body: validBody(route.path, route.method) });
+        expect(response.status, `${route.method} ${route.path} with the ${token === revokedToken ? 'revoked' : 'expired'} token`).toBe(401);
+        expect(response.body.error.code).toBe('unauthorized');
+      }
     }
     expect(await snapshot()).toEqual(before);
   });

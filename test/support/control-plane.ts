@@ -28,7 +28,7 @@ export interface TestControlPlane {
 /** The HTTP API over a fresh platform database, for `app.inject` tests; no relay or bus. */
 export async function startTestControlPlane(
   kind: PlatformKind,
-  options: { storage?: boolean; killSwitchFromConfiguration?: boolean; downloadUrlTtlSeconds?: number } = {},
+  options: { storage?: boolean; killSwitchFromConfiguration?: boolean; downloadUrlTtlSeconds?: number; authFailuresPerMinute?: number } = {},
 ): Promise<TestControlPlane> {
   const platform = await openTestPlatformDatabase(kind);
   await migrateSchema(platform.database.db, controlSchema, controlMigrations);
@@ -48,6 +48,8 @@ export async function startTestControlPlane(
       verificationConfigured: false,
       busKind: 'embedded',
       runnerKind: 'local',
+      // The sweeps make hundreds of refused calls from one address; the limit has its own tests.
+      authFailuresPerMinute: options.authFailuresPerMinute ?? 100_000,
     },
     publicUrl: () => 'http://lifeboat.test',
     changes: new RecordChanges(),

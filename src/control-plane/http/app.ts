@@ -18,6 +18,7 @@ import { projectRoutes } from './routes/projects.js';
 import { restoreRoutes } from './routes/restores.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { serviceRoutes } from './routes/services.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 /** The HTTP API (DESIGN.md "Public HTTP API"). Tests build it with `inject`; the server wiring listens. */
@@ -38,7 +39,7 @@ export async function buildApp(plane: ControlPlane, options: { dashboardDir?: st
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
-  installAuthentication(app, plane.db, plane.adminToken);
+  await installAuthentication(app, plane);
 
   await app.register(swagger, {
     openapi: {
@@ -54,10 +55,17 @@ export async function buildApp(plane: ControlPlane, options: { dashboardDir?: st
   );
 
   // The dashboard: a static single-page app, built into dist/dashboard by `npm run build`.
+  // Its files carry no data (the app asks for a token), so every route it adds is public.
   if (options.dashboardDir && existsSync(join(options.dashboardDir, 'index.html'))) {
-    await app.register(fastifyStatic, { root: options.dashboardDir, prefix: '/', index: 'index.html', wildcard: false, cacheControl: false });
+    const dashboardDir = options.dashboardDir;
+    await app.register(async (dashboard) => {
+      dashboard.addHook('onRoute', (route) => {
+        route.config = { ...route.config, public: true };
+      });
+      await dashboard.register(fastifyStatic, { root: dashboardDir, prefix: '/', index: 'index.html', wildcard: false, cacheControl: false });
+    });
   }
-  for (const routes of [healthRoutes, capabilityRoutes, projectRoutes, serviceRoutes, backupRoutes, restoreRoutes, downloadRoutes, scheduleRoutes, webhookRoutes, auditRoutes, eventRoutes, adminRoutes]) {
+  for (const routes of [healthRoutes, capabilityRoutes, projectRoutes, tokenRoutes, serviceRoutes, backupRoutes, restoreRoutes, downloadRoutes, scheduleRoutes, webhookRoutes, auditRoutes, eventRoutes, adminRoutes]) {
     await app.register(routes(plane));
   }
   return app;

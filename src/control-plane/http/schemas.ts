@@ -35,10 +35,26 @@ const name = z
 export const newProjectBody = z.object({ name }).strict();
 export const project = z.object({ id: z.string(), name: z.string(), createdAt: z.string() }).meta({ id: 'Project' });
 
-export const newTokenBody = z.object({ role: z.enum(projectRoles) }).strict();
-export const issuedToken = z
-  .object({ id: z.string(), projectId: z.string(), role: z.enum(projectRoles), token: z.string().describe('shown once; store it now') })
-  .meta({ id: 'ProjectToken' });
+export const tokenIdParam = z.object({ tokenId: resourceId('tok') });
+export const newTokenBody = z
+  .object({
+    role: z.enum(projectRoles),
+    expiresInDays: z.number().int().min(1).max(3650).optional().describe('The token stops working this many days (1–3650) after it is issued; unset: it does not expire'),
+  })
+  .strict();
+/** A token as listed: never its secret. */
+export const projectTokenInfo = z
+  .object({
+    id: z.string(),
+    projectId: z.string(),
+    role: z.enum(projectRoles),
+    createdAt: z.string(),
+    expiresAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable().describe('to the minute'),
+  })
+  .meta({ id: 'ProjectTokenInfo' });
+export const issuedToken = projectTokenInfo.extend({ token: z.string().describe('shown once; store it now') }).meta({ id: 'ProjectToken' });
 
 /** Refused unless `connectionProblems` (contracts) accepts it: the one rule for what a tool may be given. */
 const host = z

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { authorize } from '../../access.js';
+import { actorOf, authorize } from '../../access.js';
+import { recordAudit } from '../../audit.js';
 import type { ControlPlane } from '../../context.js';
 import { apiErrors } from '../../errors.js';
 import { createWebhook, deliveryView, findWebhook, webhookView } from '../../webhooks.js';
@@ -21,10 +22,15 @@ export function webhookRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       },
       async (request, reply) => {
         const { projectId } = request.params;
-        authorize(principal(request), projectId, 'owner', { kind: 'project', id: projectId });
+        const caller = principal(request);
+        authorize(caller, projectId, 'owner', { kind: 'project', id: projectId });
         const project = await plane.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst();
         if (!project) throw apiErrors.notFound('project', projectId);
-        const { row, secret } = await createWebhook(plane.db, plane.keys.credentials, { projectId, ...request.body });
+        const { row, secret } = await plane.db.transaction().execute(async (trx) => {
+          const created = await createWebhook(trx, plane.keys.credentials, { projectId, ...request.body });
+          await recordAudit(trx, { projectId, actor: actorOf(caller), action: 'webhook.created', target: { kind: 'webhook', id: created.row.id }, details: auditedTarget(created.row) });
+          return created;
+        });
         return reply.status(201).send({ ...webhookView(row), secret });
       },
     );
@@ -45,8 +51,14 @@ export function webhookRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       { schema: { summary: 'Remove a webhook (owner)', params: webhookIdParam, response: { 204: z.null(), 404: errorBody } } },
       async (request, reply) => {
         const row = await findWebhook(plane.db, request.params.webhookId);
-        authorize(principal(request), row.project_id, 'owner', { kind: 'webhook', id: row.id });
-        await plane.db.updateTable('webhooks').set({ deleted_at: new Date() }).where('id', '=', row.id).execute();
+        const caller = principal(request);
+        authorize(caller, row.project_id, 'owner', { kind: 'webhook', id: row.id });
+        await plane.db.transaction().execute(async (trx) => {
+          const deleted = await trx.updateTable('webhooks').set({ deleted_at: new Date() }).where('id', '=', row.id).where('deleted_at', 'is', null).executeTakeFirst();
+          // A concurrent delete already recorded it.
+          if (deleted.numUpdatedRows === 0n) return;
+          await recordAudit(trx, { projectId: row.project_id, actor: actorOf(caller), action: 'webhook.deleted', target: { kind: 'webhook', id: row.id }, details: auditedTarget(row) });
+        });
         return reply.status(204).send(null);
       },
     );
@@ -62,4 +74,12 @@ export function webhookRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       },
     );
   };
+}
+
+/**
+ * What the audit log (readable by viewers) says of a webhook: its host and events, never its
+ * path, query or user info, which can carry a credential (many services put one in the URL).
+ */
+function auditedTarget(row: { url: string; events: string[] }): { host: string; events: string[] } {
+  return { host: new URL(row.url).host, events: row.events };
 }
