@@ -91,6 +91,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
         credentialsKey: keys.credentials,
         logger,
         maxConcurrentJobs: config.maxConcurrentJobs,
+        maxConcurrentJobsPerProject: config.maxConcurrentJobsPerProject,
         runner: new LocalRunner({
           command: surroundings.agentCommand,
           inheritedEnv: surroundings.inheritedEnv,

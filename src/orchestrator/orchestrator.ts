@@ -28,6 +28,8 @@ export interface OrchestratorOptions {
   credentialsKey: Buffer;
   logger: Logger;
   maxConcurrentJobs: number;
+  /** Jobs one project may have running at once, across every orchestrator replica (the fair share). */
+  maxConcurrentJobsPerProject: number;
   /** LIFEBOAT_KILL_SWITCH=1; the operator's switch arrives as `kill_switch.changed`. */
   killSwitchFromConfiguration: boolean;
   metrics?: Metrics;
