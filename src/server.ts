@@ -93,6 +93,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
         logger,
         maxConcurrentJobs: config.maxConcurrentJobs,
         lockWaitTimeoutSeconds: config.lockWaitTimeoutSeconds,
+        maxConcurrentJobsPerProject: config.maxConcurrentJobsPerProject,
         runner: new LocalRunner({
           command: surroundings.agentCommand,
           inheritedEnv: surroundings.inheritedEnv,

@@ -86,6 +86,17 @@ describe('configuration', () => {
     expect(problemsOf(() => loadConfig('serve', { LIFEBOAT_AUTH_FAILURES_PER_MINUTE: 'many' }))[0]).toMatch(/^LIFEBOAT_AUTH_FAILURES_PER_MINUTE: /);
   });
 
+  it("gives one project at most half of an orchestrator's job slots unless told otherwise, and never more than all of them", () => {
+    expect(loadConfig('serve', {}).maxConcurrentJobsPerProject).toBe(2);
+    expect(loadConfig('serve', { LIFEBOAT_MAX_CONCURRENT_JOBS: '1' }).maxConcurrentJobsPerProject).toBe(1);
+    expect(loadConfig('serve', { LIFEBOAT_MAX_CONCURRENT_JOBS: '5' }).maxConcurrentJobsPerProject).toBe(3);
+    expect(loadConfig('serve', { LIFEBOAT_MAX_CONCURRENT_JOBS: '8', LIFEBOAT_MAX_CONCURRENT_JOBS_PER_PROJECT: '8' }).maxConcurrentJobsPerProject).toBe(8);
+    expect(problemsOf(() => loadConfig('serve', { LIFEBOAT_MAX_CONCURRENT_JOBS: '2', LIFEBOAT_MAX_CONCURRENT_JOBS_PER_PROJECT: '3' }))).toEqual([
+      'LIFEBOAT_MAX_CONCURRENT_JOBS_PER_PROJECT: 3 is more than LIFEBOAT_MAX_CONCURRENT_JOBS (2); a project can run at most as many jobs as one orchestrator has slots: lower it, or raise LIFEBOAT_MAX_CONCURRENT_JOBS',
+    ]);
+    expect(problemsOf(() => loadConfig('serve', { LIFEBOAT_MAX_CONCURRENT_JOBS_PER_PROJECT: '0' })).map((line) => line.split(':')[0])).toEqual(['LIFEBOAT_MAX_CONCURRENT_JOBS_PER_PROJECT']);
+  });
+
   it('takes production engines by URL', () => {
     const config = loadConfig('serve', { LIFEBOAT_BUS_URL: 'nats://nats-1:4222', LIFEBOAT_STORAGE_URL: 's3://backups/lifeboat?region=eu-west-1' });
     expect(config).toMatchObject({ busUrl: 'nats://nats-1:4222', storageUrl: 's3://backups/lifeboat?region=eu-west-1' });

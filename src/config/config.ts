@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { defaultPerProjectLimit } from '../orchestrator/fair-share.js';
 import { parseStorageUrl } from '../storage/storage-url.js';
 
 export type ServerRole = 'serve' | 'api' | 'orchestrator';
@@ -37,6 +38,8 @@ export interface Config {
   lockWaitTimeoutSeconds: number;
   /** Failed authentications one client address may make in a minute before it is answered 429. */
   authFailuresPerMinute: number;
+  /** Jobs one project may run at once across every orchestrator, so that it cannot take every slot. */
+  maxConcurrentJobsPerProject: number;
   /** Keep one agent process started ahead of the next job (the local runner). */
   agentStandby: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -61,6 +64,7 @@ const environment = z.object({
   LIFEBOAT_JOB_DEADLINE_SECONDS: integer(5, 7 * 24 * 3600).default(6 * 3600),
   LIFEBOAT_MAX_CONCURRENT_JOBS: integer(1, 256).default(4),
   LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS: integer(1, 24 * 3600).default(300),
+  LIFEBOAT_MAX_CONCURRENT_JOBS_PER_PROJECT: integer(1, 256).optional(),
   LIFEBOAT_AGENT_STANDBY: flag.default(true),
   LIFEBOAT_AUTH_FAILURES_PER_MINUTE: integer(1, 100_000).default(20),
   LIFEBOAT_SCHEDULE_JITTER_SECONDS: integer(0, 3600).default(300),
@@ -83,6 +87,7 @@ export function loadConfig(role: ServerRole, env: Record<string, string | undefi
   const parsed = environment.safeParse(present);
   const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
   problems.push(...roleProblems(role, present));
+  if (parsed.success) problems.push(...jobSlotProblems(parsed.data));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const values = parsed.data;
   const dataDir = resolve(values.LIFEBOAT_DATA_DIR);
@@ -109,9 +114,20 @@ export function loadConfig(role: ServerRole, env: Record<string, string | undefi
     maxConcurrentJobs: values.LIFEBOAT_MAX_CONCURRENT_JOBS,
     lockWaitTimeoutSeconds: values.LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS,
     authFailuresPerMinute: values.LIFEBOAT_AUTH_FAILURES_PER_MINUTE,
+    maxConcurrentJobsPerProject: values.LIFEBOAT_MAX_CONCURRENT_JOBS_PER_PROJECT ?? defaultPerProjectLimit(values.LIFEBOAT_MAX_CONCURRENT_JOBS),
     agentStandby: values.LIFEBOAT_AGENT_STANDBY,
     logLevel: values.LIFEBOAT_LOG_LEVEL,
   };
+}
+
+/** A project's share cannot be more than the slots one orchestrator has. */
+function jobSlotProblems(values: z.infer<typeof environment>): string[] {
+  const perProject = values.LIFEBOAT_MAX_CONCURRENT_JOBS_PER_PROJECT;
+  if (perProject === undefined || perProject <= values.LIFEBOAT_MAX_CONCURRENT_JOBS) return [];
+  return [
+    `LIFEBOAT_MAX_CONCURRENT_JOBS_PER_PROJECT: ${perProject} is more than LIFEBOAT_MAX_CONCURRENT_JOBS (${values.LIFEBOAT_MAX_CONCURRENT_JOBS}); ` +
+      'a project can run at most as many jobs as one orchestrator has slots: lower it, or raise LIFEBOAT_MAX_CONCURRENT_JOBS',
+  ];
 }
 
 /** Rules across variables, checked on the raw values so that every problem is reported at once. */

@@ -36,6 +36,12 @@ export function createMetrics() {
     }),
     messagesRelayed: new Counter({ name: 'lifeboat_outbox_messages_relayed_total', help: 'Outbox messages published to the bus', labelNames: ['schema'] as const, registers: [registry] }),
     jobsRunning: new Gauge({ name: 'lifeboat_jobs_running', help: 'Backup jobs this orchestrator is running', registers: [registry] }),
+    jobsWaiting: new Gauge({
+      name: 'lifeboat_jobs_waiting',
+      help: 'Jobs waiting for a free slot, by project, on every orchestrator (as this one last counted them)',
+      labelNames: ['project'] as const,
+      registers: [registry],
+    }),
     jobsFinished: new Counter({
       name: 'lifeboat_jobs_finished_total',
       help: 'Backup jobs finished, by outcome and failure code',

@@ -8,7 +8,8 @@ import type { JobRunner, RunningJob } from '../runner/job-runner.js';
 import { isInstanceGone } from './instance.js';
 import { type KillSwitchReading, killSwitchFailure } from './intake.js';
 import { type JobKindDependencies, type PreparedJob, prepareJob } from './job-kinds.js';
-import { canceledJobsOf, claimPendingJobs, finishJob, handBackJob, heartbeat, type JobRow, type Outcome, recordRunnerHandle, refusePendingJobs, runningJobsOf, runningJobsOfOthers } from './jobs.js';
+import { claimPendingJobs, countJobsByProject, endUnstartableJobs, refusePendingJobs } from './job-queue.js';
+import { canceledJobsOf, finishJob, handBackJob, heartbeat, type JobRow, type Outcome, recordRunnerHandle, runningJobsOf, runningJobsOfOthers } from './jobs.js';
 import { orchestratorSchema, type OrchestratorTables } from './tables.js';
 
 export interface JobLauncherOptions extends JobKindDependencies {
@@ -18,6 +19,8 @@ export interface JobLauncherOptions extends JobKindDependencies {
   /** This process, as written on the jobs it owns. */
   owner: string;
   maxConcurrentJobs: number;
+  /** Jobs one project may have running at once, across every orchestrator. */
+  maxConcurrentJobsPerProject: number;
   killSwitch: () => Promise<KillSwitchReading>;
   pollIntervalMs?: number;
   heartbeatIntervalMs?: number;
@@ -26,7 +29,7 @@ export interface JobLauncherOptions extends JobKindDependencies {
   /** How long a stopping launcher lets its jobs finish before handing them back. */
   shutdownGraceMs?: number;
   progressIntervalMs?: number;
-  metrics?: Pick<Metrics, 'jobsRunning' | 'jobsFinished'>;
+  metrics?: Pick<Metrics, 'jobsRunning' | 'jobsFinished' | 'jobsWaiting'>;
 }
 
 interface ActiveJob {
@@ -114,9 +117,14 @@ export class JobLauncher {
     if (reading.engaged) {
       const refused = await refusePendingJobs(this.options.db, killSwitchFailure(reading));
       if (refused > 0) this.options.logger.warn({ refused }, 'kill switch engaged: failed queued backups instead of launching them');
+      await this.countWaitingJobs();
       return;
     }
-    const jobs = await claimPendingJobs(this.options.db, this.options.owner, this.options.maxConcurrentJobs - this.active.size);
+    await endUnstartableJobs(this.options.db);
+    const jobs = await claimPendingJobs(this.options.db, this.options.owner, {
+      free: this.options.maxConcurrentJobs - this.active.size,
+      perProject: this.options.maxConcurrentJobsPerProject,
+    });
     for (const job of jobs) {
       const entry: ActiveJob = { job, process: undefined, handingBack: false, canceling: false, done: Promise.resolve() };
       this.active.set(job.id, entry);
@@ -129,6 +137,16 @@ export class JobLauncher {
           this.wake();
         });
     }
+    await this.countWaitingJobs();
+  }
+
+  /** Jobs waiting for a slot, by project, on every orchestrator: one project's long queue shows. */
+  private async countWaitingJobs(): Promise<void> {
+    const gauge = this.options.metrics?.jobsWaiting;
+    if (!gauge) return;
+    const waiting = await countJobsByProject(this.options.db, 'pending');
+    gauge.reset();
+    for (const [project, jobs] of waiting) gauge.set({ project }, jobs);
   }
 
   private async runJob(entry: ActiveJob): Promise<void> {

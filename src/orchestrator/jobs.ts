@@ -61,47 +61,6 @@ export async function recordJob(db: Db, command: JobCommand, refusal: Failure | 
   });
 }
 
-/**
- * Claims up to `limit` pending jobs for `owner` and announces that they started. Pending jobs
- * already past their deadline are failed instead of started.
- */
-export async function claimPendingJobs(db: Db, owner: string, limit: number): Promise<JobRow[]> {
-  if (limit <= 0) return [];
-  return db.transaction().execute(async (trx) => {
-    const pending = await trx.selectFrom('jobs').selectAll().where('status', '=', 'pending').orderBy('created_at').limit(limit).forUpdate().skipLocked().execute();
-    const claimed: JobRow[] = [];
-    for (const job of pending) {
-      if (job.cancel_requested_at) {
-        await finishInTransaction(trx, job, { status: 'canceled' });
-        continue;
-      }
-      if (job.deadline_at.getTime() <= Date.now()) {
-        await finishInTransaction(trx, job, { status: 'failed', failure: { code: 'timeout', message: 'the backup waited for a free job slot past its deadline' } });
-        continue;
-      }
-      const row = await trx
-        .updateTable('jobs')
-        .set({ status: 'running', owner, attempt: sql<number>`attempt + 1`, started_at: sql<Date>`now()`, heartbeat_at: sql<Date>`now()` })
-        .where('id', '=', job.id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      const started = startedEvent(row);
-      if (started) await enqueue<OrchestratorTables>(trx, orchestratorSchema, started);
-      claimed.push(row);
-    }
-    return claimed;
-  });
-}
-
-/** Fails every pending job with `failure` (the kill switch: no queued command launches). */
-export async function refusePendingJobs(db: Db, failure: Failure): Promise<number> {
-  return db.transaction().execute(async (trx) => {
-    const pending = await trx.selectFrom('jobs').selectAll().where('status', '=', 'pending').forUpdate().skipLocked().execute();
-    for (const job of pending) await finishInTransaction(trx, job, { status: 'failed', failure });
-    return pending.length;
-  });
-}
-
 export async function recordRunnerHandle(db: Db, jobId: string, handle: string): Promise<void> {
   await db.updateTable('jobs').set({ runner_handle: handle }).where('id', '=', jobId).execute();
 }
@@ -114,7 +73,8 @@ export async function finishJob(db: Db, job: JobRow, outcome: Outcome): Promise<
   return db.transaction().execute((trx) => finishInTransaction(trx, job, outcome));
 }
 
-async function finishInTransaction(trx: Db, job: JobRow, outcome: Outcome): Promise<boolean> {
+/** `finishJob` inside a transaction the caller holds. */
+export async function finishInTransaction(trx: Db, job: JobRow, outcome: Outcome): Promise<boolean> {
   const failure = outcome.status === 'failed' ? outcome.failure : null;
   const updated = await trx
     .updateTable('jobs')
@@ -204,7 +164,7 @@ export async function runningJobsOfOthers(db: Db, owner: string): Promise<JobRow
 }
 
 /** Announces that a job started; a restore drill's start is not announced, only its verdict. */
-function startedEvent(job: JobRow) {
+export function startedEvent(job: JobRow) {
   const fields = { correlationId: job.correlation_id, projectId: job.project_id };
   const started = { jobId: job.id, attempt: job.attempt, startedAt: (job.started_at ?? new Date()).toISOString() };
   switch (job.kind) {

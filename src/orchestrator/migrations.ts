@@ -50,4 +50,6 @@ export const orchestratorMigrations: Record<string, Migration> = {
     `CREATE UNIQUE INDEX jobs_one_per_verification ON orchestrator.jobs (verification_id) WHERE kind = 'verify'`,
   ),
   '0006_artifact_deletion': sqlMigration(`ALTER TABLE orchestrator.jobs ADD COLUMN artifact_delete_requested_at timestamptz`),
+  // The fair queue asks when each waiting project last had a job started.
+  '0007_fair_share': sqlMigration(`CREATE INDEX jobs_project_started ON orchestrator.jobs (project_id, started_at)`),
 };

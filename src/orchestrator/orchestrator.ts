@@ -30,6 +30,8 @@ export interface OrchestratorOptions {
   maxConcurrentJobs: number;
   /** How long a job waits for a lock on a service's database (300 s unset). */
   lockWaitTimeoutSeconds?: number;
+  /** Jobs one project may have running at once, across every orchestrator replica (the fair share). */
+  maxConcurrentJobsPerProject: number;
   /** LIFEBOAT_KILL_SWITCH=1; the operator's switch arrives as `kill_switch.changed`. */
   killSwitchFromConfiguration: boolean;
   metrics?: Metrics;

@@ -70,6 +70,8 @@ export async function startTopology(work: string): Promise<Topology> {
     LIFEBOAT_ADMIN_TOKEN: adminToken,
     LIFEBOAT_JOB_DEADLINE_SECONDS: String(deadlineSeconds),
     LIFEBOAT_MAX_CONCURRENT_JOBS: '3',
+    // One project here: its share is every slot of one orchestrator (the fair share has its own test).
+    LIFEBOAT_MAX_CONCURRENT_JOBS_PER_PROJECT: '3',
     LIFEBOAT_ORPHAN_GRACE_SECONDS: String(orphanGraceSeconds),
     LIFEBOAT_ORPHAN_SWEEP_SECONDS: String(orphanSweepSeconds),
     LIFEBOAT_SCHEDULE_JITTER_SECONDS: '0',

@@ -47,6 +47,8 @@ describe('split roles on PostgreSQL + NATS + S3', () => {
       LIFEBOAT_SECRET_KEY: 'the shared secret of the split-roles test, 0123456789',
       LIFEBOAT_ADMIN_TOKEN: adminToken,
       LIFEBOAT_MAX_CONCURRENT_JOBS: '3',
+      // One project here: its share is every slot of one orchestrator (the fair share has its own test).
+      LIFEBOAT_MAX_CONCURRENT_JOBS_PER_PROJECT: '3',
     };
     const start = async (role: 'api' | 'orchestrator', index: number) =>
       startLifeboat(role, { ...env, LIFEBOAT_DATA_DIR: join(work, `${role}-${index}`) });

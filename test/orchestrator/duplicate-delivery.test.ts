@@ -41,6 +41,7 @@ describe('orchestrator under duplicate delivery', () => {
       credentialsKey: keys.credentials,
       logger: silentLogger,
       maxConcurrentJobs: 2,
+      maxConcurrentJobsPerProject: 2,
       killSwitchFromConfiguration: false,
     });
   });

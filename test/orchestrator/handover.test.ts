@@ -63,6 +63,7 @@ describe('orchestrator replicas handing over work', () => {
       credentialsKey: keys.credentials,
       logger: silentLogger,
       maxConcurrentJobs: 2,
+      maxConcurrentJobsPerProject: 2,
       killSwitchFromConfiguration: false,
       timings: { pollIntervalMs: 200, heartbeatIntervalMs: 300, ...timings },
     });
