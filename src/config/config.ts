@@ -35,6 +35,11 @@ export interface Config {
   maxConcurrentJobs: number;
   /** Keep one agent process started ahead of the next job (the local runner). */
   agentStandby: boolean;
+  /** The shortest gap a schedule may leave between two runs. */
+  minScheduleIntervalSeconds: number;
+  /** Concurrent `GET /v1/events` streams one API process keeps open per token and per project. */
+  maxEventStreamsPerToken: number;
+  maxEventStreamsPerProject: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -58,6 +63,10 @@ const environment = z.object({
   LIFEBOAT_MAX_CONCURRENT_JOBS: integer(1, 256).default(4),
   LIFEBOAT_AGENT_STANDBY: flag.default(true),
   LIFEBOAT_SCHEDULE_JITTER_SECONDS: integer(0, 3600).default(300),
+  // Per minute is the finest a five-field cron can fire; a week is the coarsest minimum that still allows weekly backups.
+  LIFEBOAT_MIN_SCHEDULE_INTERVAL_SECONDS: integer(60, 7 * 24 * 3600).default(3600),
+  LIFEBOAT_MAX_EVENT_STREAMS_PER_TOKEN: integer(1, 1000).default(5),
+  LIFEBOAT_MAX_EVENT_STREAMS_PER_PROJECT: integer(1, 10_000).default(20),
   LIFEBOAT_ORPHAN_GRACE_SECONDS: integer(0, 30 * 24 * 3600).default(3600),
   LIFEBOAT_ORPHAN_SWEEP_SECONDS: integer(5, 24 * 3600).default(600),
   LIFEBOAT_VERIFY_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
@@ -102,6 +111,9 @@ export function loadConfig(role: ServerRole, env: Record<string, string | undefi
     orphanSweepSeconds: values.LIFEBOAT_ORPHAN_SWEEP_SECONDS,
     maxConcurrentJobs: values.LIFEBOAT_MAX_CONCURRENT_JOBS,
     agentStandby: values.LIFEBOAT_AGENT_STANDBY,
+    minScheduleIntervalSeconds: values.LIFEBOAT_MIN_SCHEDULE_INTERVAL_SECONDS,
+    maxEventStreamsPerToken: values.LIFEBOAT_MAX_EVENT_STREAMS_PER_TOKEN,
+    maxEventStreamsPerProject: values.LIFEBOAT_MAX_EVENT_STREAMS_PER_PROJECT,
     logLevel: values.LIFEBOAT_LOG_LEVEL,
   };
 }
