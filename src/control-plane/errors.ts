@@ -19,6 +19,7 @@ const statusByCode = {
   service_name_taken: 409,
   payload_too_large: 413,
   range_not_satisfiable: 416,
+  too_many_streams: 429,
   internal_error: 500,
   backups_unavailable: 503,
   verification_unavailable: 503,
