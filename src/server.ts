@@ -71,6 +71,8 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
           downloadUrlTtlSeconds: config.downloadUrlTtlSeconds,
           jobDeadlineSeconds: config.jobDeadlineSeconds,
           scheduleJitterSeconds: config.scheduleJitterSeconds,
+          minScheduleIntervalSeconds: config.minScheduleIntervalSeconds,
+          maxEventStreams: { perToken: config.maxEventStreamsPerToken, perProject: config.maxEventStreamsPerProject },
           verificationConfigured: config.verifyDatabaseUrl !== undefined,
           busKind: bus.kind,
           runnerKind: config.runner,

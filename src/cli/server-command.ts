@@ -18,8 +18,16 @@ const inheritedVariables = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', ..
  */
 const agentNodeFlags = ['--max-semi-space-size=1'];
 
+/**
+ * Files this process creates (the PGlite database, admin-token, secret-key, artifacts, and what
+ * its agents write, since they inherit it) are for its own user only, whatever umask the shell
+ * or service manager started it with.
+ */
+const ownerOnly = 0o077;
+
 /** `lifeboat serve|api|orchestrator`: runs until SIGINT or SIGTERM, then shuts down gracefully. */
 export async function runServerCommand(role: ServerRole): Promise<void> {
+  process.umask(ownerOnly);
   let config;
   try {
     config = loadConfig(role, process.env);

@@ -101,4 +101,16 @@ describe('configuration', () => {
     const config = loadConfig('serve', { LIFEBOAT_BUS_URL: 'nats://nats-1:4222', LIFEBOAT_STORAGE_URL: 's3://backups/lifeboat?region=eu-west-1' });
     expect(config).toMatchObject({ busUrl: 'nats://nats-1:4222', storageUrl: 's3://backups/lifeboat?region=eu-west-1' });
   });
+
+  it('bounds schedules to one run an hour and live streams to 5 per token and 20 per project unless the operator says otherwise', () => {
+    expect(loadConfig('serve', {})).toMatchObject({ minScheduleIntervalSeconds: 3600, maxEventStreamsPerToken: 5, maxEventStreamsPerProject: 20 });
+    expect(
+      loadConfig('serve', { LIFEBOAT_MIN_SCHEDULE_INTERVAL_SECONDS: '60', LIFEBOAT_MAX_EVENT_STREAMS_PER_TOKEN: '2', LIFEBOAT_MAX_EVENT_STREAMS_PER_PROJECT: '3' }),
+    ).toMatchObject({ minScheduleIntervalSeconds: 60, maxEventStreamsPerToken: 2, maxEventStreamsPerProject: 3 });
+    expect(
+      problemsOf(() => loadConfig('serve', { LIFEBOAT_MIN_SCHEDULE_INTERVAL_SECONDS: '1', LIFEBOAT_MAX_EVENT_STREAMS_PER_TOKEN: '0', LIFEBOAT_MAX_EVENT_STREAMS_PER_PROJECT: 'many' })).map(
+        (line) => line.split(':')[0],
+      ),
+    ).toEqual(['LIFEBOAT_MIN_SCHEDULE_INTERVAL_SECONDS', 'LIFEBOAT_MAX_EVENT_STREAMS_PER_TOKEN', 'LIFEBOAT_MAX_EVENT_STREAMS_PER_PROJECT']);
+  });
 });

@@ -42,6 +42,11 @@ export interface Config {
   maxConcurrentJobsPerProject: number;
   /** Keep one agent process started ahead of the next job (the local runner). */
   agentStandby: boolean;
+  /** The shortest gap a schedule may leave between two runs. */
+  minScheduleIntervalSeconds: number;
+  /** Concurrent `GET /v1/events` streams one API process keeps open per token and per project. */
+  maxEventStreamsPerToken: number;
+  maxEventStreamsPerProject: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -68,6 +73,10 @@ const environment = z.object({
   LIFEBOAT_AGENT_STANDBY: flag.default(true),
   LIFEBOAT_AUTH_FAILURES_PER_MINUTE: integer(1, 100_000).default(20),
   LIFEBOAT_SCHEDULE_JITTER_SECONDS: integer(0, 3600).default(300),
+  // Per minute is the finest a five-field cron can fire; a week is the coarsest minimum that still allows weekly backups.
+  LIFEBOAT_MIN_SCHEDULE_INTERVAL_SECONDS: integer(60, 7 * 24 * 3600).default(3600),
+  LIFEBOAT_MAX_EVENT_STREAMS_PER_TOKEN: integer(1, 1000).default(5),
+  LIFEBOAT_MAX_EVENT_STREAMS_PER_PROJECT: integer(1, 10_000).default(20),
   LIFEBOAT_ORPHAN_GRACE_SECONDS: integer(0, 30 * 24 * 3600).default(3600),
   LIFEBOAT_ORPHAN_SWEEP_SECONDS: integer(5, 24 * 3600).default(600),
   LIFEBOAT_VERIFY_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
@@ -116,6 +125,9 @@ export function loadConfig(role: ServerRole, env: Record<string, string | undefi
     authFailuresPerMinute: values.LIFEBOAT_AUTH_FAILURES_PER_MINUTE,
     maxConcurrentJobsPerProject: values.LIFEBOAT_MAX_CONCURRENT_JOBS_PER_PROJECT ?? defaultPerProjectLimit(values.LIFEBOAT_MAX_CONCURRENT_JOBS),
     agentStandby: values.LIFEBOAT_AGENT_STANDBY,
+    minScheduleIntervalSeconds: values.LIFEBOAT_MIN_SCHEDULE_INTERVAL_SECONDS,
+    maxEventStreamsPerToken: values.LIFEBOAT_MAX_EVENT_STREAMS_PER_TOKEN,
+    maxEventStreamsPerProject: values.LIFEBOAT_MAX_EVENT_STREAMS_PER_PROJECT,
     logLevel: values.LIFEBOAT_LOG_LEVEL,
   };
 }

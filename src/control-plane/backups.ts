@@ -207,7 +207,8 @@ function decodeCursor(cursor: string): { requestedAt: Date; id: string } {
   try {
     const [requestedAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
     const date = new Date(requestedAt);
-    if (typeof id !== 'string' || Number.isNaN(date.getTime())) throw new Error('bad cursor');
+    // Only what encodeCursor writes reaches the database: a forged id (a NUL byte) or a year it cannot hold would answer 500.
+    if (typeof id !== 'string' || !/^bkp_[0-9a-z]{16}$/.test(id) || !(date.getTime() >= 0 && date.getUTCFullYear() <= 9999)) throw new Error('bad cursor');
     return { requestedAt: date, id };
   } catch {
     throw apiErrors.invalidRequest('cursor is not one this API returned');

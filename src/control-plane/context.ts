@@ -22,6 +22,10 @@ export interface ControlPlane {
     jobDeadlineSeconds: number;
     /** Services' scheduled runs are spread over this many seconds after their cron slot. */
     scheduleJitterSeconds: number;
+    /** The shortest gap a schedule may leave between two runs (LIFEBOAT_MIN_SCHEDULE_INTERVAL_SECONDS). */
+    minScheduleIntervalSeconds: number;
+    /** Open `GET /v1/events` streams allowed at once in this process, per token and per project. */
+    maxEventStreams: { perToken: number; perProject: number };
     /** A verification server for restore drills is configured. */
     verificationConfigured: boolean;
     busKind: 'embedded' | 'nats';

@@ -21,6 +21,7 @@ const statusByCode = {
   payload_too_large: 413,
   range_not_satisfiable: 416,
   rate_limited: 429,
+  too_many_streams: 429,
   internal_error: 500,
   backups_unavailable: 503,
   verification_unavailable: 503,

@@ -17,9 +17,30 @@ const changedAt = sql<string>`to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD
 
 export const changeTimePattern = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 
+/** How far back a reconnecting client's Last-Event-ID may reach: older changes are not replayed. */
+export const replayWindowSeconds = 3600;
+
+/** A time as a change time (microseconds, as text). */
+export function changeTimeOf(date: Date): string {
+  return date.toISOString().replace('Z', '000Z');
+}
+
+/**
+ * Where a live view starts: after the client's Last-Event-ID, but never further back than the
+ * replay window (an old or forged id would otherwise read a project's whole history) nor later
+ * than now (a future id would hide every change until then). No id, or not one of ours: now.
+ */
+export function resumeCursor(lastEventId: string | undefined, now: Date, windowSeconds = replayWindowSeconds): string {
+  const current = changeTimeOf(now);
+  if (lastEventId === undefined || !changeTimePattern.test(lastEventId) || Number.isNaN(Date.parse(lastEventId.slice(0, 23) + 'Z'))) return current;
+  const oldest = changeTimeOf(new Date(now.getTime() - windowSeconds * 1000));
+  if (lastEventId < oldest) return oldest;
+  return lastEventId > current ? current : lastEventId;
+}
+
 /** A change time `seconds` before `at`, in the same text form. */
 function before(at: string, seconds: number): string {
-  return new Date(Date.parse(`${at.slice(0, 23)}Z`) - seconds * 1000).toISOString().replace('Z', '000Z');
+  return changeTimeOf(new Date(Date.parse(`${at.slice(0, 23)}Z`) - seconds * 1000));
 }
 
 /**

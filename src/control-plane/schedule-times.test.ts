@@ -49,8 +49,9 @@ describe('schedule times', () => {
   });
 
   it('explains a bad cron expression or timezone', () => {
-    expect(checkSchedule('0 3 * * *', 'Europe/Berlin')).toBeNull();
-    expect(checkSchedule('61 * * * *', 'UTC')).toEqual({ field: 'cron', message: 'not a cron expression: Invalid value for minute: 61' });
-    expect(checkSchedule('0 3 * * *', 'Mars/Olympus')).toEqual({ field: 'timezone', message: '"Mars/Olympus" is not an IANA timezone such as Europe/Berlin' });
+    expect(checkSchedule('0 3 * * *', 'Europe/Berlin', 3600)).toBeNull();
+    expect(checkSchedule('61 * * * *', 'UTC', 3600)).toEqual({ field: 'cron', message: 'not a cron expression: Invalid value for minute: 61' });
+    expect(checkSchedule('0 3 * * *', 'Mars/Olympus', 3600)).toEqual({ field: 'timezone', message: '"Mars/Olympus" is not an IANA timezone such as Europe/Berlin' });
+    expect(checkSchedule('*/5 * * * *', 'UTC', 3600)).toMatchObject({ field: 'cron', message: expect.stringMatching(/^runs every 5 minutes/) });
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Cron } from 'croner';
+import { scheduleIntervalProblem } from './schedule-interval.js';
 
 /**
  * When scheduled backups fire. Pure: cron slots come from croner in the schedule's IANA
@@ -10,7 +11,7 @@ import { Cron } from 'croner';
 
 export type ScheduleProblem = { field: 'cron' | 'timezone'; message: string };
 
-export function checkSchedule(cron: string, timeZone: string): ScheduleProblem | null {
+export function checkSchedule(cron: string, timeZone: string, minIntervalSeconds: number): ScheduleProblem | null {
   try {
     new Intl.DateTimeFormat('en', { timeZone });
   } catch {
@@ -22,7 +23,8 @@ export function checkSchedule(cron: string, timeZone: string): ScheduleProblem |
   } catch (error) {
     return { field: 'cron', message: `not a cron expression: ${(error as Error).message.replace(/^CronPattern: /, '')}` };
   }
-  return null;
+  const tooOften = scheduleIntervalProblem(cron, minIntervalSeconds);
+  return tooOften ? { field: 'cron', message: tooOften } : null;
 }
 
 /** A service's fixed offset within the jitter window, from its id: the same on every replica and every run. */

@@ -14,11 +14,17 @@ export interface ScheduleInput {
   verify?: boolean;
 }
 
+/** The operator's rules for schedules: how runs are spread after their slot, and how close together they may be. */
+export interface ScheduleRules {
+  jitterWindowSeconds: number;
+  minIntervalSeconds: number;
+}
+
 /** Creates or replaces a service's schedule; its next run is computed from `now`, never from the past. */
-export async function putSchedule(db: Kysely<ControlTables>, service: ServiceRow, input: ScheduleInput, jitterWindowSeconds: number, now: Date): Promise<ScheduleRow> {
-  const problem = checkSchedule(input.cron, input.timezone);
+export async function putSchedule(db: Kysely<ControlTables>, service: ServiceRow, input: ScheduleInput, rules: ScheduleRules, now: Date): Promise<ScheduleRow> {
+  const problem = checkSchedule(input.cron, input.timezone, rules.minIntervalSeconds);
   if (problem) throw new ApiError('invalid_request', `${problem.field}: ${problem.message}`);
-  const nextRunAt = nextFireAfter(input.cron, input.timezone, now, jitterSeconds(service.id, jitterWindowSeconds));
+  const nextRunAt = nextFireAfter(input.cron, input.timezone, now, jitterSeconds(service.id, rules.jitterWindowSeconds));
   const values = { cron: input.cron, timezone: input.timezone, retention: JSON.stringify(input.retention), verify: input.verify ?? false, next_run_at: nextRunAt };
   return db
     .insertInto('schedules')

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, ApiError } from './api.js';
 import { session } from './session.js';
-import type { Capabilities } from './types.js';
+import type { Capabilities, ProjectRole } from './types.js';
 import { Audit } from './views/Audit.js';
 import { ServicePage } from './views/ServicePage.js';
 import { Services } from './views/Services.js';
@@ -20,6 +20,7 @@ function useHashRoute(): string {
 /** The dashboard: sign-in, a banner when backups are off, and three views. */
 export function App() {
   const [projectId, setProjectId] = useState<string | null>(null);
+  const [role, setRole] = useState<ProjectRole | null>(null);
   const [capabilities, setCapabilities] = useState<Capabilities | null>(null);
   const [signInError, setSignInError] = useState<string | null>(null);
   const route = useHashRoute();
@@ -27,13 +28,14 @@ export function App() {
   const signIn = useCallback(async () => {
     if (!session.token()) return;
     try {
-      const me = await api<{ kind: string; projectId: string | null }>('GET', '/v1/whoami');
+      const me = await api<{ kind: string; projectId: string | null; role: ProjectRole | null }>('GET', '/v1/whoami');
       if (!me.projectId) {
         session.signOut();
         setSignInError('This is the admin token. Sign in with a project token.');
         return;
       }
       setProjectId(me.projectId);
+      setRole(me.role);
       setCapabilities(await api<Capabilities>('GET', '/v1/capabilities'));
     } catch (error) {
       session.signOut();
@@ -91,7 +93,7 @@ export function App() {
       )}
       <main>
         {serviceMatch ? (
-          <ServicePage serviceId={serviceMatch[1]!} capabilities={capabilities} />
+          <ServicePage serviceId={serviceMatch[1]!} capabilities={capabilities} role={role} />
         ) : route === '/audit' ? (
           <Audit />
         ) : (

@@ -49,6 +49,9 @@ export interface Restore {
   failure: Failure | null;
 }
 
+/** A project token's role (GET /v1/whoami). */
+export type ProjectRole = 'viewer' | 'member' | 'owner';
+
 export interface Capabilities {
   backups: { available: boolean; reason: string | null };
 }

@@ -6,6 +6,7 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { lockDataDir } from './data-dir-lock.js';
+import { makeOwnerOnly } from './owner-only.js';
 import { preparingPool } from './prepared-statements.js';
 
 // Sizes and counts are int8; both drivers give them back as plain numbers (PGlite does so when
@@ -60,6 +61,7 @@ async function openPGlite(directory: string, dataDir: string): Promise<PlatformD
   try {
     await mkdir(directory, { recursive: true });
     const client = await PGlite.create(directory);
+    await makeOwnerOnly(directory);
     const db = new Kysely<unknown>({ dialect: new PGliteDialect(client) });
     return {
       kind: 'pglite',

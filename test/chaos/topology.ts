@@ -75,6 +75,8 @@ export async function startTopology(work: string): Promise<Topology> {
     LIFEBOAT_ORPHAN_GRACE_SECONDS: String(orphanGraceSeconds),
     LIFEBOAT_ORPHAN_SWEEP_SECONDS: String(orphanSweepSeconds),
     LIFEBOAT_SCHEDULE_JITTER_SECONDS: '0',
+    // The workload schedules backups every minute.
+    LIFEBOAT_MIN_SCHEDULE_INTERVAL_SECONDS: '60',
   };
   let history = '';
   const restarts = new Map<object, Promise<void>>();

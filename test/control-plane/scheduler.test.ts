@@ -24,7 +24,7 @@ describe('scheduler', () => {
   async function scheduledService(name: string, cron: string, timezone: string, startAt: string) {
     clock = new Date(startAt);
     const { serviceId, ownerToken } = await seedProject(cp.app, name);
-    await putSchedule(cp.plane.db, await findService(cp.plane.db, serviceId), { cron, timezone, retention: {} }, 0, clock);
+    await putSchedule(cp.plane.db, await findService(cp.plane.db, serviceId), { cron, timezone, retention: {} }, { jitterWindowSeconds: 0, minIntervalSeconds: 3600 }, clock);
     return { serviceId, ownerToken };
   }
 
@@ -48,7 +48,7 @@ describe('scheduler', () => {
     expect(fired).toEqual(['2026-03-28T01:30:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-30T00:30:00.000Z']);
 
     // Autumn: 02:30 happens twice on 25 October; the backup runs once.
-    await putSchedule(cp.plane.db, await findService(cp.plane.db, serviceId), { cron: '30 2 * * *', timezone: 'Europe/Berlin', retention: {} }, 0, new Date('2026-10-24T12:00:00Z'));
+    await putSchedule(cp.plane.db, await findService(cp.plane.db, serviceId), { cron: '30 2 * * *', timezone: 'Europe/Berlin', retention: {} }, { jitterWindowSeconds: 0, minIntervalSeconds: 3600 }, new Date('2026-10-24T12:00:00Z'));
     const autumn: string[] = [];
     for (const at of ['2026-10-25T00:30:01Z', '2026-10-25T01:30:01Z', '2026-10-26T01:30:01Z']) {
       autumn.push(...(await fireAt(serviceId, at)).map((outcome) => outcome.slot.toISOString()));

@@ -23,9 +23,11 @@ describe('dashboard', () => {
   let admin: ReturnType<typeof apiClient>;
   let api: ReturnType<typeof apiClient>;
   let token: string;
+  let projectId: string;
   let shopId: string;
   let brokenId: string;
   const created: string[] = [];
+  const cspViolations: string[] = [];
 
   beforeAll(async () => {
     source = await createTestDatabase('dashboard_source');
@@ -37,7 +39,7 @@ describe('dashboard', () => {
     await seedPlatformDatabase(join(work, 'data'));
     lifeboat = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: join(work, 'data'), PATH: slow.path });
     admin = apiClient(lifeboat.url, lifeboat.adminToken!);
-    const projectId = (await admin('POST', '/v1/projects', { name: 'web' })).body.id;
+    projectId = (await admin('POST', '/v1/projects', { name: 'web' })).body.id;
     token = (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'owner' })).body.token;
     api = apiClient(lifeboat.url, token);
     const service = (name: string, database: string) =>
@@ -48,6 +50,13 @@ describe('dashboard', () => {
 
     browser = await launchChromium();
     page = await browser.newPage({ acceptDownloads: true });
+    // Whatever the Content-Security-Policy blocks, over every page load, for the last test to show.
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    await page.exposeFunction('reportCspViolation', (text: string) => cspViolations.push(text));
+    // Init scripts run outside the page's CSP.
+    await page.addInitScript({ content: "document.addEventListener('securitypolicyviolation', (event) => window.reportCspViolation(`${event.violatedDirective} ${event.blockedURI}`))" });
     await page.goto(lifeboat.url);
   });
   afterAll(async () => {
@@ -160,5 +169,26 @@ describe('dashboard', () => {
     } finally {
       await admin('PUT', '/v1/admin/kill-switch', { engaged: false });
     }
+  });
+
+  it('shows the Delete action to owners only', async () => {
+    const memberToken = (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'member' })).body.token as string;
+    await page.goto(`${lifeboat.url}/#/services/${shopId}`);
+    await page.getByRole('heading', { name: 'shop' }).waitFor();
+    await expect.poll(() => page.getByRole('button', { name: 'Delete' }).count()).toBeGreaterThan(0);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Project token').fill(memberToken);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.goto(`${lifeboat.url}/#/services/${shopId}`);
+    await page.getByRole('heading', { name: 'shop' }).waitFor();
+    await expect.poll(() => page.getByRole('button', { name: 'Download' }).count()).toBeGreaterThan(0);
+    expect(await page.getByRole('button', { name: 'Delete' }).count()).toBe(0);
+  });
+
+  it('ran every view under a strict Content-Security-Policy without a single violation', async () => {
+    const response = await fetch(lifeboat.url);
+    expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(response.headers.get('content-security-policy')).not.toContain('unsafe-inline');
+    expect(cspViolations).toEqual([]);
   });
 });

@@ -28,7 +28,7 @@ export interface TestControlPlane {
 /** The HTTP API over a fresh platform database, for `app.inject` tests; no relay or bus. */
 export async function startTestControlPlane(
   kind: PlatformKind,
-  options: { storage?: boolean; killSwitchFromConfiguration?: boolean; downloadUrlTtlSeconds?: number; authFailuresPerMinute?: number } = {},
+  options: { storage?: boolean; killSwitchFromConfiguration?: boolean; downloadUrlTtlSeconds?: number; authFailuresPerMinute?: number; minScheduleIntervalSeconds?: number } = {},
 ): Promise<TestControlPlane> {
   const platform = await openTestPlatformDatabase(kind);
   await migrateSchema(platform.database.db, controlSchema, controlMigrations);
@@ -45,6 +45,8 @@ export async function startTestControlPlane(
       downloadUrlTtlSeconds: options.downloadUrlTtlSeconds ?? 900,
       jobDeadlineSeconds: 3600,
       scheduleJitterSeconds: 0,
+      minScheduleIntervalSeconds: options.minScheduleIntervalSeconds ?? 3600,
+      maxEventStreams: { perToken: 5, perProject: 20 },
       verificationConfigured: false,
       busKind: 'embedded',
       runnerKind: 'local',

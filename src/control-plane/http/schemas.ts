@@ -143,7 +143,8 @@ export const idempotencyHeaders = z.object({
 
 export const downloadUrl = z.object({ url: z.string(), expiresAt: z.string() }).meta({ id: 'DownloadUrl' });
 
-export const downloadQuery = z.object({ expires: z.coerce.number().int().positive(), signature: z.string().min(1).max(100) });
+// Unix seconds up to the year 2286: anything larger is no link this API signed.
+export const downloadQuery = z.object({ expires: z.coerce.number().int().positive().max(9_999_999_999), signature: z.string().min(1).max(100) });
 
 export const capabilities = z
   .object({
@@ -199,15 +200,26 @@ export const retentionPreview = z
   })
   .meta({ id: 'RetentionPreview' });
 
+/** A time the platform database can hold and JavaScript reads the same: 1970 to 9999. */
+const boundedTime = z.iso
+  .datetime({ offset: true })
+  .max(40)
+  .refine((value) => {
+    const at = Date.parse(value);
+    return at >= 0 && at <= Date.parse('9999-12-31T23:59:59Z');
+  }, 'must be a time between 1970 and 9999');
+
 export const auditQuery = z
   .object({
     projectId: z.string().regex(/^prj_[0-9a-z]{16}$/, 'must be a prj_… id').optional(),
-    targetId: z.string().max(100).optional(),
-    action: z.string().max(100).optional(),
-    since: z.iso.datetime({ offset: true }).optional(),
-    until: z.iso.datetime({ offset: true }).optional(),
+    // Printable ASCII, as every id and action is: a NUL byte would reach PostgreSQL and fail there.
+    targetId: z.string().max(100).regex(/^[\x21-\x7e]+$/, 'must be an id').optional(),
+    action: z.string().max(100).regex(/^[a-z_.]+$/, 'must be an action such as backup.deleted').optional(),
+    since: boundedTime.optional(),
+    until: boundedTime.optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
-    cursor: z.string().regex(/^\d+$/, 'is not one this API returned').optional(),
+    // An entry id: at most 15 digits, so it stays an exact JavaScript number and a PostgreSQL bigint.
+    cursor: z.string().regex(/^\d{1,15}$/, 'is not one this API returned').optional(),
   })
   .strict();
 

@@ -8,6 +8,8 @@ export interface BackupActions {
   onContents: (backup: Backup) => void;
   onError: (message: string) => void;
   canAct: boolean;
+  /** Deleting by hand needs the owner role; other roles do not see the button. */
+  canDelete: boolean;
 }
 
 /** Fetches a fresh short-lived link at click time and lets the browser download it. */
@@ -69,15 +71,17 @@ export function BackupsTable({ backups, actions }: { backups: Backup[]; actions:
                       Restore…
                     </button>
                   )}
-                  <button
-                    type="button"
-                    className="danger"
-                    onClick={attempt(async () => {
-                      if (confirm('Delete this backup and its files? This cannot be undone.')) await api('DELETE', `/v1/backups/${backup.id}`);
-                    })}
-                  >
-                    Delete
-                  </button>
+                  {actions.canDelete && (
+                    <button
+                      type="button"
+                      className="danger"
+                      onClick={attempt(async () => {
+                        if (confirm('Delete this backup and its files? This cannot be undone.')) await api('DELETE', `/v1/backups/${backup.id}`);
+                      })}
+                    >
+                      Delete
+                    </button>
+                  )}
                 </>
               )}
               {inProgress(backup.status) && (

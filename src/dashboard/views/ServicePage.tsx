@@ -6,7 +6,7 @@ import { RestoreDialog } from '../components/RestoreDialog.js';
 import { ScheduleEditor } from '../components/ScheduleEditor.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { when } from '../format.js';
-import { type Backup, type Capabilities, inProgress, type Restore, type Service } from '../types.js';
+import { type Backup, type Capabilities, inProgress, type ProjectRole, type Restore, type Service } from '../types.js';
 
 function upsert<T extends { id: string }>(list: T[], item: T, newestFirst: (a: T, b: T) => number): T[] {
   const rest = list.filter((existing) => existing.id !== item.id);
@@ -14,7 +14,7 @@ function upsert<T extends { id: string }>(list: T[], item: T, newestFirst: (a: T
 }
 
 /** One service: back it up, watch its backups live, fetch, restore, and set its schedule. */
-export function ServicePage({ serviceId, capabilities }: { serviceId: string; capabilities: Capabilities }) {
+export function ServicePage({ serviceId, capabilities, role }: { serviceId: string; capabilities: Capabilities; role: ProjectRole | null }) {
   const [service, setService] = useState<Service | null>(null);
   const [backups, setBackups] = useState<Backup[]>([]);
   const [restores, setRestores] = useState<Restore[]>([]);
@@ -94,7 +94,7 @@ export function ServicePage({ serviceId, capabilities }: { serviceId: string; ca
       )}
       <section aria-labelledby="backups-title">
         <h2 id="backups-title">Backups</h2>
-        <BackupsTable backups={backups} actions={{ onRestore: setRestoring, onContents: setInspecting, onError: setError, canAct: capabilities.backups.available && !running && !restoreRunning }} />
+        <BackupsTable backups={backups} actions={{ onRestore: setRestoring, onContents: setInspecting, onError: setError, canAct: capabilities.backups.available && !running && !restoreRunning, canDelete: role === 'owner' }} />
       </section>
       <section aria-labelledby="restores-title">
         <h2 id="restores-title">Restores</h2>

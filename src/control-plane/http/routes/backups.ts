@@ -146,15 +146,16 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       '/v1/backups/:backupId',
       {
         schema: {
-          summary: 'Delete a succeeded backup and its files (member)',
+          summary: 'Delete a succeeded backup and its files (owner)',
+          description: 'Owners only: a deleted backup cannot be brought back, so a member token (a CI job, a leaked script) cannot destroy the recovery points.',
           params: backupIdParam,
-          response: { 200: backup, 404: errorBody, 409: errorBody },
+          response: { 200: backup, 403: errorBody, 404: errorBody, 409: errorBody },
         },
       },
       async (request) => {
         const caller = principal(request);
         const row = await findBackup(plane.db, request.params.backupId);
-        authorize(caller, row.project_id, 'member', { kind: 'backup', id: row.id });
+        authorize(caller, row.project_id, 'owner', { kind: 'backup', id: row.id });
         return backupView(await deleteBackup(plane.db, row.id, actorOf(caller)));
       },
     );

@@ -27,7 +27,8 @@ export function scheduleRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       {
         schema: {
           summary: 'Set the schedule and retention (owner)',
-          description: 'cron in the given IANA timezone; missed runs are not replayed; retention applies to succeeded backups.',
+          description:
+            "cron (five fields) in the given IANA timezone; runs at most once per the operator's minimum interval (one hour by default); missed runs are not replayed; retention applies to succeeded backups.",
           params: serviceIdParam,
           body: scheduleBody,
           response: { 200: schedule, 400: errorBody, 404: errorBody },
@@ -37,7 +38,7 @@ export function scheduleRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const service = await findService(plane.db, request.params.serviceId);
         authorize(principal(request), service.project_id, 'owner', { kind: 'service', id: service.id });
         const now = new Date();
-        const row = await putSchedule(plane.db, service, request.body, jitter(), now);
+        const row = await putSchedule(plane.db, service, request.body, { jitterWindowSeconds: jitter(), minIntervalSeconds: plane.settings.minScheduleIntervalSeconds }, now);
         await refreshExpiryDates(plane.db, service.id);
         await recordAudit(plane.db, { projectId: service.project_id, actor: actorOf(principal(request)), action: 'schedule.set', target: { kind: 'service', id: service.id }, details: request.body });
         return scheduleView(row, jitter(), now);
