@@ -6,6 +6,7 @@ import type { Config } from './config/config.js';
 import { Api } from './control-plane/api.js';
 import { generateAdminToken } from './control-plane/access.js';
 import { openPlatformDatabase } from './db/platform-database.js';
+import { networkPolicyFor, platformEndpoints } from './network-policy/network-policy.js';
 import type { VerificationServer } from './orchestrator/job-kinds.js';
 import { Orchestrator } from './orchestrator/orchestrator.js';
 import { LocalRunner } from './runner/local.js';
@@ -74,6 +75,8 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
           verificationConfigured: config.verifyDatabaseUrl !== undefined,
           busKind: bus.kind,
           runnerKind: config.runner,
+          networkPolicy: networkPolicyFor(config.role, config.serviceNetworks, platformEndpoints(config)),
+          serviceRegistration: config.serviceRegistration,
         },
       });
       stops.push(() => api.stop());
