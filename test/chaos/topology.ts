@@ -73,6 +73,8 @@ export async function startTopology(work: string): Promise<Topology> {
     LIFEBOAT_ORPHAN_GRACE_SECONDS: String(orphanGraceSeconds),
     LIFEBOAT_ORPHAN_SWEEP_SECONDS: String(orphanSweepSeconds),
     LIFEBOAT_SCHEDULE_JITTER_SECONDS: '0',
+    // The sources live on this machine's PostgreSQL, beside the platform database.
+    LIFEBOAT_SERVICE_NETWORKS: '127.0.0.0/8',
   };
   let history = '';
   const restarts = new Map<object, Promise<void>>();
