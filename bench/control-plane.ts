@@ -64,8 +64,9 @@ try {
   for (let runIndex = 0; runIndex < runs; runIndex++) {
     const projectId = (await admin('POST', '/v1/projects', { name: `bench-${runIndex}` })).body.id as string;
     const services: string[] = [];
+    // An address (TEST-NET-1) rather than a name: `lifeboat api` resolves a name before accepting it, and nothing here connects.
     await inParallel(Array.from({ length: requests }, (_, i) => i), 16, async (i) => {
-      const created = await admin('POST', `/v1/projects/${projectId}/services`, { name: `s-${i}`, engine: 'postgresql', connection: { host: 'db', database: 'd', user: 'u', password: 'p' } });
+      const created = await admin('POST', `/v1/projects/${projectId}/services`, { name: `s-${i}`, engine: 'postgresql', connection: { host: '192.0.2.10', database: 'd', user: 'u', password: 'p' } });
       services.push(created.body.id as string);
     });
 

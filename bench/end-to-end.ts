@@ -69,6 +69,9 @@ export async function startSplit(work: string, build: Build = {}): Promise<Topol
       LIFEBOAT_SECRET_KEY: 'bench secret key, long enough for the config 0123456789',
       LIFEBOAT_ADMIN_TOKEN: adminToken,
       LIFEBOAT_LOG_LEVEL: 'warn',
+      // The sources live on this machine's PostgreSQL, beside the platform database, and a project owner registers them.
+      LIFEBOAT_SERVICE_NETWORKS: '127.0.0.0/8',
+      LIFEBOAT_SERVICE_REGISTRATION: 'owner',
     };
     const api = await startLifeboat('api', { ...env, LIFEBOAT_DATA_DIR: join(work, 'api') }, build);
     parts.processes.push(api, await startLifeboat('orchestrator', { ...env, LIFEBOAT_DATA_DIR: join(work, 'orchestrator') }, build));

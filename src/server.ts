@@ -6,6 +6,7 @@ import type { Config } from './config/config.js';
 import { Api } from './control-plane/api.js';
 import { generateAdminToken } from './control-plane/access.js';
 import { openPlatformDatabase } from './db/platform-database.js';
+import { networkPolicyFor, platformEndpoints } from './network-policy/network-policy.js';
 import type { VerificationServer } from './orchestrator/job-kinds.js';
 import { Orchestrator } from './orchestrator/orchestrator.js';
 import { LocalRunner } from './runner/local.js';
@@ -77,6 +78,8 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
           busKind: bus.kind,
           runnerKind: config.runner,
           authFailuresPerMinute: config.authFailuresPerMinute,
+          networkPolicy: networkPolicyFor(config.role, config.serviceNetworks, platformEndpoints(config)),
+          serviceRegistration: config.serviceRegistration,
         },
       });
       stops.push(() => api.stop());

@@ -113,4 +113,24 @@ describe('configuration', () => {
       ),
     ).toEqual(['LIFEBOAT_MIN_SCHEDULE_INTERVAL_SECONDS', 'LIFEBOAT_MAX_EVENT_STREAMS_PER_TOKEN', 'LIFEBOAT_MAX_EVENT_STREAMS_PER_PROJECT']);
   });
+
+  it('reads LIFEBOAT_SERVICE_NETWORKS, naming each entry that is neither a CIDR nor a DNS suffix', () => {
+    expect(loadConfig('serve', {}).serviceNetworks).toBeUndefined();
+    expect(loadConfig('serve', { LIFEBOAT_SERVICE_NETWORKS: '10.0.0.0/8,.db.internal' }).serviceNetworks).toBe('10.0.0.0/8,.db.internal');
+    expect(problemsOf(() => loadConfig('serve', { LIFEBOAT_SERVICE_NETWORKS: '10.0.0.0/8,db.internal,300.1.1.1/8' }))).toEqual([
+      'LIFEBOAT_SERVICE_NETWORKS: "db.internal" is neither a CIDR (10.0.0.0/8, fd00::/8, 10.1.2.3) nor a DNS suffix starting with a dot (.db.internal)',
+      'LIFEBOAT_SERVICE_NETWORKS: "300.1.1.1/8" is neither a CIDR (10.0.0.0/8, fd00::/8, 10.1.2.3) nor a DNS suffix starting with a dot (.db.internal)',
+    ]);
+  });
+
+  it('lets the operator register services under api and owners under serve, unless LIFEBOAT_SERVICE_REGISTRATION says otherwise', () => {
+    const split = { LIFEBOAT_SECRET_KEY: 'k'.repeat(32), LIFEBOAT_ADMIN_TOKEN: 'a'.repeat(24), LIFEBOAT_DATABASE_URL: 'postgres://db/lifeboat' };
+    expect(loadConfig('api', split).serviceRegistration).toBe('admin');
+    expect(loadConfig('serve', {}).serviceRegistration).toBe('owner');
+    expect(loadConfig('api', { ...split, LIFEBOAT_SERVICE_REGISTRATION: 'owner' }).serviceRegistration).toBe('owner');
+    expect(loadConfig('serve', { LIFEBOAT_SERVICE_REGISTRATION: 'admin' }).serviceRegistration).toBe('admin');
+    expect(problemsOf(() => loadConfig('serve', { LIFEBOAT_SERVICE_REGISTRATION: 'anyone' }))).toEqual([
+      'LIFEBOAT_SERVICE_REGISTRATION: must be admin (the operator registers services) or owner (project owners may)',
+    ]);
+  });
 });

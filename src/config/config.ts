@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { defaultPerProjectLimit } from '../orchestrator/fair-share.js';
+import { parseServiceNetworks } from '../network-policy/policy-from-config.js';
 import { parseStorageUrl } from '../storage/storage-url.js';
 
 export type ServerRole = 'serve' | 'api' | 'orchestrator';
@@ -47,6 +48,13 @@ export interface Config {
   /** Concurrent `GET /v1/events` streams one API process keeps open per token and per project. */
   maxEventStreamsPerToken: number;
   maxEventStreamsPerProject: number;
+  /**
+   * LIFEBOAT_SERVICE_NETWORKS as written (validated): the CIDRs and DNS suffixes services and
+   * webhooks may live in. Unset: anywhere but the built-in refusals of the role.
+   */
+  serviceNetworks: string | undefined;
+  /** Who may register a service's connection: the operator only, or a project's owners too. */
+  serviceRegistration: 'admin' | 'owner';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -80,6 +88,8 @@ const environment = z.object({
   LIFEBOAT_ORPHAN_GRACE_SECONDS: integer(0, 30 * 24 * 3600).default(3600),
   LIFEBOAT_ORPHAN_SWEEP_SECONDS: integer(5, 24 * 3600).default(600),
   LIFEBOAT_VERIFY_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
+  LIFEBOAT_SERVICE_NETWORKS: z.string().optional(),
+  LIFEBOAT_SERVICE_REGISTRATION: z.enum(['admin', 'owner'], { error: 'must be admin (the operator registers services) or owner (project owners may)' }).optional(),
   LIFEBOAT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -128,6 +138,9 @@ export function loadConfig(role: ServerRole, env: Record<string, string | undefi
     minScheduleIntervalSeconds: values.LIFEBOAT_MIN_SCHEDULE_INTERVAL_SECONDS,
     maxEventStreamsPerToken: values.LIFEBOAT_MAX_EVENT_STREAMS_PER_TOKEN,
     maxEventStreamsPerProject: values.LIFEBOAT_MAX_EVENT_STREAMS_PER_PROJECT,
+    serviceNetworks: values.LIFEBOAT_SERVICE_NETWORKS,
+    // In a platform the catalog registers services on the user's behalf; alone, the user does.
+    serviceRegistration: values.LIFEBOAT_SERVICE_REGISTRATION ?? (role === 'serve' ? 'owner' : 'admin'),
     logLevel: values.LIFEBOAT_LOG_LEVEL,
   };
 }
@@ -154,6 +167,9 @@ function roleProblems(role: ServerRole, present: Record<string, string | undefin
     } catch (error) {
       problems.push(`LIFEBOAT_STORAGE_URL: ${(error as Error).message}`);
     }
+  }
+  if (present.LIFEBOAT_SERVICE_NETWORKS !== undefined) {
+    for (const problem of parseServiceNetworks(present.LIFEBOAT_SERVICE_NETWORKS).problems) problems.push(`LIFEBOAT_SERVICE_NETWORKS: ${problem}`);
   }
   if (role === 'serve') return problems;
   // Split roles are replicas sharing one platform database; each process's data dir is its own.

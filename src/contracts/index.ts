@@ -9,3 +9,4 @@ export * from './restore-messages.js';
 export * from './subjects.js';
 export * from './verification-messages.js';
 export * from './decode.js';
+export * from './network-policy.js';

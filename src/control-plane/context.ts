@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { NetworkPolicy } from '../contracts/network-policy.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Keys } from '../secrets/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -32,6 +33,10 @@ export interface ControlPlane {
     runnerKind: 'local' | 'kubernetes';
     /** Failed authentications a client address may make in a minute before its requests answer 429. */
     authFailuresPerMinute: number;
+    /** Which addresses services and webhooks may point to (the operator's decision). */
+    networkPolicy: NetworkPolicy;
+    /** Who may register a service's connection: the operator only, or project owners too. */
+    serviceRegistration: 'admin' | 'owner';
   };
   /** Base URL for links the API hands out (known once the server listens). */
   publicUrl(): string;

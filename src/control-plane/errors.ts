@@ -5,6 +5,7 @@
 const statusByCode = {
   invalid_request: 400,
   unsupported_engine: 400,
+  target_not_allowed: 400,
   unauthorized: 401,
   forbidden: 403,
   download_link_invalid: 403,
@@ -52,6 +53,11 @@ export const apiErrors = {
   rateLimited: (retryAfterSeconds: number) =>
     new ApiError('rate_limited', `too many failed authentications from this address; try again in ${retryAfterSeconds} s with a valid token`),
   forbidden: (needed: string) => new ApiError('forbidden', `this token's role cannot do this; it needs ${needed}`),
+  registrationByOperator: () =>
+    new ApiError(
+      'forbidden',
+      "the operator registers services here (LIFEBOAT_SERVICE_REGISTRATION=admin): ask your platform's catalog or operator to add or change this service's connection",
+    ),
   /** Also answers for other projects' objects, so a token cannot probe what exists elsewhere. */
   notFound: (what: string, id: string) => new ApiError('not_found', `no ${what} ${id}`),
   backupInProgress: (serviceName: string, backupId: string) =>

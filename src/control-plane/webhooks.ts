@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Logger } from 'pino';
+import type { NetworkPolicy } from '../contracts/network-policy.js';
+import { type LookupAll, TargetNotAllowedError } from '../network-policy/network-policy.js';
 import { seal, unseal } from '../secrets/sealed-box.js';
 import { apiErrors } from './errors.js';
 import { newId } from './ids.js';
 import type { ControlTables } from './tables.js';
+import { postWebhook } from './webhook-post.js';
 import { retryDelayMs, signWebhook } from './webhook-signature.js';
 
 export const webhookEvents = ['backup.succeeded', 'backup.failed', 'backup.canceled', 'backup.started', 'restore.succeeded', 'restore.failed', 'restore.started', 'backup.verified', 'backup.verification_failed'] as const;
@@ -29,8 +32,17 @@ export async function findWebhook(db: Kysely<ControlTables>, webhookId: string):
   return row;
 }
 
-export function webhookView(row: WebhookRow) {
-  return { id: row.id, projectId: row.project_id, url: row.url, events: row.events, createdAt: row.created_at.toISOString() };
+/**
+ * A webhook as the API shows it. A URL's path and query often carry the receiver's own secret,
+ * so only owners (and the operator) see it whole; others see where it goes: `https://host/…`.
+ */
+export function webhookView(row: WebhookRow, detail: { wholeUrl: boolean }) {
+  return { id: row.id, projectId: row.project_id, url: detail.wholeUrl ? row.url : urlOutline(row.url), events: row.events, createdAt: row.created_at.toISOString() };
+}
+
+function urlOutline(text: string): string {
+  const url = new URL(text);
+  return `${url.protocol}//${url.host}/…`;
 }
 
 /**
@@ -58,6 +70,10 @@ export interface WebhookDispatcherOptions {
   db: Kysely<ControlTables>;
   key: Buffer;
   logger: Logger;
+  /** Checked again at every delivery, on the address the request then connects to. */
+  networkPolicy: NetworkPolicy;
+  /** For tests that play a DNS whose answer changes; the system resolver otherwise. */
+  lookup?: LookupAll;
   maxAttempts?: number;
   timeoutMs?: number;
   pollIntervalMs?: number;
@@ -117,12 +133,13 @@ export class WebhookDispatcher {
     const body = JSON.stringify(delivery.payload);
     let status: number | null = null;
     let error: string | null = null;
+    let refusal: string | undefined;
     if (!hook || hook.deleted_at) {
       error = 'the webhook was removed';
     } else {
       try {
-        const response = await fetch(hook.url, {
-          method: 'POST',
+        status = await postWebhook({
+          url: hook.url,
           headers: {
             'content-type': 'application/json',
             'user-agent': 'Lifeboat-Webhooks/1',
@@ -131,14 +148,15 @@ export class WebhookDispatcher {
             'lifeboat-signature': signWebhook(unseal(this.options.key, hook.sealed_secret, hook.id), body, new Date()),
           },
           body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
+          policy: this.options.networkPolicy,
+          timeoutMs: this.options.timeoutMs ?? 10_000,
+          lookup: this.options.lookup,
         });
-        status = response.status;
-        await response.body?.cancel();
-        if (status < 200 || status >= 300) error = `the receiver answered ${status}`;
+        if (status >= 300 && status < 400) error = `the receiver answered ${status}; redirects are not followed`;
+        else if (status < 200 || status >= 300) error = `the receiver answered ${status}`;
       } catch (caught) {
-        error = `could not reach the receiver: ${(caught as Error).message}`;
+        if (caught instanceof TargetNotAllowedError) refusal = caught.reason;
+        error = caught instanceof TargetNotAllowedError ? `not sent: ${caught.message}` : `could not reach the receiver: ${(caught as Error).message}`;
       }
     }
     const attempts = delivery.attempts + 1;
@@ -155,11 +173,16 @@ export class WebhookDispatcher {
       })
       .where('id', '=', delivery.id)
       .execute();
-    if (error) this.options.logger.warn({ deliveryId: delivery.id, webhookId: delivery.webhook_id, attempts, gaveUp, error }, 'webhook delivery failed');
+    if (error) this.options.logger.warn({ deliveryId: delivery.id, webhookId: delivery.webhook_id, attempts, gaveUp, error, refusal }, 'webhook delivery failed');
   }
 }
 
-export function deliveryView(row: Selectable<ControlTables['webhook_deliveries']>) {
+/**
+ * A delivery as the API shows it. The receiver's exact answer and the error text can tell about
+ * the network behind it, so viewers and members see only its class (`2xx`, `4xx`,
+ * `network_error`, …); owners and the operator see the detail.
+ */
+export function deliveryView(row: Selectable<ControlTables['webhook_deliveries']>, detail: { answers: boolean }) {
   return {
     id: String(row.id),
     webhookId: row.webhook_id,
@@ -167,10 +190,18 @@ export function deliveryView(row: Selectable<ControlTables['webhook_deliveries']
     eventType: row.event_type,
     status: row.status,
     attempts: row.attempts,
-    lastStatus: row.last_status,
-    lastError: row.last_error,
+    lastStatusClass: statusClassOf(row),
+    lastStatus: detail.answers ? row.last_status : null,
+    lastError: detail.answers ? row.last_error : null,
     nextAttemptAt: row.status === 'pending' ? row.next_attempt_at.toISOString() : null,
     createdAt: row.created_at.toISOString(),
     deliveredAt: row.delivered_at?.toISOString() ?? null,
   };
+}
+
+export const deliveryStatusClasses = ['1xx', '2xx', '3xx', '4xx', '5xx', 'network_error'] as const;
+
+function statusClassOf(row: Selectable<ControlTables['webhook_deliveries']>): (typeof deliveryStatusClasses)[number] | null {
+  if (row.last_status !== null) return deliveryStatusClasses[Math.min(Math.max(Math.floor(row.last_status / 100), 1), 5) - 1]!;
+  return row.last_error === null ? null : 'network_error';
 }

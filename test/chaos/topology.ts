@@ -77,6 +77,8 @@ export async function startTopology(work: string): Promise<Topology> {
     LIFEBOAT_SCHEDULE_JITTER_SECONDS: '0',
     // The workload schedules backups every minute.
     LIFEBOAT_MIN_SCHEDULE_INTERVAL_SECONDS: '60',
+    // The sources live on this machine's PostgreSQL, beside the platform database.
+    LIFEBOAT_SERVICE_NETWORKS: '127.0.0.0/8',
   };
   let history = '';
   const restarts = new Map<object, Promise<void>>();

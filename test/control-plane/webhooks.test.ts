@@ -36,7 +36,8 @@ describe('webhooks (PostgreSQL)', () => {
     await cp?.close();
   });
 
-  const dispatcher = () => new WebhookDispatcher({ db: cp.plane.db, key: cp.plane.keys.credentials, logger: silentLogger, retryDelayMs: () => 0, maxAttempts: 4 });
+  const dispatcher = () =>
+    new WebhookDispatcher({ db: cp.plane.db, key: cp.plane.keys.credentials, logger: silentLogger, networkPolicy: cp.plane.settings.networkPolicy, retryDelayMs: () => 0, maxAttempts: 4 });
 
   async function failBackup(serviceId: string, token: string, projectId: string): Promise<string> {
     const created = await call(cp.app, 'POST', `/v1/services/${serviceId}/backups`, { token });

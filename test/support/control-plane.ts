@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type { NetworkPolicy } from '../../src/contracts/network-policy.js';
 import type { ControlPlane } from '../../src/control-plane/context.js';
 import { buildApp } from '../../src/control-plane/http/app.js';
 import { RecordChanges } from '../../src/control-plane/record-changes.js';
@@ -28,7 +29,16 @@ export interface TestControlPlane {
 /** The HTTP API over a fresh platform database, for `app.inject` tests; no relay or bus. */
 export async function startTestControlPlane(
   kind: PlatformKind,
-  options: { storage?: boolean; killSwitchFromConfiguration?: boolean; downloadUrlTtlSeconds?: number; authFailuresPerMinute?: number; minScheduleIntervalSeconds?: number } = {},
+  options: {
+    storage?: boolean;
+    killSwitchFromConfiguration?: boolean;
+    downloadUrlTtlSeconds?: number;
+    authFailuresPerMinute?: number;
+    minScheduleIntervalSeconds?: number;
+    /** Unset: everything allowed, as under `serve`. */
+    networkPolicy?: NetworkPolicy;
+    serviceRegistration?: 'admin' | 'owner';
+  } = {},
 ): Promise<TestControlPlane> {
   const platform = await openTestPlatformDatabase(kind);
   await migrateSchema(platform.database.db, controlSchema, controlMigrations);
@@ -52,6 +62,8 @@ export async function startTestControlPlane(
       runnerKind: 'local',
       // The sweeps make hundreds of refused calls from one address; the limit has its own tests.
       authFailuresPerMinute: options.authFailuresPerMinute ?? 100_000,
+      networkPolicy: options.networkPolicy ?? { allow: 'any', deny: { cidrs: [], endpoints: [] } },
+      serviceRegistration: options.serviceRegistration ?? 'owner',
     },
     publicUrl: () => 'http://lifeboat.test',
     changes: new RecordChanges(),

@@ -4,7 +4,7 @@ import { projectRoles } from '../access.js';
 import { backupStatuses } from '../backup-status.js';
 import { restoreStatuses } from '../restore-status.js';
 import { retentionPolicy } from '../retention.js';
-import { webhookEvents } from '../webhooks.js';
+import { deliveryStatusClasses, webhookEvents } from '../webhooks.js';
 
 /** The public API's shapes (DESIGN.md "Public HTTP API"): request validation, responses and the OpenAPI document. */
 
@@ -245,7 +245,13 @@ export const newWebhookBody = z
   .strict();
 
 export const webhook = z
-  .object({ id: z.string(), projectId: z.string(), url: z.string(), events: z.array(z.string()), createdAt: z.string() })
+  .object({
+    id: z.string(),
+    projectId: z.string(),
+    url: z.string().describe('whole for owners; others see scheme://host/… with the path and query hidden'),
+    events: z.array(z.string()),
+    createdAt: z.string(),
+  })
   .meta({ id: 'Webhook' });
 
 export const createdWebhook = webhook
@@ -260,8 +266,9 @@ export const webhookDelivery = z
     eventType: z.string(),
     status: z.enum(['pending', 'delivered', 'failed']),
     attempts: z.number(),
-    lastStatus: z.number().nullable(),
-    lastError: z.string().nullable(),
+    lastStatusClass: z.enum(deliveryStatusClasses).nullable().describe("the last attempt's outcome: the receiver's status class, or network_error when it did not answer"),
+    lastStatus: z.number().nullable().describe("the receiver's status code (owner; null for others)"),
+    lastError: z.string().nullable().describe('why the last attempt failed (owner; null for others)'),
     nextAttemptAt: z.string().nullable(),
     createdAt: z.string(),
     deliveredAt: z.string().nullable(),

@@ -6,6 +6,7 @@ import type { ControlPlane } from '../../context.js';
 import { ApiError, apiErrors } from '../../errors.js';
 import { serviceStatuses } from '../../service-status.js';
 import { findService, listServices, registerService, removeService, serviceView } from '../../services.js';
+import { checkTargetAllowed } from '../../target-check.js';
 import { principal } from '../authenticate.js';
 import { errorBody, newServiceBody, projectIdParam, service, serviceIdParam, supportedEngines } from '../schemas.js';
 
@@ -15,21 +16,24 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       '/v1/projects/:projectId/services',
       {
         schema: {
-          summary: 'Register a catalog service (owner)',
+          summary: 'Register a catalog service (admin; owner too when LIFEBOAT_SERVICE_REGISTRATION=owner)',
           params: projectIdParam,
           body: newServiceBody,
-          response: { 201: service, 400: errorBody, 404: errorBody, 409: errorBody },
+          response: { 201: service, 400: errorBody, 403: errorBody, 404: errorBody, 409: errorBody },
         },
       },
       async (request, reply) => {
         const { projectId } = request.params;
-        authorize(principal(request), projectId, 'owner', { kind: 'project', id: projectId });
+        const caller = principal(request);
+        authorize(caller, projectId, 'owner', { kind: 'project', id: projectId });
+        if (plane.settings.serviceRegistration === 'admin' && caller.kind !== 'admin') throw apiErrors.registrationByOperator();
         const { engine } = request.body;
         if (!isSupported(engine)) {
           throw new ApiError('unsupported_engine', `engine ${JSON.stringify(engine)} is not supported; supported: ${supportedEngines.join(', ')}`);
         }
         const project = await plane.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst();
         if (!project) throw apiErrors.notFound('project', projectId);
+        await checkTargetAllowed(plane.settings.networkPolicy, request.body.connection, plane.logger);
         const row = await registerService(plane.db, plane.keys.credentials, { ...request.body, engine, projectId });
         await recordAudit(plane.db, { projectId, actor: actorOf(principal(request)), action: 'service.registered', target: { kind: 'service', id: row.id }, details: { name: row.name } });
         return reply.status(201).send(serviceView(row));

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { actorOf, authorize } from '../../access.js';
+import { actorOf, authorize, type Principal } from '../../access.js';
 import { recordAudit } from '../../audit.js';
 import type { ControlPlane } from '../../context.js';
 import { apiErrors } from '../../errors.js';
+import { checkTargetAllowed } from '../../target-check.js';
 import { createWebhook, deliveryView, findWebhook, webhookView } from '../../webhooks.js';
 import { principal } from '../authenticate.js';
 import { createdWebhook, errorBody, newWebhookBody, projectIdParam, webhook, webhookDelivery, webhookIdParam } from '../schemas.js';
@@ -17,7 +18,7 @@ export function webhookRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
           summary: 'Subscribe a URL to backup events (owner); the signing secret is shown once',
           params: projectIdParam,
           body: newWebhookBody,
-          response: { 201: createdWebhook, 400: errorBody, 404: errorBody },
+          response: { 201: createdWebhook, 400: errorBody, 403: errorBody, 404: errorBody },
         },
       },
       async (request, reply) => {
@@ -26,12 +27,14 @@ export function webhookRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         authorize(caller, projectId, 'owner', { kind: 'project', id: projectId });
         const project = await plane.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst();
         if (!project) throw apiErrors.notFound('project', projectId);
+        const url = new URL(request.body.url);
+        await checkTargetAllowed(plane.settings.networkPolicy, { host: url.hostname, port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port) }, plane.logger);
         const { row, secret } = await plane.db.transaction().execute(async (trx) => {
           const created = await createWebhook(trx, plane.keys.credentials, { projectId, ...request.body });
           await recordAudit(trx, { projectId, actor: actorOf(caller), action: 'webhook.created', target: { kind: 'webhook', id: created.row.id }, details: auditedTarget(created.row) });
           return created;
         });
-        return reply.status(201).send({ ...webhookView(row), secret });
+        return reply.status(201).send({ ...webhookView(row, { wholeUrl: true }), secret });
       },
     );
 
@@ -40,9 +43,10 @@ export function webhookRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       { schema: { summary: "A project's webhooks", params: projectIdParam, response: { 200: z.object({ webhooks: z.array(webhook) }) } } },
       async (request) => {
         const { projectId } = request.params;
-        authorize(principal(request), projectId, 'viewer', { kind: 'project', id: projectId });
+        const caller = principal(request);
+        authorize(caller, projectId, 'viewer', { kind: 'project', id: projectId });
         const rows = await plane.db.selectFrom('webhooks').selectAll().where('project_id', '=', projectId).where('deleted_at', 'is', null).orderBy('created_at').execute();
-        return { webhooks: rows.map(webhookView) };
+        return { webhooks: rows.map((row) => webhookView(row, { wholeUrl: seesDetail(caller) })) };
       },
     );
 
@@ -65,12 +69,19 @@ export function webhookRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/webhooks/:webhookId/deliveries',
-      { schema: { summary: "A webhook's deliveries, newest first", params: webhookIdParam, response: { 200: z.object({ deliveries: z.array(webhookDelivery) }), 404: errorBody } } },
+      {
+        schema: {
+          summary: "A webhook's deliveries, newest first (the receiver's exact answer and errors: owner)",
+          params: webhookIdParam,
+          response: { 200: z.object({ deliveries: z.array(webhookDelivery) }), 404: errorBody },
+        },
+      },
       async (request) => {
         const row = await findWebhook(plane.db, request.params.webhookId);
-        authorize(principal(request), row.project_id, 'viewer', { kind: 'webhook', id: row.id });
+        const caller = principal(request);
+        authorize(caller, row.project_id, 'viewer', { kind: 'webhook', id: row.id });
         const deliveries = await plane.db.selectFrom('webhook_deliveries').selectAll().where('webhook_id', '=', row.id).orderBy('id', 'desc').limit(100).execute();
-        return { deliveries: deliveries.map(deliveryView) };
+        return { deliveries: deliveries.map((delivery) => deliveryView(delivery, { answers: seesDetail(caller) })) };
       },
     );
   };
@@ -82,4 +93,9 @@ export function webhookRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
  */
 function auditedTarget(row: { url: string; events: string[] }): { host: string; events: string[] } {
   return { host: new URL(row.url).host, events: row.events };
+}
+
+/** Owners and the operator see webhook URLs whole and the receivers' exact answers; viewers and members do not. */
+function seesDetail(caller: Principal): boolean {
+  return caller.kind === 'admin' || caller.role === 'owner';
 }
