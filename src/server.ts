@@ -51,6 +51,8 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
     stops.push(() => bus.close());
     const store = config.storageUrl ? await openObjectStore(config.storageUrl) : undefined;
     const metrics = createMetrics();
+    // One policy for the API's checks at registration and the agents' checks at connect time.
+    const networkPolicy = networkPolicyFor(config.role, config.serviceNetworks, platformEndpoints(config));
 
     let url: string | undefined;
     if (config.role !== 'orchestrator') {
@@ -78,7 +80,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
           busKind: bus.kind,
           runnerKind: config.runner,
           authFailuresPerMinute: config.authFailuresPerMinute,
-          networkPolicy: networkPolicyFor(config.role, config.serviceNetworks, platformEndpoints(config)),
+          networkPolicy,
           serviceRegistration: config.serviceRegistration,
         },
       });
@@ -98,6 +100,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
         logger,
         maxConcurrentJobs: config.maxConcurrentJobs,
         lockWaitTimeoutSeconds: config.lockWaitTimeoutSeconds,
+        networkPolicy,
         maxConcurrentJobsPerProject: config.maxConcurrentJobsPerProject,
         runner: new LocalRunner({
           command: surroundings.agentCommand,

@@ -4,6 +4,7 @@ import { backupJobSpec, decodeMessage, restoreJobSpec, standbyAssignment, verify
 import type { ObjectStore } from '../storage/object-store.js';
 import { openObjectStore } from '../storage/open-object-store.js';
 import { askPgDumpVersionAhead, runBackup } from './backup.js';
+import { resolveWithin } from './postgres-connection.js';
 import { runRestore } from './restore.js';
 import { runVerify } from './verify.js';
 
@@ -32,14 +33,30 @@ interface JobContext {
 /** `lifeboat agent backup`: dump the database LIFEBOAT_JOB names into LIFEBOAT_STORAGE_URL. */
 export function runAgentBackupCommand(env: Readonly<Record<string, string | undefined>>, io: AgentIo): Promise<number> {
   return runAgentJob(env, io, backupJobSpec, (spec, context) =>
-    runBackup(spec, { password: context.password, store: context.store, env: context.env, signal: context.signal, logger: context.logger, onProgress: context.progress }),
+    runBackup(spec, {
+      password: context.password,
+      store: context.store,
+      env: context.env,
+      signal: context.signal,
+      logger: context.logger,
+      onProgress: context.progress,
+      resolve: resolveWithin(spec.networkPolicy),
+    }),
   );
 }
 
 /** `lifeboat agent restore`: check an artifact's checksum, then restore it where LIFEBOAT_JOB says. */
 export function runAgentRestoreCommand(env: Readonly<Record<string, string | undefined>>, io: AgentIo): Promise<number> {
   return runAgentJob(env, io, restoreJobSpec, (spec, context) =>
-    runRestore(spec, { password: context.password, store: context.store, env: context.env, signal: context.signal, logger: context.logger, workDir: env.LIFEBOAT_WORK_DIR }),
+    runRestore(spec, {
+      password: context.password,
+      store: context.store,
+      env: context.env,
+      signal: context.signal,
+      logger: context.logger,
+      workDir: env.LIFEBOAT_WORK_DIR,
+      resolve: resolveWithin(spec.networkPolicy),
+    }),
   );
 }
 

@@ -1,7 +1,8 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type pg from 'pg';
-import { type Connection, connectionProblems } from '../contracts/index.js';
+import { type Connection, connectionProblems, type NetworkPolicy } from '../contracts/index.js';
+import { resolveTarget } from '../network-policy/network-policy.js';
 import { JobFailure } from './job-failure.js';
 
 /**
@@ -18,6 +19,12 @@ export interface PinnedTarget extends Connection {
 
 /** How a job turns a host into the address it connects to (the operator's network policy checks it there). */
 export type ResolveAddress = (host: string, port: number) => Promise<string>;
+
+/** The operator's policy as the job's resolver: every address of the name checked, the one connected to returned. */
+export function resolveWithin(policy: NetworkPolicy | undefined): ResolveAddress {
+  if (!policy) return resolveByDns;
+  return async (host, port) => (await resolveTarget(policy, host, port)).address;
+}
 
 /** Resolves the host once: an IP literal is its own address, a name takes its first DNS answer. */
 export const resolveByDns: ResolveAddress = async (host) => {
@@ -42,7 +49,11 @@ export async function pinTarget(connection: Connection, resolve: ResolveAddress 
   } catch (error) {
     if (error instanceof JobFailure) throw error;
     const code = (error as { code?: string }).code;
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA') {
+    if (code === 'target_not_allowed') {
+      // The same words whatever the port's state: no scanning through failure messages.
+      throw new JobFailure({ code: 'target_not_allowed', message: `${connection.host} is not in a network the operator allows services in; ask the operator (LIFEBOAT_SERVICE_NETWORKS)` }, { cause: error });
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ENODATA' || code === 'host_not_found') {
       throw new JobFailure({ code: 'host_not_found', message: `the host name "${connection.host}" does not resolve; check the service's host` }, { cause: error });
     }
     throw error;

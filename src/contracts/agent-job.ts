@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { artifactSchema, connectionSchema, engines } from './backup-messages.js';
 import { backupContents } from './contents.js';
 import { failureSchema } from './failures.js';
+import { networkPolicySchema } from './network-policy.js';
 
 /** The operator's bound on lock waits (LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS), carried by every job that touches a service. */
 export const lockWaitTimeoutSeconds = z.number().int().positive().max(24 * 3600).default(300);
@@ -23,6 +24,8 @@ export const backupJobSpec = z.object({
   artifactPrefix: z.string().min(1),
   /** How long the job waits for a lock on the service's database before it fails with `lock_timeout`. */
   lockWaitTimeoutSeconds: lockWaitTimeoutSeconds,
+  /** The addresses the job may connect to (the operator's policy); absent: any, as under `serve`. */
+  networkPolicy: networkPolicySchema.optional(),
 });
 export type BackupJobSpec = z.infer<typeof backupJobSpec>;
 

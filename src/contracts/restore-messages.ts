@@ -3,6 +3,7 @@ import { lockWaitTimeoutSeconds } from './agent-job.js';
 import { connectionSchema } from './backup-messages.js';
 import { envelopeOf } from './envelope.js';
 import { failureSchema } from './failures.js';
+import { networkPolicySchema } from './network-policy.js';
 
 /** Where a restore goes: a new database on the service's server, or over the service's own database. */
 export const restoreTarget = z.discriminatedUnion('kind', [
@@ -56,6 +57,7 @@ export const restoreJobSpec = z.object({
   artifact: storedArtifact,
   target: restoreTarget,
   lockWaitTimeoutSeconds,
+  networkPolicy: networkPolicySchema.optional(),
 });
 export type RestoreJobSpec = z.infer<typeof restoreJobSpec>;
 

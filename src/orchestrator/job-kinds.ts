@@ -1,4 +1,5 @@
 import { artifactPrefixOf, backupRequested, connectionProblems, type BackupJobSpec, type Connection, type Failure, restoreRequested, type RestoreJobSpec, verifyRequested, type VerifyJobSpec } from '../contracts/index.js';
+import type { NetworkPolicy } from '../contracts/network-policy.js';
 import type { JobExit } from '../runner/job-runner.js';
 import { unseal } from '../secrets/sealed-box.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -25,6 +26,8 @@ export interface JobKindDependencies {
   verificationServer: VerificationServer | undefined;
   /** How long a job waits for a lock on a service's database (LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS); 300 unset. */
   lockWaitTimeoutSeconds?: number;
+  /** Where services may live (LIFEBOAT_SERVICE_NETWORKS and the role's defaults); the agent checks the address it connects to. Unset: anywhere. */
+  networkPolicy?: NetworkPolicy;
 }
 
 const defaultLockWaitTimeoutSeconds = 300;
@@ -88,6 +91,7 @@ function prepareBackup(job: JobRow, deps: JobKindDependencies): PreparedJob | { 
     connection: command.payload.connection,
     artifactPrefix,
     lockWaitTimeoutSeconds: deps.lockWaitTimeoutSeconds ?? defaultLockWaitTimeoutSeconds,
+    networkPolicy: deps.networkPolicy,
   };
   return {
     what: 'backup',
@@ -127,6 +131,7 @@ function prepareRestore(job: JobRow, deps: JobKindDependencies): PreparedJob | {
     artifact: command.payload.artifact,
     target: command.payload.target,
     lockWaitTimeoutSeconds: deps.lockWaitTimeoutSeconds ?? defaultLockWaitTimeoutSeconds,
+    networkPolicy: deps.networkPolicy,
   };
   return {
     what: 'restore',

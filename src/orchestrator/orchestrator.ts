@@ -3,6 +3,7 @@ import type { EventBus, Subscription } from '../bus/event-bus.js';
 import { migrateSchema } from '../db/migrations.js';
 import { type PlatformDatabase, schemaView } from '../db/platform-database.js';
 import { OutboxRelay } from '../outbox/relay.js';
+import type { NetworkPolicy } from '../contracts/network-policy.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { JobRunner } from '../runner/job-runner.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -30,6 +31,8 @@ export interface OrchestratorOptions {
   maxConcurrentJobs: number;
   /** How long a job waits for a lock on a service's database (300 s unset). */
   lockWaitTimeoutSeconds?: number;
+  /** Where services may live; the agent checks the address it connects to. Unset: anywhere. */
+  networkPolicy?: NetworkPolicy;
   /** Jobs one project may have running at once, across every orchestrator replica (the fair share). */
   maxConcurrentJobsPerProject: number;
   /** LIFEBOAT_KILL_SWITCH=1; the operator's switch arrives as `kill_switch.changed`. */
