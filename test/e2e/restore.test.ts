@@ -2,9 +2,9 @@ import { open, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, type LifeboatProcess, startLifeboat, waitForBackup } from '../support/lifeboat-process.js';
+import { type apiClient, type LifeboatProcess, ownedProject, registerService, startLifeboat, waitForBackup } from '../support/lifeboat-process.js';
 import { seedPlatformDatabase } from '../support/platform-db.js';
-import { adminQuery, createTestDatabase, databaseState, postgresHost, postgresPort, postgresUser, queryDatabase, seedVariedContent, type TestDatabase } from '../support/postgres.js';
+import { adminQuery, createTestDatabase, databaseState, queryDatabase, seedVariedContent, type TestDatabase } from '../support/postgres.js';
 
 /** Restores through the real `lifeboat serve`: new database, in place with a safety backup, and a corrupted artifact. */
 describe('restores through lifeboat serve', () => {
@@ -22,16 +22,9 @@ describe('restores through lifeboat serve', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'lifeboat-restore-e2e-'));
     await seedPlatformDatabase(dataDir);
     lifeboat = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: dataDir });
-    const admin = apiClient(lifeboat.url, lifeboat.adminToken!);
-    const projectId = (await admin('POST', '/v1/projects', { name: 'restores' })).body.id;
-    api = apiClient(lifeboat.url, (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'owner' })).body.token);
-    serviceId = (
-      await api('POST', `/v1/projects/${projectId}/services`, {
-        name: 'ledger',
-        engine: 'postgresql',
-        connection: { host: postgresHost, port: postgresPort, database: source.name, user: postgresUser, password: '' },
-      })
-    ).body.id;
+    const project = await ownedProject(lifeboat, 'restores');
+    api = project.api;
+    serviceId = await registerService(api, project.projectId, { name: 'ledger', database: source.name });
     backup = await waitForBackup(api, (await api('POST', `/v1/services/${serviceId}/backups`)).body.id);
     expect(backup).toMatchObject({ status: 'succeeded' });
   });

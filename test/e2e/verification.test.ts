@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, type LifeboatProcess, startLifeboat, waitForBackup } from '../support/lifeboat-process.js';
+import { type apiClient, type LifeboatProcess, ownedProject, registerService, startLifeboat, waitForBackup } from '../support/lifeboat-process.js';
 import { seedPlatformDatabase } from '../support/platform-db.js';
-import { adminQuery, createTestDatabase, postgresHost, postgresPort, postgresUrl, postgresUser, seedVariedContent, type TestDatabase } from '../support/postgres.js';
+import { adminQuery, createTestDatabase, postgresUrl, seedVariedContent, type TestDatabase } from '../support/postgres.js';
 
 /** Restore drills through the real `lifeboat serve`, with the machine's PostgreSQL as verification server. */
 describe('restore drills (verification)', () => {
@@ -20,16 +20,9 @@ describe('restore drills (verification)', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'lifeboat-verify-e2e-'));
     await seedPlatformDatabase(dataDir);
     lifeboat = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: dataDir, LIFEBOAT_VERIFY_DATABASE_URL: postgresUrl('postgres') });
-    const admin = apiClient(lifeboat.url, lifeboat.adminToken!);
-    const projectId = (await admin('POST', '/v1/projects', { name: 'drills' })).body.id;
-    api = apiClient(lifeboat.url, (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'owner' })).body.token);
-    serviceId = (
-      await api('POST', `/v1/projects/${projectId}/services`, {
-        name: 'drilled',
-        engine: 'postgresql',
-        connection: { host: postgresHost, port: postgresPort, database: source.name, user: postgresUser, password: '' },
-      })
-    ).body.id;
+    const project = await ownedProject(lifeboat, 'drills');
+    api = project.api;
+    serviceId = await registerService(api, project.projectId, { name: 'drilled', database: source.name });
   });
   afterAll(async () => {
     await lifeboat?.stop();

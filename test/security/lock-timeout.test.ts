@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, type LifeboatProcess, startLifeboat, waitForBackup } from '../support/lifeboat-process.js';
+import { type apiClient, type LifeboatProcess, ownedProject, registerService, startLifeboat, waitForBackup } from '../support/lifeboat-process.js';
 import { seedPlatformDatabase } from '../support/platform-db.js';
-import { createTestDatabase, postgresHost, postgresPort, postgresUser, type TestDatabase } from '../support/postgres.js';
+import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
 /**
  * A session of the service's own users holding a lock must not hold a backup job (and its slot)
@@ -25,16 +25,9 @@ describe('a held lock fails the backup with lock_timeout, in seconds', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'lifeboat-lock-'));
     await seedPlatformDatabase(dataDir);
     lifeboat = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: dataDir, LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS: '2' });
-    const admin = apiClient(lifeboat.url, lifeboat.adminToken!);
-    const projectId = (await admin('POST', '/v1/projects', { name: 'locks' })).body.id;
-    api = apiClient(lifeboat.url, (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'owner' })).body.token);
-    serviceId = (
-      await api('POST', `/v1/projects/${projectId}/services`, {
-        name: 'orders',
-        engine: 'postgresql',
-        connection: { host: postgresHost, port: postgresPort, database: source.name, user: postgresUser, password: '' },
-      })
-    ).body.id;
+    const project = await ownedProject(lifeboat, 'locks');
+    api = project.api;
+    serviceId = await registerService(api, project.projectId, { name: 'orders', database: source.name });
   });
   afterAll(async () => {
     await lifeboat?.stop();

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, seedProject, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
-import { apiClient, type LifeboatProcess, startLifeboat } from '../support/lifeboat-process.js';
+import { apiClient, type LifeboatProcess, ownedProject, registerService, startLifeboat } from '../support/lifeboat-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.js';
 
 /**
@@ -22,16 +22,9 @@ describe('minimum schedule interval', () => {
     work = await mkdtemp(join(tmpdir(), 'lifeboat-schedules-'));
     platform = await createTestDatabase('schedules_platform');
     lifeboat = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: join(work, 'data'), LIFEBOAT_DATABASE_URL: platform.url });
-    const admin = apiClient(lifeboat.url, lifeboat.adminToken!);
-    const projectId = (await admin('POST', '/v1/projects', { name: 'schedules' })).body.id;
-    owner = apiClient(lifeboat.url, (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'owner' })).body.token);
-    serviceId = (
-      await owner('POST', `/v1/projects/${projectId}/services`, {
-        name: 'shop',
-        engine: 'postgresql',
-        connection: { host: '127.0.0.1', port: 5432, database: 'shop', user: 'app', password: 'pw' },
-      })
-    ).body.id;
+    const project = await ownedProject(lifeboat, 'schedules');
+    owner = project.api;
+    serviceId = await registerService(owner, project.projectId, { name: 'shop', host: '127.0.0.1', port: 5432, database: 'shop', user: 'app', password: 'pw' });
   });
   afterAll(async () => {
     await lifeboat?.stop();

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { postgresHost, postgresPort, postgresUser } from './postgres.js';
 
 const thisCheckoutsCli = resolve(import.meta.dirname, '../../bin/lifeboat.js');
 
@@ -82,4 +83,23 @@ export async function waitForBackup(request: ReturnType<typeof apiClient>, backu
     if (['succeeded', 'failed', 'canceled'].includes(body.status)) return body;
     if (Date.now() > deadline) throw new Error(`backup ${backupId} is still ${body.status} after ${timeoutMs} ms`);
   }
+}
+
+/** A new project on a running Lifeboat and a client with its owner's token: how most end-to-end tests begin. */
+export async function ownedProject(lifeboat: LifeboatProcess, name: string): Promise<{ projectId: string; api: ReturnType<typeof apiClient> }> {
+  const admin = apiClient(lifeboat.url, lifeboat.adminToken!);
+  const projectId = (await admin('POST', '/v1/projects', { name })).body.id as string;
+  return { projectId, api: apiClient(lifeboat.url, (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'owner' })).body.token) };
+}
+
+/** Registers a service of the project, by default on the machine's PostgreSQL (trust auth); returns its id. */
+export async function registerService(
+  api: ReturnType<typeof apiClient>,
+  projectId: string,
+  service: { name: string; database: string; host?: string; port?: number; user?: string; password?: string },
+): Promise<string> {
+  const { name, database, host = postgresHost, port = postgresPort, user = postgresUser, password = '' } = service;
+  const answer = await api('POST', `/v1/projects/${projectId}/services`, { name, engine: 'postgresql', connection: { host, port, database, user, password } });
+  if (answer.status !== 201) throw new Error(`registering ${name} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  return answer.body.id as string;
 }
