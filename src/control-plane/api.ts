@@ -115,7 +115,7 @@ export class Api {
     webhooks.start();
     const deadlines = new DeadlineSweeper({ db, logger: plane.logger, isLeader: () => leadership.isLeader(), deadlineSeconds: options.settings.jobDeadlineSeconds });
     deadlines.start();
-    await reportBlockedServices(db, plane.logger);
+    await reportBlockedServices(db, plane.logger, options.settings.networkPolicy);
     const app = await buildApp(plane, { dashboardDir: options.dashboardDir });
     const address = await app.listen({ host: options.host, port: options.port });
     listeningUrl = address.replace('[::1]', 'localhost');

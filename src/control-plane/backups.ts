@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { envelope, type BackupTrigger } from '../contracts/index.js';
+import { envelope, type BackupTrigger, type NetworkPolicy } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { executePrepared, preparedStatement } from '../db/prepared-statements.js';
 import { notifyRelayAtCommit, outboxRow } from '../outbox/outbox.js';
@@ -28,6 +28,8 @@ export interface BackupRequest {
 export interface BackupGate {
   storageConfigured: boolean;
   killSwitchFromConfiguration: boolean;
+  /** The operator's network policy: a service whose stored address it refuses is blocked. */
+  networkPolicy?: NetworkPolicy;
 }
 
 /**
@@ -43,7 +45,7 @@ export interface BackupGate {
  */
 export async function requestBackup(db: Kysely<ControlTables>, request: BackupRequest, gate: BackupGate): Promise<{ backup: BackupRow; created: boolean }> {
   const { service, idempotencyKey } = request;
-  refuseBlockedService(service);
+  refuseBlockedService(service, gate.networkPolicy);
   // Configuration does not change while the process runs: checked before anything is read.
   const configured = backupAvailability({ storageConfigured: gate.storageConfigured, killSwitch: killSwitchFrom(undefined, gate.killSwitchFromConfiguration) });
   if (!configured.available) throw apiErrors.backupsUnavailable(configured.reason ?? 'unknown');

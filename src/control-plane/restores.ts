@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { envelope, type RestoreTarget } from '../contracts/index.js';
+import { envelope, type NetworkPolicy, type RestoreTarget } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { enqueue } from '../outbox/outbox.js';
 import { recordAudit } from './audit.js';
@@ -21,14 +21,17 @@ export type RestoreRequest =
  * (unless told not to) and is sent once that backup has succeeded. A restore and a backup of
  * one service never run together: the service row is locked while either is recorded.
  */
-export async function requestRestore(db: Kysely<ControlTables>, input: { backupId: string; request: RestoreRequest; actor: string; deadlineSeconds: number }): Promise<RestoreRow> {
+export async function requestRestore(
+  db: Kysely<ControlTables>,
+  input: { backupId: string; request: RestoreRequest; actor: string; deadlineSeconds: number; networkPolicy?: NetworkPolicy },
+): Promise<RestoreRow> {
   try {
     return await db.transaction().execute(async (trx) => {
       const backup = await trx.selectFrom('backups').selectAll().where('id', '=', input.backupId).executeTakeFirst();
       if (!backup) throw apiErrors.notFound('backup', input.backupId);
       const service = await trx.selectFrom('services').selectAll().where('id', '=', backup.service_id).where('deleted_at', 'is', null).forUpdate().executeTakeFirst();
       if (!service) throw apiErrors.notFound('service', backup.service_id);
-      refuseBlockedService(service);
+      refuseBlockedService(service, input.networkPolicy);
       if (backup.status !== 'succeeded' || !backup.artifact_key) {
         throw new ApiError('backup_not_restorable', `backup ${backup.id} is ${backup.status}; only a succeeded backup can be restored`);
       }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { NetworkPolicy } from '../contracts/index.js';
 import { inProgressStatuses } from './backup-status.js';
 import { upcomingFires } from './schedule-times.js';
 import { listServices, serviceView } from './services.js';
@@ -9,7 +10,7 @@ import type { ControlTables } from './tables.js';
  * whether that is older than its schedule promises (two intervals late), the latest attempt,
  * what runs now and when the next run is due. A service without a schedule promises nothing.
  */
-export async function serviceStatuses(db: Kysely<ControlTables>, projectId: string, jitterWindowSeconds: number, now: Date) {
+export async function serviceStatuses(db: Kysely<ControlTables>, projectId: string, jitterWindowSeconds: number, now: Date, policy?: NetworkPolicy) {
   const services = await listServices(db, projectId);
   return Promise.all(
     services.map(async (service) => {
@@ -26,7 +27,7 @@ export async function serviceStatuses(db: Kysely<ControlTables>, projectId: stri
         stale = age > 2 * intervalMs + jitterWindowSeconds * 1000;
       }
       return {
-        service: serviceView(service),
+        service: serviceView(service, policy),
         lastSuccess: lastSuccess?.finished_at ? { backupId: lastSuccess.id, finishedAt: lastSuccess.finished_at.toISOString() } : null,
         latest: latest
           ? { backupId: latest.id, status: latest.status, failure: latest.failure_code ? { code: latest.failure_code, message: latest.failure_message ?? '' } : null }

@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Engine } from '../contracts/index.js';
+import type { Engine, NetworkPolicy } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { executePrepared, preparedStatement } from '../db/prepared-statements.js';
 import { seal } from '../secrets/sealed-box.js';
@@ -75,14 +75,14 @@ export async function removeService(db: Kysely<ControlTables>, service: ServiceR
   });
 }
 
-export function serviceView(row: ServiceRow) {
+export function serviceView(row: ServiceRow, policy?: NetworkPolicy) {
   return {
     id: row.id,
     projectId: row.project_id,
     name: row.name,
     engine: row.engine,
     connection: { host: row.host, port: row.port, database: row.database_name, user: row.username },
-    blocked: serviceBlock(row),
+    blocked: serviceBlock(row, policy),
     createdAt: row.created_at.toISOString(),
   };
 }

@@ -36,7 +36,7 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const { backup: row, created } = await requestBackup(
           plane.db,
           { service, trigger: 'manual', idempotencyKey: request.headers['idempotency-key'] ?? null, requestedBy: actorOf(caller), deadlineSeconds: plane.settings.jobDeadlineSeconds },
-          { storageConfigured: plane.store !== undefined, killSwitchFromConfiguration: plane.settings.killSwitchFromConfiguration },
+          { storageConfigured: plane.store !== undefined, killSwitchFromConfiguration: plane.settings.killSwitchFromConfiguration, networkPolicy: plane.settings.networkPolicy },
         );
         if (created) {
           plane.wakeRelay();

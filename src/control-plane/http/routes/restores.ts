@@ -37,6 +37,7 @@ export function restoreRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
           request: target.kind === 'in_place' ? { kind: 'in_place', confirm: target.confirm, safetyBackup: target.safetyBackup } : { kind: 'new_database', database: target.database },
           actor: actorOf(caller),
           deadlineSeconds: plane.settings.jobDeadlineSeconds,
+          networkPolicy: plane.settings.networkPolicy,
         });
         return reply.status(202).header('location', `/v1/restores/${row.id}`).send(restoreView(row));
       },

@@ -36,7 +36,7 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         await checkTargetAllowed(plane.settings.networkPolicy, request.body.connection, plane.logger);
         const row = await registerService(plane.db, plane.keys.credentials, { ...request.body, engine, projectId });
         await recordAudit(plane.db, { projectId, actor: actorOf(principal(request)), action: 'service.registered', target: { kind: 'service', id: row.id }, details: { name: row.name } });
-        return reply.status(201).send(serviceView(row));
+        return reply.status(201).send(serviceView(row, plane.settings.networkPolicy));
       },
     );
 
@@ -46,7 +46,7 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       async (request) => {
         const { projectId } = request.params;
         authorize(principal(request), projectId, 'viewer', { kind: 'project', id: projectId });
-        return { services: (await listServices(plane.db, projectId)).map(serviceView) };
+        return { services: (await listServices(plane.db, projectId)).map((row) => serviceView(row, plane.settings.networkPolicy)) };
       },
     );
 
@@ -75,7 +75,7 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       async (request) => {
         const { projectId } = request.params;
         authorize(principal(request), projectId, 'viewer', { kind: 'project', id: projectId });
-        return { services: await serviceStatuses(plane.db, projectId, plane.settings.scheduleJitterSeconds, new Date()) };
+        return { services: await serviceStatuses(plane.db, projectId, plane.settings.scheduleJitterSeconds, new Date(), plane.settings.networkPolicy) };
       },
     );
 
@@ -85,7 +85,7 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       async (request) => {
         const row = await findService(plane.db, request.params.serviceId);
         authorize(principal(request), row.project_id, 'viewer', { kind: 'service', id: row.id });
-        return serviceView(row);
+        return serviceView(row, plane.settings.networkPolicy);
       },
     );
 
