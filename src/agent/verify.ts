@@ -7,7 +7,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { backupContents, type BackupContents, type Verification, type VerifyJobSpec, type VerifyReport } from '../contracts/index.js';
 import { JobFailure } from './job-failure.js';
-import { pgClientConfig, type PinnedTarget, pinTarget } from './postgres-connection.js';
+import { checkIdentity, identityOf, pgClientConfig, type PinnedTarget, pinTarget } from './postgres-connection.js';
 import { redact } from './postgres-failures.js';
 import { type ArtifactFile, checkedArtifactFile, DatabaseCreation, dropDatabase, restoreFile, type StepDependencies } from './restore-steps.js';
 
@@ -82,6 +82,8 @@ async function countRows(target: PinnedTarget, database: string, password: strin
   client.on('error', () => undefined);
   await client.connect();
   try {
+    // The counts are only evidence if they come from the scratch database the drill restored into.
+    checkIdentity(target, await identityOf(client), database);
     const counts = new Map<string, number>();
     for (const table of tables) {
       try {

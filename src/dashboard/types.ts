@@ -26,6 +26,8 @@ export interface Service {
   name: string;
   engine: string;
   connection: { host: string; port: number; database: string; user: string };
+  /** Set when the stored connection breaks a rule made after it was registered: no new job of it runs. */
+  blocked: Failure | null;
 }
 
 export interface ServiceStatus {

@@ -52,13 +52,15 @@ export function ServicePage({ serviceId, capabilities, role }: { serviceId: stri
   if (!service) return error ? <p className="error">{error}</p> : <p aria-busy="true">Loading…</p>;
   const running = backups.find((backup) => inProgress(backup.status)) ?? null;
   const restoreRunning = restores.find((restore) => inProgress(restore.status)) ?? null;
-  const blockedBecause = !capabilities.backups.available
-    ? `Backups are unavailable: ${capabilities.backups.reason ?? ''}`
-    : running
-      ? 'A backup of this service is already running.'
-      : restoreRunning
-        ? 'A restore of this service is running.'
-        : null;
+  const blockedBecause = service.blocked
+    ? `This service cannot be backed up or restored: ${service.blocked.message}.`
+    : !capabilities.backups.available
+      ? `Backups are unavailable: ${capabilities.backups.reason ?? ''}`
+      : running
+        ? 'A backup of this service is already running.'
+        : restoreRunning
+          ? 'A restore of this service is running.'
+          : null;
 
   return (
     <>
