@@ -106,6 +106,27 @@ describe('the lifeboat command line', () => {
     await expect(stat(join(work, 'bad.dump'))).rejects.toThrow();
   });
 
+  it('issues, lists and revokes tokens; a revoked one is refused at once', async () => {
+    const issued = await lifeboat_(['tokens', 'create', '--role', 'viewer', '--expires-in-days', '7', '--json']);
+    expect(issued.code).toBe(0);
+    const { id, token } = json(issued.stdout) as { id: string; token: string };
+    expect(token).toMatch(/^lbp_/);
+    const listed = await lifeboat_(['tokens', 'list']);
+    expect(listed.stdout.split('\n')[0]).toMatch(/^ID\s+ROLE\s+CREATED\s+EXPIRES/);
+    expect(listed.stdout).toContain(id);
+    expect(listed.stdout).not.toContain(token);
+    expect((await lifeboat_(['services', 'list'], { LIFEBOAT_TOKEN: token })).code).toBe(0);
+    // A viewer cannot mint tokens: the API refuses, and the command says so.
+    const minted = await lifeboat_(['tokens', 'create', '--role', 'owner', '--json'], { LIFEBOAT_TOKEN: token });
+    expect(minted.code).toBe(3);
+    expect(json(minted.stdout).error.code).toBe('forbidden');
+    const revoked = await lifeboat_(['tokens', 'revoke', id]);
+    expect(revoked).toMatchObject({ code: 0, stdout: `revoked ${id}\n` });
+    const refused = await lifeboat_(['services', 'list', '--json'], { LIFEBOAT_TOKEN: token });
+    expect(refused.code).toBe(3);
+    expect(json(refused.stdout).error.code).toBe('unauthorized');
+  });
+
   it('exits 3 for what the API refuses, 2 without a login, with --json errors for scripts', async () => {
     const missing = await lifeboat_(['backups', 'info', 'bkp_0000000000000000', '--json']);
     expect(missing.code).toBe(3);

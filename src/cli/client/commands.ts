@@ -5,9 +5,10 @@ import { CommandContext, type GlobalFlags, type Run } from './context.js';
 import { CliError, exitCodes } from './errors.js';
 import { registerScheduleCommands } from './schedule-commands.js';
 import { registerServiceCommands } from './service-commands.js';
+import { registerTokenCommands } from './token-commands.js';
 
 /**
- * The client commands (`lifeboat login`, `services`, `backups`, `schedule`): each runs with the
+ * The client commands (`lifeboat login`, `services`, `backups`, `schedule`, `tokens`): each runs with the
  * connection from flags, environment or the login file, prints a table or `--json`, and exits
  * with a code from errors.ts.
  */
@@ -52,4 +53,5 @@ export function registerClientCommands(program: Command, env: Readonly<Record<st
   registerServiceCommands(program, run);
   registerBackupCommands(program, run);
   registerScheduleCommands(program, run);
+  registerTokenCommands(program, run);
 }
