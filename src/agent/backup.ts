@@ -13,6 +13,7 @@ import { findStdbufAhead, pgDumpCommand } from './pg-dump-command.js';
 import { failureFromClientError, failureFromDumpOutput, redact } from './postgres-failures.js';
 import { libpqEnvironment, type PinnedTarget, pinTarget, type ResolveAddress } from './postgres-connection.js';
 import { SourceSession } from './source-session.js';
+import { unreadableFailure } from './unreadable-objects.js';
 
 export interface BackupDependencies {
   password: string | undefined;
@@ -55,6 +56,8 @@ export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): 
     const tool = asked.value;
     const mismatch = checkPgDumpVersion(tool, server);
     if (mismatch) throw new JobFailure(mismatch);
+    const unreadable = unreadableFailure(await session.unreadableObjects(), target);
+    if (unreadable) throw new JobFailure(unreadable);
     deps.signal.throwIfAborted();
 
     const snapshotId = await session.snapshot();

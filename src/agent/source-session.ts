@@ -4,6 +4,7 @@ import { JobFailure } from './job-failure.js';
 import { serverMajorOf } from './pg-dump.js';
 import { checkIdentity, identityOf, pgClientConfig, type PinnedTarget } from './postgres-connection.js';
 import { failureFromClientError } from './postgres-failures.js';
+import type { UnreadableObject } from './unreadable-objects.js';
 
 export interface SessionLimits {
   /** How long any statement of the session waits for a lock before it fails (`lock_timeout`). */
@@ -51,6 +52,27 @@ export class SourceSession {
     }
   }
 
+  /**
+   * The tables, sequences and schemas pg_dump must read that the user may not: asked of the
+   * catalog before anything is dumped, so that the backup fails naming them
+   * (`unreadableFailure`) instead of pg_dump failing on the first one midway.
+   */
+  async unreadableObjects(): Promise<UnreadableObject[]> {
+    const { rows } = await this.client.query<UnreadableObject>(`
+      select 'schema' as kind, n.nspname as schema, n.nspname as name, pg_get_userbyid(n.nspowner) as owner, 'USAGE' as privilege
+      from pg_namespace n
+      where ${userSchema('n')} and not has_schema_privilege(n.oid, 'USAGE')
+        and exists (select 1 from pg_class c where c.relnamespace = n.oid and c.relkind in ('r', 'p', 'S'))
+      union all
+      select case c.relkind when 'S' then 'sequence' else 'table' end, n.nspname, c.relname, pg_get_userbyid(c.relowner), 'SELECT'
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind in ('r', 'p', 'S') and ${userSchema('n')} and has_schema_privilege(n.oid, 'USAGE')
+        and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+        and not (case when c.relkind = 'S' then has_sequence_privilege(c.oid, 'SELECT') else has_table_privilege(c.oid, 'SELECT') end)
+      order by 1, 2, 3`);
+    return rows;
+  }
+
   /** Exports a snapshot for pg_dump; it lives until `close`. */
   async snapshot(): Promise<string> {
     await this.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -73,8 +95,8 @@ export class SourceSession {
       order by 1, 2`);
     const counted: Inventory['tables'] = [];
     for (const table of tables.rows) {
-      const { rows: count } = await this.client.query<{ rows: string }>(`select count(*) as rows from only ${pg.escapeIdentifier(table.schema)}.${pg.escapeIdentifier(table.name)}`);
-      counted.push({ schema: table.schema, name: table.name, rows: Number(count[0]?.rows ?? 0), bytes: Number(table.bytes) });
+      const rows = await this.counted(`select count(*) as rows from only ${pg.escapeIdentifier(table.schema)}.${pg.escapeIdentifier(table.name)}`);
+      counted.push({ schema: table.schema, name: table.name, rows, bytes: Number(table.bytes) });
     }
     const schemas = await this.client.query<{ name: string }>(
       "select nspname as name from pg_namespace where nspname not in ('pg_catalog', 'information_schema') and nspname not like 'pg_toast%' and nspname not like 'pg_temp%' order by 1",
@@ -83,8 +105,29 @@ export class SourceSession {
     return { schemas: schemas.rows.map((row) => row.name), tables: counted, extensions: extensions.rows };
   }
 
+  /**
+   * One count in a savepoint: a count that fails (a lock wait that ran out, a table it may not
+   * read) rolls back only itself, never the transaction whose snapshot pg_dump dumps from.
+   */
+  private async counted(statement: string): Promise<number> {
+    await this.client.query('SAVEPOINT lifeboat_count');
+    try {
+      const { rows } = await this.client.query<{ rows: string }>(statement);
+      await this.client.query('RELEASE SAVEPOINT lifeboat_count');
+      return Number(rows[0]?.rows ?? 0);
+    } catch (error) {
+      await this.client.query('ROLLBACK TO SAVEPOINT lifeboat_count').catch(() => undefined);
+      throw error;
+    }
+  }
+
   async close(): Promise<void> {
     await this.client.query('ROLLBACK').catch(() => undefined);
     await this.client.end().catch(() => undefined);
   }
+}
+
+/** The schemas that hold the database's own objects (not the catalogs, TOAST or temporary ones). */
+function userSchema(alias: string): string {
+  return `${alias}.nspname not in ('pg_catalog', 'information_schema') and ${alias}.nspname not like 'pg_toast%' and ${alias}.nspname not like 'pg_temp%'`;
 }
