@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,4 +129,38 @@ describe('live event streams', () => {
     expect(await eventsSince('2999-01-01T00:00:00.000000Z')).toEqual([]);
     expect(await eventsSince(undefined)).toEqual([]);
   });
+  it('gives back the slot of a client that left while its request was being authenticated', async () => {
+    const viewer = (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'viewer' })).body.token as string;
+    const { hostname: host, port } = new URL(lifeboat.url);
+    // Each request is sent and its connection dropped at once: it is still being authenticated
+    // when the client is gone, twice as many times as the token may hold streams.
+    for (let i = 0; i < 10; i++) {
+      await new Promise<void>((resolve) => {
+        const socket = connect(Number(port), host, () => {
+          socket.write(`GET /v1/events HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${viewer}\r\n\r\n`, () => {
+            socket.destroy();
+            resolve();
+          });
+        });
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const after = await openStream(viewer);
+    expect(after.status).toBe(200);
+    after.controller.abort();
+  });
+
+  it('ends an open stream once its token is revoked, within a heartbeat', async () => {
+    const issued = (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'viewer' })).body as { id: string; token: string };
+    const stream = await openStream(issued.token);
+    expect(stream.status).toBe(200);
+    const ended = (async () => {
+      const reader = stream.response.body!.getReader();
+      for (;;) if ((await reader.read().catch(() => ({ done: true }))).done) return Date.now();
+    })();
+    const revokedAt = Date.now();
+    expect((await admin('DELETE', `/v1/tokens/${issued.id}`)).status).toBe(204);
+    // The heartbeat is every 15 s; the stream must end by the first one after the revocation.
+    expect((await ended) - revokedAt).toBeLessThan(20_000);
+  }, 60_000);
 });

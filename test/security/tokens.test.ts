@@ -262,4 +262,9 @@ describe('project tokens: list, revoke, expire, and the failed-authentication li
     expect(statuses.filter((status) => status !== 401 && status !== 429)).toEqual([]);
     expect((await send(serve.url, from, 'GET', '/v1/capabilities', { token: adminToken })).status).toBe(429);
   });
+  it('does not count requests without a token, so clients behind one address cannot lock each other out', async () => {
+    const shared = nextAddress();
+    for (let i = 0; i < failuresPerMinute * 2; i++) expect((await send(serve.url, shared, 'GET', '/v1/capabilities', {})).status).toBe(401);
+    expect((await send(serve.url, shared, 'GET', '/v1/capabilities', { token: adminToken })).status).toBe(200);
+  });
 });

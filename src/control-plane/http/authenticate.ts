@@ -21,7 +21,8 @@ declare module 'fastify' {
  * is routed to `/v1/capabilities` and needs its token like it. Unmatched URLs fall through to
  * the 404 handler, which names nothing but the path asked for.
  *
- * Failed authentications are counted per client address; once an address has failed
+ * Failed authentications (a token that is unknown, revoked or expired; not a missing one) are
+ * counted per client address; once an address has failed
  * `failuresPerMinute` times in a minute, all its requests to token routes answer 429 without
  * their token being looked at (so a guess cannot be told right from wrong) until the minute is
  * over. Successful requests are not counted. The count is held in each process.
@@ -49,10 +50,18 @@ export async function installAuthentication(
       return;
     }
     plane.metrics.authenticationFailures.inc({ reason: outcome.refused });
+    // A request without a token guesses nothing; counting it would let anyone behind a shared
+    // address (a proxy, a NAT) lock everyone there out with token-less requests.
+    if (outcome.refused === 'missing') throw apiErrors.unauthorized();
     const counted = await failures(request);
     if (!counted.isAllowed && counted.isExceeded) refuseAsRateLimited(plane, reply, counted.ttlInSeconds);
     throw apiErrors.unauthorized();
   });
+}
+
+/** The request's token looked up again: a long-lived stream ends when its token is revoked or expires. */
+export async function stillAuthenticated(plane: Pick<ControlPlane, 'db' | 'adminToken'>, request: FastifyRequest): Promise<boolean> {
+  return 'principal' in (await authenticate(plane, request));
 }
 
 async function authenticate(plane: Pick<ControlPlane, 'db' | 'adminToken'>, request: FastifyRequest): Promise<{ principal: Principal } | { refused: AuthenticationFailure }> {

@@ -4,7 +4,7 @@ import type { ControlPlane } from '../../context.js';
 import { ApiError, apiErrors } from '../../errors.js';
 import { LiveChanges, replayWindowSeconds, resumeCursor } from '../../live-changes.js';
 import { WakeSignal } from '../../../polling/wake-signal.js';
-import { principal } from '../authenticate.js';
+import { principal, stillAuthenticated } from '../authenticate.js';
 import { errorBody } from '../schemas.js';
 import { StreamSlots } from '../stream-slots.js';
 
@@ -50,10 +50,13 @@ export function eventRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const out = reply.raw;
         let closed = false;
         const wakeSignal = new WakeSignal();
-        request.raw.on('close', () => {
+        out.on('close', () => {
           closed = true;
           wakeSignal.notify();
         });
+        // A client that went away while the request was authenticated closed before the listener:
+        // without this, its stream would poll (and hold its slot) until the process ends.
+        if (request.raw.destroyed || out.destroyed) closed = true;
         try {
           // The headers set before (security headers, no-store) are on `out` already; writeHead adds these.
           out.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
@@ -62,6 +65,8 @@ export function eventRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
           while (!closed) {
             for (const change of await changes.next()) out.write(`id: ${change.at}\nevent: ${change.event}\ndata: ${JSON.stringify(change.data)}\n\n`);
             if (Date.now() - lastBeat > heartbeatMs) {
+              // Revoking or expiring a token ends its open streams too, within a heartbeat.
+              if (!(await stillAuthenticated(plane, request))) break;
               out.write(': keep-alive\n\n');
               lastBeat = Date.now();
             }
