@@ -70,7 +70,7 @@ export async function startSplit(work: string, build: Build = {}): Promise<Topol
       LIFEBOAT_ADMIN_TOKEN: adminToken,
       LIFEBOAT_LOG_LEVEL: 'warn',
       // The sources live on this machine's PostgreSQL, beside the platform database, and a project owner registers them.
-      LIFEBOAT_SERVICE_NETWORKS: '127.0.0.0/8',
+      LIFEBOAT_SERVICE_NETWORKS: '127.0.0.1/32',
       LIFEBOAT_SERVICE_REGISTRATION: 'owner',
     };
     const api = await startLifeboat('api', { ...env, LIFEBOAT_DATA_DIR: join(work, 'api') }, build);

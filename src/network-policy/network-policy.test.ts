@@ -63,6 +63,15 @@ describe('checkTarget', () => {
     expect(checkTarget(policy, { host: 'evil-db.internal.example', address: '10.99.0.1', port: 5432 })).toMatch(/none of the allowed/);
   });
 
+  it("keeps the platform's own endpoints refused when their network is allowed, unless the address itself is listed", () => {
+    const endpoints = [{ host: '10.0.0.5', port: 5432 }];
+    const vpc = networkPolicyFor('api', '10.0.0.0/8', endpoints);
+    expect(checkTarget(vpc, { host: '10.0.0.5', address: '10.0.0.5', port: 5432 })).toMatch(/platform's own endpoints/);
+    expect(checkTarget(vpc, { host: '10.0.0.6', address: '10.0.0.6', port: 5432 })).toBeNull();
+    const listed = networkPolicyFor('api', '10.0.0.0/8,10.0.0.5', endpoints);
+    expect(checkTarget(listed, { host: '10.0.0.5', address: '10.0.0.5', port: 5432 })).toBeNull();
+  });
+
   it('is a plain JSON value that survives the job spec', () => {
     const policy = networkPolicyFor('orchestrator', '10.0.0.0/8,.db.internal', platform);
     expect(networkPolicySchema.parse(JSON.parse(JSON.stringify(policy)))).toEqual(policy);

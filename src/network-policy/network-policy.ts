@@ -73,6 +73,14 @@ function refusalOf(policy: NetworkPolicy, target: { host: string; address: strin
   const address = bare(target.address);
   const family = isIP(address);
   if (family === 0) return `${target.address} is not an IP address`;
+  // The platform's own endpoints first: allowing the network they live in (the VPC) must not
+  // open Lifeboat's database, bus or storage to tenants. Only the address itself, listed as
+  // such (a /32 or /128), lets them through, as on a single machine whose tenants share its server.
+  const sameAddress = (other: string) => isIP(bare(other)) !== 0 && coveringCidr([bare(other)], address, family) !== undefined;
+  const endpoint =
+    policy.deny.endpoints.find((candidate) => candidate.port === target.port && (bare(candidate.host) === bare(target.host) || sameAddress(candidate.host))) ??
+    endpoints.find((candidate) => candidate.port === target.port && sameAddress(candidate.address));
+  if (endpoint && !listedExactly(policy, address, family)) return `${address}:${target.port} is one of the platform's own endpoints`;
   if (policy.allow !== 'any') {
     if (coveringCidr(policy.allow.cidrs, address, family) !== undefined) return null;
     const name = bare(target.host);
@@ -82,12 +90,16 @@ function refusalOf(policy: NetworkPolicy, target: { host: string; address: strin
   }
   const refusedRange = coveringCidr(policy.deny.cidrs, address, family);
   if (refusedRange !== undefined) return `${address} is in the refused range ${refusedRange}`;
-  const sameAddress = (other: string) => isIP(bare(other)) !== 0 && coveringCidr([bare(other)], address, family) !== undefined;
-  const endpoint =
-    policy.deny.endpoints.find((candidate) => candidate.port === target.port && (bare(candidate.host) === bare(target.host) || sameAddress(candidate.host))) ??
-    endpoints.find((candidate) => candidate.port === target.port && sameAddress(candidate.address));
-  if (endpoint) return `${address}:${target.port} is one of the platform's own endpoints`;
   return null;
+}
+
+/** Whether the operator's allow list names this very address (a /32 or /128 entry, or a bare address). */
+function listedExactly(policy: NetworkPolicy, address: string, family: number): boolean {
+  if (policy.allow === 'any') return false;
+  return policy.allow.cidrs.some((text) => {
+    const cidr = parseCidr(text);
+    return cidr !== null && cidr.prefix === (cidr.family === 4 ? 32 : 128) && coveringCidr([text], address, family) !== undefined;
+  });
 }
 
 /** The first CIDR that covers the address, matching IPv4-mapped IPv6 (::ffff:127.0.0.1) against IPv4 rules. */

@@ -78,7 +78,7 @@ export async function startTopology(work: string): Promise<Topology> {
     // The workload schedules backups every minute.
     LIFEBOAT_MIN_SCHEDULE_INTERVAL_SECONDS: '60',
     // The sources live on this machine's PostgreSQL, beside the platform database.
-    LIFEBOAT_SERVICE_NETWORKS: '127.0.0.0/8',
+    LIFEBOAT_SERVICE_NETWORKS: '127.0.0.1/32',
   };
   let history = '';
   const restarts = new Map<object, Promise<void>>();

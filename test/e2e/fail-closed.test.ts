@@ -44,7 +44,7 @@ describe('failing closed', () => {
       LIFEBOAT_SECRET_KEY: 'a-secret-key-for-the-fail-closed-test-0123456789',
       LIFEBOAT_ADMIN_TOKEN: adminToken,
       // The service it registers lives on this machine's PostgreSQL.
-      LIFEBOAT_SERVICE_NETWORKS: '127.0.0.0/8',
+      LIFEBOAT_SERVICE_NETWORKS: '127.0.0.1/32',
     });
     cleanups.push(() => lifeboat.stop());
     const { reason } = await refuseABackup(lifeboat, adminToken, platform);

@@ -50,7 +50,7 @@ describe('split roles on PostgreSQL + NATS + S3', () => {
       // One project here: its share is every slot of one orchestrator (the fair share has its own test).
       LIFEBOAT_MAX_CONCURRENT_JOBS_PER_PROJECT: '3',
       // The sources live on this machine's PostgreSQL, beside the platform database, and a project owner registers them.
-      LIFEBOAT_SERVICE_NETWORKS: '127.0.0.0/8',
+      LIFEBOAT_SERVICE_NETWORKS: '127.0.0.1/32',
       LIFEBOAT_SERVICE_REGISTRATION: 'owner',
     };
     const start = async (role: 'api' | 'orchestrator', index: number) =>

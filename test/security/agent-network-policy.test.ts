@@ -57,7 +57,7 @@ describe("the agent keeps to the operator's network policy at connect time", () 
   });
 
   it('backs up the same target when the operator allows its network', async () => {
-    const allowed = networkPolicyFor('orchestrator', '127.0.0.0/8', [{ host: '127.0.0.1', port: postgresPort }]);
+    const allowed = networkPolicyFor('orchestrator', '127.0.0.1/32', [{ host: '127.0.0.1', port: postgresPort }]);
     expect(await agent('backup', { host: '127.0.0.1', port: postgresPort }, allowed)).toMatchObject({ outcome: 'succeeded' });
   });
 });
