@@ -36,10 +36,11 @@ export function createMetrics() {
     }),
     messagesRelayed: new Counter({ name: 'lifeboat_outbox_messages_relayed_total', help: 'Outbox messages published to the bus', labelNames: ['schema'] as const, registers: [registry] }),
     jobsRunning: new Gauge({ name: 'lifeboat_jobs_running', help: 'Backup jobs this orchestrator is running', registers: [registry] }),
-    jobsWaiting: new Gauge({
-      name: 'lifeboat_jobs_waiting',
-      help: 'Jobs waiting for a free slot, by project, on every orchestrator (as this one last counted them)',
-      labelNames: ['project'] as const,
+    // No project label: /metrics answers without a token, and project ids are the tenants'.
+    jobsWaiting: new Gauge({ name: 'lifeboat_jobs_waiting', help: 'Jobs waiting for a free slot on every orchestrator (as this one last counted them)', registers: [registry] }),
+    longestProjectQueue: new Gauge({
+      name: 'lifeboat_jobs_waiting_longest_project_queue',
+      help: 'The most jobs one project has waiting for a slot: one project starved, or one flooding the queue',
       registers: [registry],
     }),
     jobsFinished: new Counter({

@@ -29,7 +29,7 @@ export interface JobLauncherOptions extends JobKindDependencies {
   /** How long a stopping launcher lets its jobs finish before handing them back. */
   shutdownGraceMs?: number;
   progressIntervalMs?: number;
-  metrics?: Pick<Metrics, 'jobsRunning' | 'jobsFinished' | 'jobsWaiting'>;
+  metrics?: Pick<Metrics, 'jobsRunning' | 'jobsFinished' | 'jobsWaiting' | 'longestProjectQueue'>;
 }
 
 interface ActiveJob {
@@ -140,13 +140,13 @@ export class JobLauncher {
     await this.countWaitingJobs();
   }
 
-  /** Jobs waiting for a slot, by project, on every orchestrator: one project's long queue shows. */
+  /** Jobs waiting for a slot on every orchestrator, and the longest queue of one project: a flood shows. */
   private async countWaitingJobs(): Promise<void> {
-    const gauge = this.options.metrics?.jobsWaiting;
-    if (!gauge) return;
-    const waiting = await countJobsByProject(this.options.db, 'pending');
-    gauge.reset();
-    for (const [project, jobs] of waiting) gauge.set({ project }, jobs);
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    const waiting = [...(await countJobsByProject(this.options.db, 'pending')).values()];
+    metrics.jobsWaiting.set(waiting.reduce((sum, jobs) => sum + jobs, 0));
+    metrics.longestProjectQueue.set(Math.max(0, ...waiting));
   }
 
   private async runJob(entry: ActiveJob): Promise<void> {

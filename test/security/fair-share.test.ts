@@ -93,8 +93,9 @@ describe('fair share of job slots through lifeboat serve', () => {
     // B asks once A's backups are queued behind the one that runs.
     await until(async () => (await jobsByProject('running')).has(a.projectId) && (await jobsByProject('pending')).get(a.projectId)! >= 8);
     const bBackup = await backUp(b.api, b.serviceIds[0]!);
-    // The operator sees A's queue.
-    await until(async () => new RegExp(`lifeboat_jobs_waiting\\{project="${a.projectId}"\\} [1-9]`).test(await fetch(`${lifeboat.url}/metrics`).then((response) => response.text())));
+    // The operator sees one project's long queue, without the tenants' ids on the open /metrics.
+    await until(async () => /^lifeboat_jobs_waiting_longest_project_queue [1-9]/m.test(await fetch(`${lifeboat.url}/metrics`).then((response) => response.text())));
+    expect(await fetch(`${lifeboat.url}/metrics`).then((response) => response.text())).not.toContain(a.projectId);
 
     const bDone = await waitForBackup(b.api, bBackup, 60_000);
     const aDone = await Promise.all(aBackups.map((id) => waitForBackup(a.api, id, 120_000)));
