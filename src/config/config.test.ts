@@ -12,6 +12,11 @@ function problemsOf(run: () => unknown): string[] {
 }
 
 describe('configuration', () => {
+  it('takes a verification server by host and port, not by unix socket', () => {
+    expect(loadConfig('serve', { LIFEBOAT_VERIFY_DATABASE_URL: 'postgres://drill@127.0.0.1:5432/postgres' }).verifyDatabaseUrl).toBe('postgres://drill@127.0.0.1:5432/postgres');
+    expect(problemsOf(() => loadConfig('serve', { LIFEBOAT_VERIFY_DATABASE_URL: 'postgres://drill@%2Fvar%2Frun%2Fpostgresql/postgres' }))[0]).toMatch(/^LIFEBOAT_VERIFY_DATABASE_URL: the host /);
+  });
+
   it('bounds lock waits: 300 s unless set, and refuses nonsense', () => {
     expect(loadConfig('serve', {}).lockWaitTimeoutSeconds).toBe(300);
     expect(loadConfig('serve', { LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS: '5' }).lockWaitTimeoutSeconds).toBe(5);

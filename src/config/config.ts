@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { hostProblem } from '../contracts/connection-rules.js';
 import { defaultPerProjectLimit } from '../orchestrator/fair-share.js';
 import { parseServiceNetworks } from '../network-policy/policy-from-config.js';
 import { parseStorageUrl } from '../storage/storage-url.js';
@@ -170,6 +171,12 @@ function roleProblems(role: ServerRole, present: Record<string, string | undefin
   }
   if (present.LIFEBOAT_SERVICE_NETWORKS !== undefined) {
     for (const problem of parseServiceNetworks(present.LIFEBOAT_SERVICE_NETWORKS).problems) problems.push(`LIFEBOAT_SERVICE_NETWORKS: ${problem}`);
+  }
+  if (present.LIFEBOAT_VERIFY_DATABASE_URL) {
+    // Restore drills connect like services do (one quoted connection string, a pinned address).
+    const host = URL.canParse(present.LIFEBOAT_VERIFY_DATABASE_URL) ? new URL(present.LIFEBOAT_VERIFY_DATABASE_URL).hostname : '';
+    const problem = host === '' ? 'names no host' : hostProblem(host);
+    if (problem) problems.push(`LIFEBOAT_VERIFY_DATABASE_URL: the host ${problem} (a unix socket is not supported; give host and port)`);
   }
   if (role === 'serve') return problems;
   // Split roles are replicas sharing one platform database; each process's data dir is its own.
