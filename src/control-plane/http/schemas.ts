@@ -77,7 +77,7 @@ const identifier = z
 export const newServiceBody = z
   .object({
     name,
-    engine: z.string().min(1).max(40),
+    engine: z.enum(engines).describe('the database engine; anything else is answered with unsupported_engine'),
     connection: z
       .object({
         host,
@@ -169,7 +169,7 @@ export const killSwitch = z
 export const killSwitchBody = z
   .object({ engaged: z.boolean(), reason: z.string().min(1).max(500).optional() })
   .strict()
-  .refine((body) => !body.engaged || body.reason !== undefined, { message: 'say why the kill switch is engaged (reason)', path: ['reason'] });
+  .refine((body) => !body.engaged || body.reason !== undefined, { message: 'is required when engaged is true: say why the kill switch is engaged', path: ['reason'] });
 
 export const scheduleBody = z
   .object({
