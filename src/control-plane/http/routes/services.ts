@@ -41,7 +41,7 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/projects/:projectId/services',
-      { schema: { summary: "List a project's services", params: projectIdParam, response: { 200: z.object({ services: z.array(service) }) } } },
+      { schema: { summary: "List a project's services", params: projectIdParam, response: { 200: z.object({ services: z.array(service).describe("the project's services") }) } } },
       async (request) => {
         const { projectId } = request.params;
         authorize(principal(request), projectId, 'viewer', { kind: 'project', id: projectId });
@@ -60,13 +60,33 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
               services: z.array(
                 z.object({
                   service,
-                  lastSuccess: z.object({ backupId: z.string(), finishedAt: z.string() }).nullable(),
-                  latest: z.object({ backupId: z.string(), status: z.string(), failure: z.object({ code: z.string(), message: z.string() }).nullable() }).nullable(),
-                  inProgress: z.string().nullable(),
-                  schedule: z.object({ cron: z.string(), timezone: z.string(), nextRunAt: z.string().nullable() }).nullable(),
+                  lastSuccess: z
+                    .object({ backupId: z.string().describe('its newest succeeded backup'), finishedAt: z.string().describe('when that ended (ISO 8601, UTC)') })
+                    .nullable()
+                    .describe('null: no backup has succeeded'),
+                  latest: z
+                    .object({
+                      backupId: z.string().describe('its newest backup'),
+                      status: z.string().describe("that backup's status"),
+                      failure: z
+                        .object({ code: z.string().describe('failure code'), message: z.string().describe('for people') })
+                        .nullable()
+                        .describe('set when it failed'),
+                    })
+                    .nullable()
+                    .describe('the latest attempt; null: never backed up'),
+                  inProgress: z.string().nullable().describe('the backup in progress now; null: none'),
+                  schedule: z
+                    .object({
+                      cron: z.string().describe('five-field cron expression'),
+                      timezone: z.string().describe('IANA timezone it is read in'),
+                      nextRunAt: z.string().nullable().describe('the next run (ISO 8601, UTC)'),
+                    })
+                    .nullable()
+                    .describe('null: not scheduled'),
                   stale: z.boolean().describe('the last success is older than the schedule promises'),
                 }),
-              ),
+              ).describe("each of the project's services"),
             }),
           },
         },
