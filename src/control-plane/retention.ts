@@ -10,13 +10,13 @@ import type { BackupTrigger } from '../contracts/index.js';
  */
 export const retentionPolicy = z
   .object({
-    keepLast: z.number().int().min(0).max(10_000).optional(),
-    keepDaily: z.number().int().min(0).max(10_000).optional(),
-    keepWeekly: z.number().int().min(0).max(10_000).optional(),
-    keepMonthly: z.number().int().min(0).max(10_000).optional(),
-    maxAgeDays: z.number().int().min(1).max(36_500).optional(),
+    keepLast: z.number().int().min(0).max(10_000).optional().describe('keep the newest N scheduled backups'),
+    keepDaily: z.number().int().min(0).max(10_000).optional().describe('keep the newest backup of each of the last N days'),
+    keepWeekly: z.number().int().min(0).max(10_000).optional().describe('keep the newest backup of each of the last N weeks'),
+    keepMonthly: z.number().int().min(0).max(10_000).optional().describe('keep the newest backup of each of the last N months'),
+    maxAgeDays: z.number().int().min(1).max(36_500).optional().describe('expire scheduled backups older than N days'),
     /** Manual backups are not counted by the rules above; unset keeps them until deleted. */
-    manualMaxAgeDays: z.number().int().min(1).max(36_500).optional(),
+    manualMaxAgeDays: z.number().int().min(1).max(36_500).optional().describe('expire manual backups older than N days; unset: kept until deleted'),
   })
   .strict();
 export type RetentionPolicy = z.infer<typeof retentionPolicy>;

@@ -39,7 +39,7 @@ describe('query parameter bounds', () => {
     for (const cursor of ['9'.repeat(30), '9223372036854775808', '9007199254740993', '1'.repeat(16)]) {
       const answer = await get(`/v1/audit?cursor=${cursor}`);
       expect(answer.status, cursor).toBe(400);
-      expect(answer.body.error).toEqual({ code: 'invalid_request', message: 'querystring.cursor: is not one this API returned' });
+      expect(answer.body.error).toEqual({ code: 'invalid_request', message: 'cursor is not one this API returned' });
     }
     expect((await get('/v1/audit?cursor=999999999999999')).status).toBe(200);
     // A cursor the API handed out works.
@@ -53,7 +53,7 @@ describe('query parameter bounds', () => {
       const answer = await get(`/v1/audit?${query}`);
       expect(answer.status, query).toBe(400);
       expect(answer.body.error.code).toBe('invalid_request');
-      expect(answer.body.error.message, query).toMatch(/^querystring\.(since|until|limit)/);
+      expect(answer.body.error.message, query).toMatch(/^(since|until|limit) (must|is)/);
     }
     expect((await get('/v1/audit?since=2026-01-01T00:00:00Z&until=9999-12-31T23:59:59Z')).status).toBe(200);
   });

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler } from 'fastify-type-provider-zod';
 import type { ControlPlane } from '../context.js';
 import { installAuthentication } from './authenticate.js';
 import { installErrorHandler } from './error-handler.js';
+import { validatorCompiler } from './request-validation.js';
 import { installSecurityHeaders } from './security-headers.js';
 import { adminRoutes } from './routes/admin.js';
 import { auditRoutes } from './routes/audit.js';
@@ -50,6 +51,8 @@ export async function buildApp(plane: ControlPlane, options: { dashboardDir?: st
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
+    // Puts the schemas named with .meta({ id }) under components, where the routes' $refs point.
+    transformObject: jsonSchemaTransformObject,
   });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_request, reply) =>

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ApiError } from '../errors.js';
+import { RequestValidationError } from './request-validation.js';
+import { validationMessage } from './validation-messages.js';
 
 /**
  * The one place errors become HTTP responses: `{"error": {"code", "message"}}` with the status
@@ -8,7 +9,7 @@ import { ApiError } from '../errors.js';
  * internals.
  */
 export function installErrorHandler(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+  app.setErrorHandler((error: FastifyError | ApiError | RequestValidationError, request, reply) => {
     const rendered = render(error);
     if (rendered.status >= 500 && !(error instanceof ApiError)) {
       request.log.error({ err: error }, 'request failed');
@@ -20,15 +21,10 @@ export function installErrorHandler(app: FastifyInstance): void {
   );
 }
 
-function render(error: FastifyError | ApiError): { status: number; code: string; message: string } {
+function render(error: FastifyError | ApiError | RequestValidationError): { status: number; code: string; message: string } {
   if (error instanceof ApiError) return { status: error.status, code: error.code, message: error.message };
-  if (hasZodFastifySchemaValidationErrors(error)) {
-    const where = error.validationContext ?? 'request';
-    const problems = error.validation.map((issue) => {
-      const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
-      return `${where}${path ? `.${path}` : ''}: ${issue.message}`;
-    });
-    return { status: 400, code: 'invalid_request', message: problems.join('; ') };
+  if (error instanceof RequestValidationError) {
+    return { status: 400, code: 'invalid_request', message: validationMessage(error.part, error.problems) };
   }
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

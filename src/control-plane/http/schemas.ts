@@ -8,7 +8,16 @@ import { deliveryStatusClasses, webhookEvents } from '../webhooks.js';
 
 /** The public API's shapes (DESIGN.md "Public HTTP API"): request validation, responses and the OpenAPI document. */
 
-export const errorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) }).meta({ id: 'Error' });
+export const errorBody = z
+  .object({
+    error: z
+      .object({
+        code: z.string().describe('what went wrong, from a closed set (README "HTTP API"): branch on this'),
+        message: z.string().describe('for people: names the field or object and what to do; never a credential'),
+      })
+      .describe('why the request was refused'),
+  })
+  .meta({ id: 'Error' });
 
 const resourceId = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{16}$`), `must be a ${prefix}_… id`);
 export const projectIdParam = z.object({ projectId: resourceId('prj') });
@@ -33,7 +42,13 @@ const name = z
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lower-case letters, digits or dashes, not starting or ending with a dash');
 
 export const newProjectBody = z.object({ name }).strict();
-export const project = z.object({ id: z.string(), name: z.string(), createdAt: z.string() }).meta({ id: 'Project' });
+/** Said once, used by every object: when it came to be, in ISO 8601 UTC. */
+const at = (what: string) => z.string().describe(`when ${what} (ISO 8601, UTC)`);
+const nullableAt = (what: string) => z.string().nullable().describe(`when ${what} (ISO 8601, UTC); null until then`);
+
+export const project = z
+  .object({ id: z.string().describe('prj_… id'), name: z.string().describe("the project's name"), createdAt: at('it was created') })
+  .meta({ id: 'Project' });
 
 export const tokenIdParam = z.object({ tokenId: resourceId('tok') });
 export const newTokenBody = z
@@ -45,13 +60,13 @@ export const newTokenBody = z
 /** A token as listed: never its secret. */
 export const projectTokenInfo = z
   .object({
-    id: z.string(),
-    projectId: z.string(),
-    role: z.enum(projectRoles),
-    createdAt: z.string(),
-    expiresAt: z.string().nullable(),
-    revokedAt: z.string().nullable(),
-    lastUsedAt: z.string().nullable().describe('to the minute'),
+    id: z.string().describe('tok_… id'),
+    projectId: z.string().describe('the project it acts in'),
+    role: z.enum(projectRoles).describe('what it may do: viewer reads, member backs up and restores into new databases, owner also deletes, restores in place and manages tokens and webhooks'),
+    createdAt: at('it was issued'),
+    expiresAt: z.string().nullable().describe('when it stops working (ISO 8601, UTC); null: it does not expire'),
+    revokedAt: z.string().nullable().describe('when it was revoked (ISO 8601, UTC); null: it was not'),
+    lastUsedAt: z.string().nullable().describe('when it last authenticated a request, to the minute; null: never'),
   })
   .meta({ id: 'ProjectTokenInfo' });
 export const issuedToken = projectTokenInfo.extend({ token: z.string().describe('shown once; store it now') }).meta({ id: 'ProjectToken' });
@@ -77,7 +92,7 @@ const identifier = z
 export const newServiceBody = z
   .object({
     name,
-    engine: z.string().min(1).max(40),
+    engine: z.enum(engines).describe('the database engine; anything else is answered with unsupported_engine'),
     connection: z
       .object({
         host,
@@ -94,40 +109,60 @@ export const supportedEngines = engines;
 
 export const service = z
   .object({
-    id: z.string(),
-    projectId: z.string(),
-    name: z.string(),
-    engine: z.enum(engines),
-    connection: z.object({ host: z.string(), port: z.number(), database: z.string(), user: z.string() }).describe('the password is never returned'),
+    id: z.string().describe('svc_… id'),
+    projectId: z.string().describe('the project it belongs to'),
+    name: z.string().describe("the service's name, unique in its project"),
+    engine: z.enum(engines).describe('the database engine'),
+    connection: z
+      .object({
+        host: z.string().describe('host name or IP address of the direct endpoint'),
+        port: z.number().describe('TCP port'),
+        database: z.string().describe('database name'),
+        user: z.string().describe('user the backup connects as'),
+      })
+      .describe('the password is never returned'),
     blocked: z
-      .object({ code: z.literal('target_not_allowed'), message: z.string() })
+      .object({ code: z.literal('target_not_allowed').describe('why it is blocked'), message: z.string().describe('which rule the connection breaks') })
       .nullable()
       .describe('set when the stored connection breaks a rule made after it was registered: no new job of it runs'),
-    createdAt: z.string(),
+    createdAt: at('it was registered'),
   })
   .meta({ id: 'Service' });
 
 export const backup = z
   .object({
-    id: z.string(),
-    serviceId: z.string(),
-    projectId: z.string(),
-    status: z.enum(backupStatuses),
-    trigger: z.enum(backupTriggers),
-    requestedAt: z.string(),
-    startedAt: z.string().nullable(),
-    finishedAt: z.string().nullable(),
-    sizeBytes: z.number().nullable(),
-    sha256: z.string().nullable(),
-    expiresAt: z.string().nullable(),
-    failure: z.object({ code: z.union([z.enum(failureCodes), z.string()]), message: z.string() }).nullable(),
-    verification: z.unknown().nullable(),
-    bytesWritten: z.number().nullable().describe('how much a running backup has written so far'),
+    id: z.string().describe('bkp_… id'),
+    serviceId: z.string().describe('the service backed up'),
+    projectId: z.string().describe('the project of the service'),
+    status: z.enum(backupStatuses).describe('requested → queued → running → succeeded | failed | canceled; a succeeded one later becomes expired or deleted'),
+    trigger: z.enum(backupTriggers).describe('what asked for it'),
+    requestedAt: at('it was asked for'),
+    startedAt: nullableAt('its job started'),
+    finishedAt: nullableAt('it ended'),
+    sizeBytes: z.number().nullable().describe("the artifact's size in bytes, once it succeeded"),
+    sha256: z.string().nullable().describe("the artifact's SHA-256 (hex), once it succeeded"),
+    expiresAt: z.string().nullable().describe('when retention expires it (ISO 8601, UTC); null: no rule expires it'),
+    failure: z
+      .object({
+        code: z.union([z.enum(failureCodes), z.string()]).describe('why it failed (README "HTTP API", failure codes)'),
+        message: z.string().describe('what happened and what to do, for people'),
+      })
+      .nullable()
+      .describe('set when it failed or was canceled'),
+    verification: z
+      .unknown()
+      .nullable()
+      .describe('the restore drill: {status: pending, verificationId, requestedAt} until its verdict, then the verdict with its checks; null: never drilled'),
+    bytesWritten: z.number().nullable().describe('how much a running backup has written so far, in bytes; null when it is not running or has written nothing yet'),
   })
   .meta({ id: 'Backup' });
 
 export const whoami = z
-  .object({ kind: z.enum(['admin', 'project']), projectId: z.string().nullable(), role: z.string().nullable() })
+  .object({
+    kind: z.enum(['admin', 'project']).describe('the operator\'s admin token, or a project token'),
+    projectId: z.string().nullable().describe("a project token's project; null for the admin"),
+    role: z.string().nullable().describe("a project token's role; null for the admin"),
+  })
   .meta({ id: 'Whoami' });
 
 export const backupListQuery = z
@@ -141,35 +176,50 @@ export const idempotencyHeaders = z.object({
   'idempotency-key': z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional(),
 });
 
-export const downloadUrl = z.object({ url: z.string(), expiresAt: z.string() }).meta({ id: 'DownloadUrl' });
+export const downloadUrl = z
+  .object({
+    url: z.string().describe('downloads the artifact with no token; a credential while it works: do not log it'),
+    expiresAt: at('the link stops working'),
+  })
+  .meta({ id: 'DownloadUrl' });
 
 // Unix seconds up to the year 2286: anything larger is no link this API signed.
 export const downloadQuery = z.object({ expires: z.coerce.number().int().positive().max(9_999_999_999), signature: z.string().min(1).max(100) });
 
 export const capabilities = z
   .object({
-    backups: z.object({ available: z.boolean(), reason: z.string().nullable() }),
-    storage: z.object({ kind: z.enum(['filesystem', 's3']).nullable(), configured: z.boolean() }),
-    bus: z.object({ kind: z.enum(['embedded', 'nats']) }),
-    runner: z.object({ kind: z.enum(['local', 'kubernetes']) }),
-    engines: z.array(z.enum(engines)),
+    backups: z
+      .object({
+        available: z.boolean().describe('whether a new backup would be accepted now'),
+        reason: z.string().nullable().describe('why not (kill switch, no storage); null when available'),
+      })
+      .describe('whether the backup path is on'),
+    storage: z
+      .object({
+        kind: z.enum(['filesystem', 's3']).nullable().describe('where artifacts are kept; null when none is configured'),
+        configured: z.boolean().describe('whether object storage is configured'),
+      })
+      .describe('object storage'),
+    bus: z.object({ kind: z.enum(['embedded', 'nats']).describe('in-process or NATS JetStream') }).describe('the event bus'),
+    runner: z.object({ kind: z.enum(['local', 'kubernetes']).describe('child processes or Kubernetes Jobs') }).describe('where backup jobs run'),
+    engines: z.array(z.enum(engines)).describe('the database engines a service may have'),
   })
   .meta({ id: 'Capabilities' });
 
 export const killSwitch = z
   .object({
-    engaged: z.boolean(),
-    reason: z.string().nullable(),
-    source: z.enum(['configuration', 'operator']).nullable(),
-    changedBy: z.string().nullable(),
-    changedAt: z.string().nullable(),
+    engaged: z.boolean().describe('whether the whole backup path is off'),
+    reason: z.string().nullable().describe('why it is engaged; null when it is not'),
+    source: z.enum(['configuration', 'operator']).nullable().describe('LIFEBOAT_KILL_SWITCH, or an operator through this API; null when not engaged'),
+    changedBy: z.string().nullable().describe('who last engaged or released it through the API'),
+    changedAt: z.string().nullable().describe('when that was (ISO 8601, UTC)'),
   })
   .meta({ id: 'KillSwitch' });
 
 export const killSwitchBody = z
   .object({ engaged: z.boolean(), reason: z.string().min(1).max(500).optional() })
   .strict()
-  .refine((body) => !body.engaged || body.reason !== undefined, { message: 'say why the kill switch is engaged (reason)', path: ['reason'] });
+  .refine((body) => !body.engaged || body.reason !== undefined, { message: 'is required when engaged is true: say why the kill switch is engaged', path: ['reason'] });
 
 export const scheduleBody = z
   .object({
@@ -182,21 +232,25 @@ export const scheduleBody = z
 
 export const schedule = z
   .object({
-    serviceId: z.string(),
-    cron: z.string(),
-    timezone: z.string(),
-    retention: retentionPolicy,
-    verify: z.boolean(),
-    nextRunAt: z.string().nullable(),
-    lastRunAt: z.string().nullable(),
+    serviceId: z.string().describe('the service it backs up'),
+    cron: z.string().describe('five-field cron expression'),
+    timezone: z.string().describe('IANA timezone the cron expression is read in'),
+    retention: retentionPolicy.describe('which backups are kept; the rest expire'),
+    verify: z.boolean().describe('whether a restore drill runs after each scheduled backup succeeds'),
+    nextRunAt: z.string().nullable().describe('the next run (ISO 8601, UTC)'),
+    lastRunAt: z.string().nullable().describe('the last run (ISO 8601, UTC); null: none yet'),
     upcoming: z.array(z.string()).describe('the next five run times'),
   })
   .meta({ id: 'Schedule' });
 
 export const retentionPreview = z
   .object({
-    keep: z.array(z.object({ backupId: z.string(), reasons: z.array(z.string()) })),
-    expire: z.array(z.object({ backupId: z.string(), reason: z.string() })),
+    keep: z
+      .array(z.object({ backupId: z.string().describe('a succeeded backup'), reasons: z.array(z.string()).describe('each rule that keeps it') }))
+      .describe('the backups the policy keeps'),
+    expire: z
+      .array(z.object({ backupId: z.string().describe('a succeeded backup'), reason: z.string().describe('why the policy lets it go') }))
+      .describe('the backups it would expire now'),
   })
   .meta({ id: 'RetentionPreview' });
 
@@ -225,13 +279,13 @@ export const auditQuery = z
 
 export const auditEntry = z
   .object({
-    id: z.string(),
-    projectId: z.string().nullable(),
-    actor: z.string(),
-    action: z.string(),
-    target: z.object({ kind: z.string(), id: z.string() }),
-    details: z.record(z.string(), z.unknown()),
-    at: z.string(),
+    id: z.string().describe('entry id; newer entries have larger ones'),
+    projectId: z.string().nullable().describe('the project concerned; null for operator actions'),
+    actor: z.string().describe('who did it: admin, token:<id>, scheduler, …'),
+    action: z.string().describe('what was done, such as backup.deleted'),
+    target: z.object({ kind: z.string().describe('backup, service, token, …'), id: z.string().describe("the object's id") }).describe('to what'),
+    details: z.record(z.string(), z.unknown()).describe('what else is worth knowing of this action (never a secret)'),
+    at: at('it happened'),
   })
   .meta({ id: 'AuditEntry' });
 
@@ -246,11 +300,11 @@ export const newWebhookBody = z
 
 export const webhook = z
   .object({
-    id: z.string(),
-    projectId: z.string(),
+    id: z.string().describe('whk_… id'),
+    projectId: z.string().describe('the project whose events it receives'),
     url: z.string().describe('whole for owners; others see scheme://host/… with the path and query hidden'),
-    events: z.array(z.string()),
-    createdAt: z.string(),
+    events: z.array(z.string()).describe('the event types posted to it'),
+    createdAt: at('it was created'),
   })
   .meta({ id: 'Webhook' });
 
@@ -260,18 +314,18 @@ export const createdWebhook = webhook
 
 export const webhookDelivery = z
   .object({
-    id: z.string(),
-    webhookId: z.string(),
-    eventId: z.string(),
-    eventType: z.string(),
-    status: z.enum(['pending', 'delivered', 'failed']),
-    attempts: z.number(),
+    id: z.string().describe('delivery id'),
+    webhookId: z.string().describe('the webhook posted to'),
+    eventId: z.string().describe("the event's id, also sent as Lifeboat-Event-Id"),
+    eventType: z.string().describe('such as backup.failed'),
+    status: z.enum(['pending', 'delivered', 'failed']).describe('pending while attempts remain; failed once they ran out'),
+    attempts: z.number().describe('attempts made so far'),
     lastStatusClass: z.enum(deliveryStatusClasses).nullable().describe("the last attempt's outcome: the receiver's status class, or network_error when it did not answer"),
     lastStatus: z.number().nullable().describe("the receiver's status code (owner; null for others)"),
     lastError: z.string().nullable().describe('why the last attempt failed (owner; null for others)'),
-    nextAttemptAt: z.string().nullable(),
-    createdAt: z.string(),
-    deliveredAt: z.string().nullable(),
+    nextAttemptAt: z.string().nullable().describe('when it is tried again (ISO 8601, UTC); null: no further attempt'),
+    createdAt: at('the event was queued for it'),
+    deliveredAt: nullableAt('the receiver answered 2xx'),
   })
   .meta({ id: 'WebhookDelivery' });
 
@@ -302,16 +356,24 @@ export const newRestoreBody = z
 
 export const restore = z
   .object({
-    id: z.string(),
-    backupId: z.string(),
-    serviceId: z.string(),
-    projectId: z.string(),
-    status: z.enum(restoreStatuses),
-    target: z.union([z.object({ kind: z.literal('new_database'), database: z.string() }), z.object({ kind: z.literal('in_place') })]),
-    safetyBackupId: z.string().nullable(),
-    requestedAt: z.string(),
-    startedAt: z.string().nullable(),
-    finishedAt: z.string().nullable(),
-    failure: z.object({ code: z.string(), message: z.string() }).nullable(),
+    id: z.string().describe('rst_… id'),
+    backupId: z.string().describe('the backup restored'),
+    serviceId: z.string().describe('the service whose backup it is'),
+    projectId: z.string().describe('the project of the service'),
+    status: z.enum(restoreStatuses).describe('how far it got'),
+    target: z
+      .union([
+        z.object({ kind: z.literal('new_database').describe('into a new database on the service\'s server'), database: z.string().describe('its name') }),
+        z.object({ kind: z.literal('in_place').describe("over the service's own database") }),
+      ])
+      .describe('where it restores to'),
+    safetyBackupId: z.string().nullable().describe('the backup taken of the current data before an in-place restore; null: none'),
+    requestedAt: at('it was asked for'),
+    startedAt: nullableAt('its job started'),
+    finishedAt: nullableAt('it ended'),
+    failure: z
+      .object({ code: z.string().describe('why it failed (README "HTTP API", failure codes)'), message: z.string().describe('what happened and what to do, for people') })
+      .nullable()
+      .describe('set when it failed'),
   })
   .meta({ id: 'Restore' });

@@ -15,7 +15,7 @@ export function auditRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
           summary: 'Who did what, when, to which object; newest first',
           description: "A project token sees its own project's entries; the admin token sees every project's, and operator actions.",
           querystring: auditQuery,
-          response: { 200: z.object({ entries: z.array(auditEntry), nextCursor: z.string().nullable() }), 404: errorBody },
+          response: { 200: z.object({ entries: z.array(auditEntry).describe('newest first'), nextCursor: z.string().nullable().describe('pass as cursor for the next page; null on the last page') }), 404: errorBody },
         },
       },
       async (request) => {

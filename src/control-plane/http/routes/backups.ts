@@ -53,7 +53,7 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
           summary: "A service's backups, newest first",
           params: serviceIdParam,
           querystring: backupListQuery,
-          response: { 200: z.object({ backups: z.array(backup), nextCursor: z.string().nullable() }), 404: errorBody },
+          response: { 200: z.object({ backups: z.array(backup).describe('newest first'), nextCursor: z.string().nullable().describe('pass as cursor for the next page; null on the last page') }), 404: errorBody },
         },
       },
       async (request) => {

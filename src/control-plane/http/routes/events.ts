@@ -29,7 +29,7 @@ export function eventRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         schema: {
           summary: 'Live changes to the project’s backups and restores (text/event-stream)',
           description: `Resumes after Last-Event-ID, at most ${replayWindowSeconds / 3600} hour back; 429 too_many_streams when the token or project has the most streams open that this Lifeboat allows.`,
-          querystring: z.object({ projectId: z.string().regex(/^prj_[0-9a-z]{16}$/).optional() }).strict(),
+          querystring: z.object({ projectId: z.string().regex(/^prj_[0-9a-z]{16}$/, 'must be a prj_… id').optional() }).strict(),
           response: { 400: errorBody, 404: errorBody, 429: errorBody },
         },
       },

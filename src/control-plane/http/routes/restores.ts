@@ -59,7 +59,7 @@ export function restoreRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/services/:serviceId/restores',
-      { schema: { summary: "A service's restores, newest first", params: serviceIdParam, response: { 200: z.object({ restores: z.array(restore) }), 404: errorBody } } },
+      { schema: { summary: "A service's restores, newest first", params: serviceIdParam, response: { 200: z.object({ restores: z.array(restore).describe('newest first') }), 404: errorBody } } },
       async (request) => {
         const service = await findService(plane.db, request.params.serviceId);
         authorize(principal(request), service.project_id, 'viewer', { kind: 'service', id: service.id });

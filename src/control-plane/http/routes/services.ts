@@ -17,24 +17,23 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       {
         schema: {
           summary: 'Register a catalog service (admin; owner too when LIFEBOAT_SERVICE_REGISTRATION=owner)',
+          description: `An engine other than ${supportedEngines.join(', ')} is answered with 400 unsupported_engine, whatever its spelling.`,
           params: projectIdParam,
           body: newServiceBody,
           response: { 201: service, 400: errorBody, 403: errorBody, 404: errorBody, 409: errorBody },
         },
+        // Before validation, so an engine that is no string at all is told apart from other bad input too.
+        preValidation: async (request) => refuseUnsupportedEngine(request.body),
       },
       async (request, reply) => {
         const { projectId } = request.params;
         const caller = principal(request);
         authorize(caller, projectId, 'owner', { kind: 'project', id: projectId });
         if (plane.settings.serviceRegistration === 'admin' && caller.kind !== 'admin') throw apiErrors.registrationByOperator();
-        const { engine } = request.body;
-        if (!isSupported(engine)) {
-          throw new ApiError('unsupported_engine', `engine ${JSON.stringify(engine)} is not supported; supported: ${supportedEngines.join(', ')}`);
-        }
         const project = await plane.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst();
         if (!project) throw apiErrors.notFound('project', projectId);
         await checkTargetAllowed(plane.settings.networkPolicy, request.body.connection, plane.logger);
-        const row = await registerService(plane.db, plane.keys.credentials, { ...request.body, engine, projectId });
+        const row = await registerService(plane.db, plane.keys.credentials, { ...request.body, projectId });
         await recordAudit(plane.db, { projectId, actor: actorOf(principal(request)), action: 'service.registered', target: { kind: 'service', id: row.id }, details: { name: row.name } });
         return reply.status(201).send(serviceView(row, plane.settings.networkPolicy));
       },
@@ -42,7 +41,7 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/projects/:projectId/services',
-      { schema: { summary: "List a project's services", params: projectIdParam, response: { 200: z.object({ services: z.array(service) }) } } },
+      { schema: { summary: "List a project's services", params: projectIdParam, response: { 200: z.object({ services: z.array(service).describe("the project's services") }) } } },
       async (request) => {
         const { projectId } = request.params;
         authorize(principal(request), projectId, 'viewer', { kind: 'project', id: projectId });
@@ -61,13 +60,33 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
               services: z.array(
                 z.object({
                   service,
-                  lastSuccess: z.object({ backupId: z.string(), finishedAt: z.string() }).nullable(),
-                  latest: z.object({ backupId: z.string(), status: z.string(), failure: z.object({ code: z.string(), message: z.string() }).nullable() }).nullable(),
-                  inProgress: z.string().nullable(),
-                  schedule: z.object({ cron: z.string(), timezone: z.string(), nextRunAt: z.string().nullable() }).nullable(),
+                  lastSuccess: z
+                    .object({ backupId: z.string().describe('its newest succeeded backup'), finishedAt: z.string().describe('when that ended (ISO 8601, UTC)') })
+                    .nullable()
+                    .describe('null: no backup has succeeded'),
+                  latest: z
+                    .object({
+                      backupId: z.string().describe('its newest backup'),
+                      status: z.string().describe("that backup's status"),
+                      failure: z
+                        .object({ code: z.string().describe('failure code'), message: z.string().describe('for people') })
+                        .nullable()
+                        .describe('set when it failed'),
+                    })
+                    .nullable()
+                    .describe('the latest attempt; null: never backed up'),
+                  inProgress: z.string().nullable().describe('the backup in progress now; null: none'),
+                  schedule: z
+                    .object({
+                      cron: z.string().describe('five-field cron expression'),
+                      timezone: z.string().describe('IANA timezone it is read in'),
+                      nextRunAt: z.string().nullable().describe('the next run (ISO 8601, UTC)'),
+                    })
+                    .nullable()
+                    .describe('null: not scheduled'),
                   stale: z.boolean().describe('the last success is older than the schedule promises'),
                 }),
-              ),
+              ).describe("each of the project's services"),
             }),
           },
         },
@@ -103,6 +122,17 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
   };
 }
 
-function isSupported(engine: string): engine is (typeof supportedEngines)[number] {
-  return (supportedEngines as readonly string[]).includes(engine);
+/** `unsupported_engine` for any engine given that is not one we back up: `"mysql"`, `""`, `5`, `null`; a missing one is left to the schema. */
+export function refuseUnsupportedEngine(body: unknown): void {
+  if (typeof body !== 'object' || body === null || !('engine' in body)) return;
+  const { engine } = body;
+  if (typeof engine === 'string' && (supportedEngines as readonly string[]).includes(engine)) return;
+  throw new ApiError('unsupported_engine', `engine ${shownEngine(engine)} is not supported; supported: ${supportedEngines.join(', ')}`);
+}
+
+// The value came from the caller: bounded, and only its kind when it is no string or number.
+function shownEngine(engine: unknown): string {
+  if (typeof engine === 'string') return JSON.stringify(engine.length > 40 ? `${engine.slice(0, 40)}…` : engine);
+  if (typeof engine === 'number' || typeof engine === 'boolean' || engine === null) return String(engine);
+  return Array.isArray(engine) ? '(an array)' : '(an object)';
 }

@@ -46,7 +46,7 @@ export function tokenRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         schema: {
           summary: "A project's tokens, oldest first, revoked and expired ones included (admin or owner); never their secrets",
           params: projectIdParam,
-          response: { 200: z.object({ tokens: z.array(projectTokenInfo) }), 403: errorBody, 404: errorBody },
+          response: { 200: z.object({ tokens: z.array(projectTokenInfo).describe('oldest first, revoked and expired ones included') }), 403: errorBody, 404: errorBody },
         },
       },
       async (request) => {

@@ -40,7 +40,7 @@ export function webhookRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/projects/:projectId/webhooks',
-      { schema: { summary: "A project's webhooks", params: projectIdParam, response: { 200: z.object({ webhooks: z.array(webhook) }) } } },
+      { schema: { summary: "A project's webhooks", params: projectIdParam, response: { 200: z.object({ webhooks: z.array(webhook).describe("the project's webhooks") }) } } },
       async (request) => {
         const { projectId } = request.params;
         const caller = principal(request);
@@ -73,7 +73,7 @@ export function webhookRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         schema: {
           summary: "A webhook's deliveries, newest first (the receiver's exact answer and errors: owner)",
           params: webhookIdParam,
-          response: { 200: z.object({ deliveries: z.array(webhookDelivery) }), 404: errorBody },
+          response: { 200: z.object({ deliveries: z.array(webhookDelivery).describe('newest first') }), 404: errorBody },
         },
       },
       async (request) => {
