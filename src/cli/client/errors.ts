@@ -17,3 +17,9 @@ export class CliError extends Error {
     super(message);
   }
 }
+
+/** Tells a person on stderr, and a script on stdout with --json (`{"error": {code, message}}`). */
+export function reportError(error: CliError, json: boolean): void {
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code: error.code ?? 'error', message: error.message } })}\n`);
+  process.stderr.write(`lifeboat: ${error.message}\n`);
+}

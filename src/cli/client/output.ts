@@ -43,3 +43,19 @@ export function formatDuration(from: string | null, to: string | null): string {
   const seconds = Math.round((Date.parse(to) - Date.parse(from)) / 1000);
   return seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
 }
+
+/**
+ * A reader that stops early (`lifeboat backups list shop | head -1`) closes the pipe: what is
+ * left to print has nobody to read it, so the command ends quietly, with the exit code it has
+ * so far, instead of crashing on EPIPE with a stack trace. Answers how to undo it.
+ */
+export function endQuietlyWhenOutputCloses(): () => void {
+  const onError = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  };
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', onError);
+  return () => {
+    for (const stream of [process.stdout, process.stderr]) stream.off('error', onError);
+  };
+}
