@@ -203,7 +203,6 @@ describe('the lifeboat command line', () => {
   });
 
   it('ends quietly when its reader stops early (| head)', async () => {
-    for (let i = 0; i < 2; i++) expect((await lifeboat_(['backups', 'create', 'shop'])).code).toBe(0);
     // The reader is gone before the command writes a byte: every write meets EPIPE.
     const closedEarly = await new Promise<{ code: number | null; stderr: string }>((done) => {
       const child = spawn(process.execPath, [cliPath, 'backups', 'list', 'shop'], { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
