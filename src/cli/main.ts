@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import type { AgentIo } from '../agent/command.js';
 import { registerClientCommands } from './client/commands.js';
+import { endQuietlyWhenOutputCloses } from './client/output.js';
+import { reportParseFailure, takeOverUsageErrors } from './client/usage.js';
 
 // The server and the agent are loaded only by the commands that run them: every backup starts
 // an agent process, and the server's modules (Fastify, PGlite, Kysely, the dashboard) would
@@ -9,6 +11,13 @@ const runServerCommand = async (role: 'serve' | 'api' | 'orchestrator') => (awai
 const agentCommands = () => import('../agent/command.js');
 
 const program = new Command('lifeboat').description('Backups as recovery promises for the databases of a platform service catalog.');
+takeOverUsageErrors(program);
+// A person's command (and help) ends quietly when its reader stops early (`| head`); the server
+// roles and the agent keep Node's default, where a closed stdout is a failure to notice.
+const keepOutputDefaults = endQuietlyWhenOutputCloses();
+program.hook('preSubcommand', (_program, command) => {
+  if (['serve', 'api', 'orchestrator', 'agent'].includes(command.name())) keepOutputDefaults();
+});
 
 program
   .command('serve')
@@ -56,4 +65,8 @@ agent
 
 registerClientCommands(program, process.env);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = reportParseFailure(error, program, process.argv.slice(2));
+}

@@ -1,6 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,8 @@ describe('the lifeboat command line', () => {
   let work: string;
   let lifeboat: LifeboatProcess;
   let env: Record<string, string>;
+  let projectId: string;
+  let ownerToken: string;
   const created: string[] = [];
 
   beforeAll(async () => {
@@ -25,11 +28,12 @@ describe('the lifeboat command line', () => {
     await seedPlatformDatabase(join(work, 'data'));
     lifeboat = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: join(work, 'data') });
     const admin = apiClient(lifeboat.url, lifeboat.adminToken!);
-    const projectId = (await admin('POST', '/v1/projects', { name: 'cli' })).body.id;
-    const token = (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'owner' })).body.token;
+    projectId = (await admin('POST', '/v1/projects', { name: 'cli' })).body.id;
+    ownerToken = (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'owner' })).body.token;
     env = { PATH: process.env.PATH ?? '', HOME: work, LIFEBOAT_CONFIG: join(work, 'config.json') };
-    const login = await lifeboat_(['login', '--url', lifeboat.url, '--token', token]);
+    const login = await lifeboat_(['login', '--url', lifeboat.url, '--token', ownerToken]);
     expect(login.code).toBe(0);
+    expect(login.stdout).toBe(`logged in to ${lifeboat.url} as owner of project ${projectId}; saved to ${join(work, 'config.json')}\n`);
   });
   afterAll(async () => {
     await lifeboat?.stop();
@@ -134,5 +138,84 @@ describe('the lifeboat command line', () => {
     const unconfigured = await lifeboat_(['services', 'list'], { LIFEBOAT_CONFIG: join(work, 'nowhere.json') });
     expect(unconfigured.code).toBe(2);
     expect(unconfigured.stderr).toContain('lifeboat login');
+  });
+
+  it('login checks the URL and the token before saving anything; whoami says who; logout forgets', async () => {
+    const elsewhere = { LIFEBOAT_CONFIG: join(work, 'other-login.json') };
+    const saved = () => stat(elsewhere.LIFEBOAT_CONFIG).then(() => true, () => false);
+
+    const closedPort = await new Promise<number>((done) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => done(port));
+      });
+    });
+    const unreachable = await lifeboat_(['login', '--url', `http://127.0.0.1:${closedPort}`, '--token', ownerToken], elsewhere);
+    expect(unreachable.code).toBe(4);
+    expect(unreachable.stderr).toMatch(/^lifeboat: cannot reach Lifeboat at http:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED .*nothing was saved\n$/);
+    // A server that answers, but not as the API (its dashboard's address): a wrong URL too.
+    const notTheApi = await lifeboat_(['login', '--url', `${lifeboat.url}/dashboard`, '--token', ownerToken], elsewhere);
+    expect(notTheApi.code).toBe(4);
+    expect(notTheApi.stderr).toContain(`${lifeboat.url}/dashboard is not the address of a Lifeboat API`);
+    const badToken = await lifeboat_(['login', '--url', lifeboat.url, '--token', 'lbp_not-a-token', '--json'], elsewhere);
+    expect(badToken.code).toBe(3);
+    expect(json(badToken.stdout).error.code).toBe('unauthorized');
+    const noToken = await lifeboat_(['login', '--url', lifeboat.url], elsewhere);
+    expect(noToken.code).toBe(2);
+    expect(await saved()).toBe(false);
+
+    const whoami = await lifeboat_(['whoami']);
+    expect(whoami.code).toBe(0);
+    expect(whoami.stdout).toMatch(new RegExp(`^url:\\s+${lifeboat.url}\\ntoken:\\s+project token\\nproject:\\s+${projectId}\\nrole:\\s+owner\\n$`));
+    expect(json((await lifeboat_(['whoami', '--json'])).stdout)).toEqual({ kind: 'project', projectId, role: 'owner', url: lifeboat.url });
+    const asAdmin = await lifeboat_(['whoami', '--json'], { LIFEBOAT_TOKEN: lifeboat.adminToken! });
+    expect(json(asAdmin.stdout)).toMatchObject({ kind: 'admin', projectId: null, role: null });
+
+    expect((await lifeboat_(['login', '--url', `${lifeboat.url}/`, '--token', ownerToken], elsewhere)).code).toBe(0);
+    expect(json(await readFile(elsewhere.LIFEBOAT_CONFIG, 'utf8'))).toEqual({ url: lifeboat.url, token: ownerToken });
+    const logout = await lifeboat_(['logout'], elsewhere);
+    expect(logout).toMatchObject({ code: 0, stdout: `removed the login saved in ${elsewhere.LIFEBOAT_CONFIG}\n` });
+    expect(await saved()).toBe(false);
+    expect((await lifeboat_(['logout'], elsewhere)).stdout).toBe(`no login was saved in ${elsewhere.LIFEBOAT_CONFIG}\n`);
+    expect((await lifeboat_(['whoami'], elsewhere)).code).toBe(2);
+  });
+
+  it('exits 2 for wrong usage, in words for people, before asking the API', async () => {
+    const malformed = await lifeboat_(['backups', 'info', 'not-an-id']);
+    expect(malformed).toMatchObject({ code: 2, stdout: '', stderr: 'lifeboat: not-an-id is not a backup id (bkp_…)\n' });
+    expect(json((await lifeboat_(['backups', 'download', 'bkp_short', '--json'])).stdout)).toEqual({ error: { code: 'usage', message: 'bkp_short is not a backup id (bkp_…)' } });
+    const missing = await lifeboat_(['backups', 'info']);
+    expect(missing).toMatchObject({ code: 2, stderr: "lifeboat: missing required argument 'backup' (usage: lifeboat backups info [options] <backup>)\n" });
+    const unknownOption = await lifeboat_(['backups', 'list', 'shop', '--bogus']);
+    expect(unknownOption.code).toBe(2);
+    expect(unknownOption.stderr).toContain("unknown option '--bogus'");
+    expect((await lifeboat_(['backups', 'info', 'bkp_0000000000000000', 'extra'])).code).toBe(2);
+    expect((await lifeboat_(['backups'])).code).toBe(2); // a group without its subcommand: its help, on stderr
+    expect((await lifeboat_(['no-such-command'])).code).toBe(2);
+    const limit = await lifeboat_(['backups', 'list', 'shop', '--limit', 'lots']);
+    expect(limit).toMatchObject({ code: 2, stderr: 'lifeboat: --limit takes a whole number of at least 1, not lots\n' });
+    expect((await lifeboat_(['tokens', 'revoke', 'some-token'])).stderr).toBe('lifeboat: some-token is not a token id (tok_…)\n');
+    expect((await lifeboat_(['--project', 'cli', 'services', 'list'])).stderr).toBe('lifeboat: cli is not a project id (prj_…)\n');
+    // Asking for help is not wrong usage.
+    const help = await lifeboat_(['backups', 'info', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('the backup id (bkp_…)');
+  });
+
+  it('ends quietly when its reader stops early (| head)', async () => {
+    // The reader is gone before the command writes a byte: every write meets EPIPE.
+    const closedEarly = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      const child = spawn(process.execPath, [cliPath, 'backups', 'list', 'shop'], { env, cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.on('close', (code) => done({ code, stderr }));
+    });
+    expect(closedEarly).toEqual({ code: 0, stderr: '' });
+    const piped = await new Promise<{ stdout: string; stderr: string }>((done) => {
+      execFile('sh', ['-c', `"${process.execPath}" "${cliPath}" backups list shop | head -1`], { env, cwd: work }, (_error, stdout, stderr) => done({ stdout, stderr }));
+    });
+    expect(piped).toMatchObject({ stderr: '' });
+    expect(piped.stdout).toMatch(/^ID\s+STATUS\s+TRIGGER.*\n$/);
   });
 });

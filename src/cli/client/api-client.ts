@@ -20,10 +20,14 @@ export class ApiClient {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (error) {
-      throw new CliError(`cannot reach Lifeboat at ${this.connection.url}: ${(error as Error).message}`, exitCodes.unavailable);
+      // fetch says only "fetch failed"; its cause says why (connect ECONNREFUSED …, getaddrinfo ENOTFOUND …).
+      const reason = ((error as Error).cause as Error | undefined)?.message ?? (error as Error).message;
+      throw new CliError(`cannot reach Lifeboat at ${this.connection.url}: ${reason}`, exitCodes.unavailable);
     }
     const text = await response.text();
-    const parsed = text === '' ? null : (JSON.parse(text) as unknown);
+    const parsed = parseJson(text);
+    // Something else answers there (a web server, a proxy's error page): not an API refusal.
+    if (parsed === notJson) throw new CliError(`${this.connection.url} does not answer as the Lifeboat API (${method} ${path} answered ${response.status} with ${response.headers.get('content-type') ?? 'no content type'})`, exitCodes.unavailable, 'not_lifeboat');
     if (!response.ok) {
       const error = (parsed as { error?: { code?: string; message?: string } } | null)?.error;
       throw new CliError(error?.message ?? `Lifeboat answered ${response.status}`, response.status >= 500 ? exitCodes.unavailable : exitCodes.refused, error?.code);
@@ -39,5 +43,16 @@ export class ApiClient {
     if (!response.ok || !response.body) throw new CliError(`the download link answered ${response.status}`, response.status >= 500 ? exitCodes.unavailable : exitCodes.refused);
     const length = response.headers.get('content-length');
     return { body: NodeReadable.fromWeb(response.body), size: length ? Number(length) : undefined };
+  }
+}
+
+const notJson = Symbol('not JSON');
+
+function parseJson(text: string): unknown {
+  if (text === '') return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return notJson;
   }
 }

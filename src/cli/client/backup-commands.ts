@@ -4,11 +4,14 @@ import { rename, rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
+import { resourceId, wholeNumber } from './arguments.js';
 import type { Backup, CommandContext, Contents, Restore, Run } from './context.js';
 import { CliError, exitCodes } from './errors.js';
 import { formatBytes, formatDuration, printFields, printJson, printTable } from './output.js';
 import { ProgressBar } from './progress.js';
 import { waitForBackup, waitForRestore, waitForVerification } from './wait.js';
+
+const backupIdArgument = resourceId('bkp');
 
 /** Exit code for a backup or restore that ended: 0 if it succeeded, 1 if not. */
 const outcomeCode = (status: string) => (status === 'succeeded' ? exitCodes.ok : exitCodes.operationFailed);
@@ -34,11 +37,11 @@ export function registerBackupCommands(program: Command, run: Run): void {
   backups
     .command('list <service>')
     .description("a service's backups, newest first")
-    .option('--limit <n>', 'how many', '20')
+    .option('--limit <n>', 'how many (1-200)', wholeNumber('--limit', 1), 20)
     .action(
-      run(async (context, reference: string, options: { limit: string }) => {
+      run(async (context, reference: string, options: { limit: number }) => {
         const service = await context.service(reference);
-        const { backups: rows } = await context.api.request<{ backups: Backup[] }>('GET', `/v1/services/${service.id}/backups?limit=${encodeURIComponent(options.limit)}`);
+        const { backups: rows } = await context.api.request<{ backups: Backup[] }>('GET', `/v1/services/${service.id}/backups?limit=${options.limit}`);
         if (context.out.json) return printJson(context.out, rows);
         printTable(
           context.out,
@@ -49,22 +52,26 @@ export function registerBackupCommands(program: Command, run: Run): void {
     );
 
   backups
-    .command('info <backup>')
+    .command('info')
+    .argument('<backup>', 'the backup id (bkp_…)', backupIdArgument)
     .description('one backup, with its failure in words if it failed')
     .action(run(async (context, backupId: string) => showBackup(context, await context.api.request<Backup>('GET', `/v1/backups/${backupId}`))));
 
   backups
-    .command('cancel <backup>')
+    .command('cancel')
+    .argument('<backup>', 'the backup id (bkp_…)', backupIdArgument)
     .description('stop a backup that has not finished')
     .action(run(async (context, backupId: string) => showBackup(context, await context.api.request<Backup>('POST', `/v1/backups/${backupId}/cancel`))));
 
   backups
-    .command('delete <backup>')
+    .command('delete')
+    .argument('<backup>', 'the backup id (bkp_…)', backupIdArgument)
     .description('delete a succeeded backup and its files')
     .action(run(async (context, backupId: string) => showBackup(context, await context.api.request<Backup>('DELETE', `/v1/backups/${backupId}`))));
 
   backups
-    .command('url <backup>')
+    .command('url')
+    .argument('<backup>', 'the backup id (bkp_…)', backupIdArgument)
     .description('a short-lived download link that needs no token')
     .action(
       run(async (context, backupId: string) => {
@@ -75,7 +82,8 @@ export function registerBackupCommands(program: Command, run: Run): void {
     );
 
   backups
-    .command('download <backup>')
+    .command('download')
+    .argument('<backup>', 'the backup id (bkp_…)', backupIdArgument)
     .description('download a backup, checking its SHA-256 (exit 1 and no file if it does not match)')
     .option('-o, --output <file>', 'where to write it (default: the backup id with .dump)')
     .action(
@@ -110,7 +118,8 @@ export function registerBackupCommands(program: Command, run: Run): void {
     );
 
   backups
-    .command('contents <backup>')
+    .command('contents')
+    .argument('<backup>', 'the backup id (bkp_…)', backupIdArgument)
     .description('what a backup holds: tables and their row counts, taken when it was made')
     .action(
       run(async (context, backupId: string) => {
@@ -130,7 +139,8 @@ export function registerBackupCommands(program: Command, run: Run): void {
     );
 
   backups
-    .command('restore <backup>')
+    .command('restore')
+    .argument('<backup>', 'the backup id (bkp_…)', backupIdArgument)
     .description('restore into a new database, or over the service (which takes a safety backup first)')
     .option('--new-database <name>', 'restore into a new database of this name on the service’s server')
     .option('--in-place', "restore over the service's own database")
@@ -157,7 +167,8 @@ export function registerBackupCommands(program: Command, run: Run): void {
     );
 
   backups
-    .command('verify <backup>')
+    .command('verify')
+    .argument('<backup>', 'the backup id (bkp_…)', backupIdArgument)
     .description('restore drill: restore into a scratch database and check every table')
     .option('--wait', 'wait for the verdict (exit 1 if the drill failed)')
     .action(

@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { resourceId } from './arguments.js';
 import { registerBackupCommands } from './backup-commands.js';
-import { saveConnection } from './connection.js';
 import { CommandContext, type GlobalFlags, type Run } from './context.js';
-import { CliError, exitCodes } from './errors.js';
+import { CliError, exitCodes, reportError } from './errors.js';
+import type { Output } from './output.js';
+import { type Guard, registerSessionCommands } from './session-commands.js';
 import { registerScheduleCommands } from './schedule-commands.js';
 import { registerServiceCommands } from './service-commands.js';
 import { registerTokenCommands } from './token-commands.js';
@@ -16,40 +18,30 @@ export function registerClientCommands(program: Command, env: Readonly<Record<st
   program
     .option('--url <url>', 'the Lifeboat API (or LIFEBOAT_URL, or `lifeboat login`)')
     .option('--token <token>', 'a project or admin token (or LIFEBOAT_TOKEN, or `lifeboat login`)')
-    .option('--project <id>', 'the project, for the admin token (or LIFEBOAT_PROJECT)')
+    .option('--project <id>', 'the project, for the admin token (or LIFEBOAT_PROJECT)', resourceId('prj'))
     .option('--json', 'print JSON for scripts');
 
+  const flags = () => program.opts<GlobalFlags>();
+  const write = (text: string) => void process.stdout.write(text);
+  const guarded: Guard = async (body) => {
+    try {
+      process.exitCode = (await body({ json: flags().json === true, write } satisfies Output)) ?? exitCodes.ok;
+    } catch (error) {
+      if (!(error instanceof CliError)) throw error;
+      reportError(error, flags().json === true);
+      process.exitCode = error.exitCode;
+    }
+  };
   const run: Run =
     (action) =>
-    async (...args) => {
-      const flags = program.opts<GlobalFlags>();
-      try {
-        const context = await CommandContext.create(flags, env, (text) => process.stdout.write(text));
+    (...args) =>
+      guarded(async () => {
+        const context = await CommandContext.create(flags(), env, write);
         // Commander passes the command object last; the action takes what comes before it.
-        process.exitCode = (await action(context, ...(args.slice(0, -1) as never[]))) ?? exitCodes.ok;
-      } catch (error) {
-        if (!(error instanceof CliError)) throw error;
-        if (flags.json) process.stdout.write(`${JSON.stringify({ error: { code: error.code ?? 'error', message: error.message } })}\n`);
-        process.stderr.write(`lifeboat: ${error.message}\n`);
-        process.exitCode = error.exitCode;
-      }
-    };
+        return action(context, ...(args.slice(0, -1) as never[]));
+      });
 
-  program
-    .command('login')
-    .description('remember --url and --token for the commands below: `lifeboat login --url <url> --token <token>`')
-    .action(async () => {
-      // --url and --token are the program's own options, so they are read from there.
-      const { url, token } = program.opts<GlobalFlags>();
-      if (!url || !token) {
-        process.stderr.write('lifeboat: usage: lifeboat login --url <url> --token <token>\n');
-        process.exitCode = exitCodes.usage;
-        return;
-      }
-      const path = await saveConnection({ url: url.replace(/\/+$/, ''), token }, env);
-      process.stdout.write(`saved to ${path}\n`);
-    });
-
+  registerSessionCommands(program, { run, guarded, flags, env });
   registerServiceCommands(program, run);
   registerBackupCommands(program, run);
   registerScheduleCommands(program, run);

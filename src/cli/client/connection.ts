@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CliError, exitCodes } from './errors.js';
@@ -31,4 +31,15 @@ export async function saveConnection(connection: Connection, env: Readonly<Recor
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await writeFile(path, `${JSON.stringify(connection, null, 2)}\n`, { mode: 0o600 });
   return path;
+}
+
+/** Removes the saved login; answers whether there was one. */
+export async function forgetConnection(env: Readonly<Record<string, string | undefined>>): Promise<boolean> {
+  return rm(configPath(env)).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw new CliError(`cannot remove the saved login: ${error.message}`, exitCodes.operationFailed);
+    },
+  );
 }

@@ -1,3 +1,5 @@
+import { displayWidth, padToWidth } from './display-width.js';
+
 /** How client commands print: aligned tables for people, JSON for scripts. */
 export interface Output {
   json: boolean;
@@ -9,9 +11,14 @@ export function printJson(out: Output, value: unknown): void {
 }
 
 export function printTable(out: Output, columns: string[], rows: (string | number | null | undefined)[][]): void {
-  const cells = [columns, ...rows.map((row) => row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell))))];
-  const widths = columns.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? '').length)));
-  for (const row of cells) out.write(`${row.map((cell, i) => (cell ?? '').padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
+  for (const line of formatTable(columns, rows)) out.write(`${line}\n`);
+}
+
+/** The lines of a table, its columns aligned in terminal columns (a wide character counts two), a missing value shown as `-`. */
+export function formatTable(columns: string[], rows: (string | number | null | undefined)[][]): string[] {
+  const cells = [columns, ...rows.map((row) => columns.map((_, i) => (row[i] === null || row[i] === undefined ? '-' : String(row[i]))))];
+  const widths = columns.map((_, i) => Math.max(...cells.map((row) => displayWidth(row[i]!))));
+  return cells.map((row) => row.map((cell, i) => padToWidth(cell, widths[i]!)).join('  ').trimEnd());
 }
 
 export function printFields(out: Output, fields: [string, string | number | null | undefined][]): void {
@@ -35,4 +42,20 @@ export function formatDuration(from: string | null, to: string | null): string {
   if (!from || !to) return '-';
   const seconds = Math.round((Date.parse(to) - Date.parse(from)) / 1000);
   return seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`;
+}
+
+/**
+ * A reader that stops early (`lifeboat backups list shop | head -1`) closes the pipe: what is
+ * left to print has nobody to read it, so the command ends quietly, with the exit code it has
+ * so far, instead of crashing on EPIPE with a stack trace. Answers how to undo it.
+ */
+export function endQuietlyWhenOutputCloses(): () => void {
+  const onError = (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  };
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', onError);
+  return () => {
+    for (const stream of [process.stdout, process.stderr]) stream.off('error', onError);
+  };
 }

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
+import { wholeNumber } from './arguments.js';
 import type { CommandContext, Run, Schedule } from './context.js';
 import { printFields, printJson } from './output.js';
-
-const count = (value: string) => Number.parseInt(value, 10);
 
 /** `lifeboat schedule set|show|clear`. */
 export function registerScheduleCommands(program: Command, run: Run): void {
@@ -13,12 +12,12 @@ export function registerScheduleCommands(program: Command, run: Run): void {
     .description('back up on a cron schedule, and keep what the retention options say')
     .requiredOption('--cron <expression>', 'when, e.g. "0 3 * * *"')
     .option('--timezone <zone>', 'IANA timezone the cron expression and daily/weekly/monthly counts use', 'UTC')
-    .option('--keep-last <n>', 'keep the n newest scheduled backups', count)
-    .option('--keep-daily <n>', 'keep the newest backup of each of the last n days', count)
-    .option('--keep-weekly <n>', 'keep the newest backup of each of the last n weeks', count)
-    .option('--keep-monthly <n>', 'keep the newest backup of each of the last n months', count)
-    .option('--max-age-days <n>', 'expire scheduled backups older than n days', count)
-    .option('--manual-max-age-days <n>', 'expire manual backups older than n days', count)
+    .option('--keep-last <n>', 'keep the n newest scheduled backups', wholeNumber('--keep-last'))
+    .option('--keep-daily <n>', 'keep the newest backup of each of the last n days', wholeNumber('--keep-daily'))
+    .option('--keep-weekly <n>', 'keep the newest backup of each of the last n weeks', wholeNumber('--keep-weekly'))
+    .option('--keep-monthly <n>', 'keep the newest backup of each of the last n months', wholeNumber('--keep-monthly'))
+    .option('--max-age-days <n>', 'expire scheduled backups older than n days', wholeNumber('--max-age-days'))
+    .option('--manual-max-age-days <n>', 'expire manual backups older than n days', wholeNumber('--manual-max-age-days'))
     .option('--verify', 'run a restore drill after each scheduled backup')
     .action(
       run(async (context, reference: string, options: Record<string, string | number | boolean | undefined>) => {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { wholeNumber } from './arguments.js';
 import type { Run, Service } from './context.js';
 import { printJson, printTable } from './output.js';
 
@@ -25,17 +26,17 @@ export function registerServiceCommands(program: Command, run: Run): void {
     .command('add <name>')
     .description('register a PostgreSQL database; the password comes from LIFEBOAT_SERVICE_PASSWORD or standard input, never the command line')
     .requiredOption('--host <host>', 'host name or address')
-    .option('--port <port>', 'port', '5432')
+    .option('--port <port>', 'port', wholeNumber('--port', 1), 5432)
     .requiredOption('--database <database>', 'database name')
     .requiredOption('--user <user>', 'user that pg_dump connects as')
     .option('--password-stdin', 'read the password from standard input')
     .action(
-      run(async (context, name: string, options: { host: string; port: string; database: string; user: string; passwordStdin?: boolean }) => {
+      run(async (context, name: string, options: { host: string; port: number; database: string; user: string; passwordStdin?: boolean }) => {
         const password = options.passwordStdin ? (await readStdin()).replace(/\r?\n$/, '') : (process.env.LIFEBOAT_SERVICE_PASSWORD ?? '');
         const service = await context.api.request<Service>('POST', `/v1/projects/${await context.projectId()}/services`, {
           name,
           engine: 'postgresql',
-          connection: { host: options.host, port: Number(options.port), database: options.database, user: options.user, password },
+          connection: { host: options.host, port: options.port, database: options.database, user: options.user, password },
         });
         if (context.out.json) return printJson(context.out, service);
         context.out.write(`registered ${service.name} (${service.id})\n`);

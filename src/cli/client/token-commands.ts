@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { resourceId, wholeNumber } from './arguments.js';
 import type { Run } from './context.js';
 import { printJson, printTable } from './output.js';
 
@@ -19,10 +20,10 @@ export function registerTokenCommands(program: Command, run: Run): void {
     .command('create')
     .description('issue a token; it is printed once, so store it now')
     .requiredOption('--role <role>', 'viewer, member or owner (never above your own)')
-    .option('--expires-in-days <days>', 'the token answers 401 after this many days (1-3650); unset: it does not expire')
+    .option('--expires-in-days <days>', 'the token answers 401 after this many days (1-3650); unset: it does not expire', wholeNumber('--expires-in-days', 1))
     .action(
-      run(async (context, options: { role: string; expiresInDays?: string }) => {
-        const body = { role: options.role, ...(options.expiresInDays === undefined ? {} : { expiresInDays: Number(options.expiresInDays) }) };
+      run(async (context, options: { role: string; expiresInDays?: number }) => {
+        const body = { role: options.role, ...(options.expiresInDays === undefined ? {} : { expiresInDays: options.expiresInDays }) };
         const issued = await context.api.request<{ id: string; role: string; token: string; expiresAt?: string | null }>('POST', `/v1/projects/${await context.projectId()}/tokens`, body);
         if (context.out.json) return printJson(context.out, issued);
         context.out.write(`${issued.token}\n`);
@@ -45,7 +46,8 @@ export function registerTokenCommands(program: Command, run: Run): void {
     );
 
   tokens
-    .command('revoke <token-id>')
+    .command('revoke')
+    .argument('<token-id>', 'the token id (tok_…), as `tokens list` shows it', resourceId('tok'))
     .description('revoke a token: it answers 401 from its next request on')
     .action(
       run(async (context, tokenId: string) => {
