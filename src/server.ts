@@ -6,7 +6,7 @@ import type { Config } from './config/config.js';
 import { Api } from './control-plane/api.js';
 import { generateAdminToken } from './control-plane/access.js';
 import { openPlatformDatabase } from './db/platform-database.js';
-import { networkPolicyFor, platformEndpoints } from './network-policy/network-policy.js';
+import { networkPolicyFor, platformEndpoints, webhookPolicyFor } from './network-policy/network-policy.js';
 import type { VerificationServer } from './orchestrator/job-kinds.js';
 import { Orchestrator } from './orchestrator/orchestrator.js';
 import { LocalRunner } from './runner/local.js';
@@ -53,6 +53,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
     const metrics = createMetrics();
     // One policy for the API's checks at registration and the agents' checks at connect time.
     const networkPolicy = networkPolicyFor(config.role, config.serviceNetworks, platformEndpoints(config));
+    const webhookPolicy = webhookPolicyFor(config.role, config.webhookNetworks, platformEndpoints(config));
 
     let url: string | undefined;
     if (config.role !== 'orchestrator') {
@@ -81,6 +82,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
           runnerKind: config.runner,
           authFailuresPerMinute: config.authFailuresPerMinute,
           networkPolicy,
+          webhookPolicy,
           serviceRegistration: config.serviceRegistration,
         },
       });

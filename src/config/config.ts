@@ -54,6 +54,8 @@ export interface Config {
    * webhooks may live in. Unset: anywhere but the built-in refusals of the role.
    */
   serviceNetworks: string | undefined;
+  /** LIFEBOAT_WEBHOOK_NETWORKS as written (validated): where webhook receivers may live. Unset: the public internet. */
+  webhookNetworks: string | undefined;
   /** Who may register a service's connection: the operator only, or a project's owners too. */
   serviceRegistration: 'admin' | 'owner';
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -90,6 +92,7 @@ const environment = z.object({
   LIFEBOAT_ORPHAN_SWEEP_SECONDS: integer(5, 24 * 3600).default(600),
   LIFEBOAT_VERIFY_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
   LIFEBOAT_SERVICE_NETWORKS: z.string().optional(),
+  LIFEBOAT_WEBHOOK_NETWORKS: z.string().optional(),
   LIFEBOAT_SERVICE_REGISTRATION: z.enum(['admin', 'owner'], { error: 'must be admin (the operator registers services) or owner (project owners may)' }).optional(),
   LIFEBOAT_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -140,6 +143,7 @@ export function loadConfig(role: ServerRole, env: Record<string, string | undefi
     maxEventStreamsPerToken: values.LIFEBOAT_MAX_EVENT_STREAMS_PER_TOKEN,
     maxEventStreamsPerProject: values.LIFEBOAT_MAX_EVENT_STREAMS_PER_PROJECT,
     serviceNetworks: values.LIFEBOAT_SERVICE_NETWORKS,
+    webhookNetworks: values.LIFEBOAT_WEBHOOK_NETWORKS,
     // In a platform the catalog registers services on the user's behalf; alone, the user does.
     serviceRegistration: values.LIFEBOAT_SERVICE_REGISTRATION ?? (role === 'serve' ? 'owner' : 'admin'),
     logLevel: values.LIFEBOAT_LOG_LEVEL,
@@ -169,8 +173,9 @@ function roleProblems(role: ServerRole, present: Record<string, string | undefin
       problems.push(`LIFEBOAT_STORAGE_URL: ${(error as Error).message}`);
     }
   }
-  if (present.LIFEBOAT_SERVICE_NETWORKS !== undefined) {
-    for (const problem of parseServiceNetworks(present.LIFEBOAT_SERVICE_NETWORKS).problems) problems.push(`LIFEBOAT_SERVICE_NETWORKS: ${problem}`);
+  for (const variable of ['LIFEBOAT_SERVICE_NETWORKS', 'LIFEBOAT_WEBHOOK_NETWORKS'] as const) {
+    const text = present[variable];
+    if (text !== undefined) for (const problem of parseServiceNetworks(text).problems) problems.push(`${variable}: ${problem}`);
   }
   if (present.LIFEBOAT_VERIFY_DATABASE_URL) {
     // Restore drills connect like services do (one quoted connection string, a pinned address).

@@ -111,7 +111,7 @@ export class Api {
     scheduler.start();
     const sweeper = new RetentionSweeper({ db, logger: plane.logger, isLeader: () => leadership.isLeader() });
     sweeper.start();
-    const webhooks = new WebhookDispatcher({ db, key: options.keys.credentials, logger: plane.logger, networkPolicy: options.settings.networkPolicy });
+    const webhooks = new WebhookDispatcher({ db, key: options.keys.credentials, logger: plane.logger, networkPolicy: options.settings.webhookPolicy });
     webhooks.start();
     const deadlines = new DeadlineSweeper({ db, logger: plane.logger, isLeader: () => leadership.isLeader(), deadlineSeconds: options.settings.jobDeadlineSeconds });
     deadlines.start();

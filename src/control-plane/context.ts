@@ -35,6 +35,8 @@ export interface ControlPlane {
     authFailuresPerMinute: number;
     /** Which addresses services and webhooks may point to (the operator's decision). */
     networkPolicy: NetworkPolicy;
+    /** Which addresses webhook receivers may have: the services' refusals and the private ranges, unless listed. */
+    webhookPolicy: NetworkPolicy;
     /** Who may register a service's connection: the operator only, or project owners too. */
     serviceRegistration: 'admin' | 'owner';
   };

@@ -3,7 +3,7 @@ import { BlockList, isIP } from 'node:net';
 import { type NetworkPolicy, parseCidr } from '../contracts/network-policy.js';
 
 export { type NetworkPolicy, networkPolicySchema } from '../contracts/network-policy.js';
-export { networkPolicyFor, parseServiceNetworks, platformEndpoints, type PlatformEndpoint } from './policy-from-config.js';
+export { networkPolicyFor, parseServiceNetworks, platformEndpoints, type PlatformEndpoint, webhookPolicyFor } from './policy-from-config.js';
 
 /** `dns.promises.lookup` with `all: true`; injectable so tests can play a DNS that changes its answer. */
 export type LookupAll = (hostname: string, options: { all: true }) => Promise<{ address: string; family: number }[]>;

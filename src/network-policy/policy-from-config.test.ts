@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { networkPolicyFor, parseServiceNetworks, platformEndpoints } from './policy-from-config.js';
+import { checkTarget } from './network-policy.js';
+import { networkPolicyFor, parseServiceNetworks, platformEndpoints, webhookPolicyFor } from './policy-from-config.js';
 
 describe('the network policy from configuration', () => {
   it('reads LIFEBOAT_SERVICE_NETWORKS: CIDRs, bare addresses and DNS suffixes, one problem per bad entry', () => {
@@ -45,5 +46,16 @@ describe('the network policy from configuration', () => {
     ]);
     expect(platformEndpoints({ storageUrl: 's3://backups/x?region=eu-west-1', databaseUrl: 'postgres:///lifeboat?host=/run/postgresql' })).toEqual([]);
     expect(platformEndpoints({ storageUrl: 'file:///var/lib/lifeboat' })).toEqual([]);
+  });
+  it('keeps webhook receivers out of the private ranges under split roles, unless LIFEBOAT_WEBHOOK_NETWORKS lists them', () => {
+    const hooks = webhookPolicyFor('api', undefined, []);
+    for (const address of ['10.1.2.3', '172.20.0.9', '192.168.1.1', '100.64.0.1', 'fd00::1', '127.0.0.1', '169.254.169.254']) {
+      expect(checkTarget(hooks, { host: address, address, port: 443 }), address).not.toBeNull();
+    }
+    expect(checkTarget(hooks, { host: 'hooks.example.com', address: '203.0.113.10', port: 443 })).toBeNull();
+    expect(checkTarget(webhookPolicyFor('api', '10.0.0.0/8', []), { host: '10.1.2.3', address: '10.1.2.3', port: 443 })).toBeNull();
+    expect(webhookPolicyFor('serve', undefined, [])).toEqual({ allow: 'any', deny: { cidrs: [], endpoints: [] } });
+    // Services may live in the private ranges: only webhooks are kept out of them.
+    expect(checkTarget(networkPolicyFor('api', undefined, []), { host: '10.1.2.3', address: '10.1.2.3', port: 5432 })).toBeNull();
   });
 });

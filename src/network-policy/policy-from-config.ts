@@ -59,6 +59,25 @@ export function networkPolicyFor(role: 'serve' | 'api' | 'orchestrator', service
 }
 
 /**
+ * Private and shared address space, where a platform's own internal services live. A webhook
+ * receiver is someone else's server on the internet, so under split roles it may not be here
+ * unless the operator lists it (LIFEBOAT_WEBHOOK_NETWORKS): an owner must not be able to POST
+ * into the platform's network and read the answers back from the delivery records.
+ */
+const privateRanges = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7', '64:ff9b::/96'];
+
+/**
+ * Where webhook receivers may live: the same refusals as services, and the private ranges too;
+ * LIFEBOAT_WEBHOOK_NETWORKS, when set, names the only networks allowed (an entry covering a
+ * private range allows it). Under `serve` everything, as for services.
+ */
+export function webhookPolicyFor(role: 'serve' | 'api' | 'orchestrator', webhookNetworksText: string | undefined, endpoints: readonly PlatformEndpoint[]): NetworkPolicy {
+  const policy = networkPolicyFor(role, webhookNetworksText, endpoints);
+  if (role === 'serve') return policy;
+  return { ...policy, deny: { ...policy.deny, cidrs: [...policy.deny.cidrs, ...privateRanges] } };
+}
+
+/**
  * Where the platform itself lives, from its configuration: the platform database, the bus
  * servers, the S3 endpoint and the verification server. AWS's own S3 (no endpoint) is public
  * and shared, so it is not one of them; a file store has no address.

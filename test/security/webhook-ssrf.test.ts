@@ -3,7 +3,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWebhook, queueWebhookDeliveries, WebhookDispatcher } from '../../src/control-plane/webhooks.js';
-import { type LookupAll, type NetworkPolicy, networkPolicyFor, platformEndpoints, resolveTarget } from '../../src/network-policy/network-policy.js';
+import { type LookupAll, type NetworkPolicy, networkPolicyFor, platformEndpoints, resolveTarget, webhookPolicyFor } from '../../src/network-policy/network-policy.js';
 import { adminToken, call, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { silentLogger } from '../support/platform-db.js';
 import { postgresUrl } from '../support/postgres.js';
@@ -12,6 +12,8 @@ import { postgresUrl } from '../support/postgres.js';
 const splitPolicy = networkPolicyFor('api', undefined, platformEndpoints({ databaseUrl: postgresUrl('lifeboat') }));
 /** What an operator who lets webhooks reach one receiver on this machine would write. */
 const receiverPolicy = networkPolicyFor('api', '127.0.0.1/32', []);
+/** Webhooks under split roles: also kept out of the private ranges, where the platform's own services live. */
+const splitWebhookPolicy = webhookPolicyFor('api', undefined, platformEndpoints({ databaseUrl: postgresUrl('lifeboat') }));
 
 /** A DNS whose answers the test sets: what an attacker's name server does between two lookups. */
 function playedDns(...answers: string[][]): LookupAll & { calls: number } {
@@ -45,7 +47,7 @@ describe('webhook targets under split roles', () => {
 
   beforeAll(async () => {
     [split, receiverOnly] = await Promise.all([
-      startTestControlPlane('postgres', { networkPolicy: splitPolicy, serviceRegistration: 'admin' }),
+      startTestControlPlane('postgres', { networkPolicy: splitPolicy, webhookPolicy: splitWebhookPolicy, serviceRegistration: 'admin' }),
       startTestControlPlane('postgres', { networkPolicy: receiverPolicy, serviceRegistration: 'admin' }),
     ]);
     receiver = await listen('127.0.0.1', (response) => response.writeHead(204).end());
@@ -89,12 +91,23 @@ describe('webhook targets under split roles', () => {
     'http://169.254.169.254/latest/meta-data/',
     'http://[fe80::1]/',
     'https://127.0.0.1:5432/',
+    'http://10.1.2.3/hook',
+    'http://192.168.0.10:8080/',
+    'http://172.16.5.5/',
+    'http://100.64.0.1/',
+    'http://[fd00::1]/',
   ])('refuses %s at creation', async (url) => {
     const { projectId, owner } = await project(split);
     const refused = await call(split.app, 'POST', `/v1/projects/${projectId}/webhooks`, { token: owner, body: { url } });
     expect([refused.status, refused.body.error.code]).toEqual([400, 'target_not_allowed']);
     expect(refused.body.error.message).toMatch(/^target not allowed by the operator's network policy: /);
     expect((await call(split.app, 'GET', `/v1/projects/${projectId}/webhooks`, { token: owner })).body.webhooks).toEqual([]);
+  });
+
+  it('accepts a receiver on the public internet under split roles', async () => {
+    const { projectId, owner } = await project(split);
+    const created = await call(split.app, 'POST', `/v1/projects/${projectId}/webhooks`, { token: owner, body: { url: 'https://203.0.113.10/lifeboat' } });
+    expect(created.status).toBe(201);
   });
 
   it('accepts a receiver the policy allows', async () => {

@@ -37,6 +37,8 @@ export async function startTestControlPlane(
     minScheduleIntervalSeconds?: number;
     /** Unset: everything allowed, as under `serve`. */
     networkPolicy?: NetworkPolicy;
+    /** Unset: the same as `networkPolicy`. */
+    webhookPolicy?: NetworkPolicy;
     serviceRegistration?: 'admin' | 'owner';
   } = {},
 ): Promise<TestControlPlane> {
@@ -63,6 +65,7 @@ export async function startTestControlPlane(
       // The sweeps make hundreds of refused calls from one address; the limit has its own tests.
       authFailuresPerMinute: options.authFailuresPerMinute ?? 100_000,
       networkPolicy: options.networkPolicy ?? { allow: 'any', deny: { cidrs: [], endpoints: [] } },
+      webhookPolicy: options.webhookPolicy ?? options.networkPolicy ?? { allow: 'any', deny: { cidrs: [], endpoints: [] } },
       serviceRegistration: options.serviceRegistration ?? 'owner',
     },
     publicUrl: () => 'http://lifeboat.test',

@@ -28,7 +28,7 @@ export function webhookRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const project = await plane.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst();
         if (!project) throw apiErrors.notFound('project', projectId);
         const url = new URL(request.body.url);
-        await checkTargetAllowed(plane.settings.networkPolicy, { host: url.hostname, port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port) }, plane.logger);
+        await checkTargetAllowed(plane.settings.webhookPolicy, { host: url.hostname, port: url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port) }, plane.logger);
         const { row, secret } = await plane.db.transaction().execute(async (trx) => {
           const created = await createWebhook(trx, plane.keys.credentials, { projectId, ...request.body });
           await recordAudit(trx, { projectId, actor: actorOf(caller), action: 'webhook.created', target: { kind: 'webhook', id: created.row.id }, details: auditedTarget(created.row) });
