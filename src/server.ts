@@ -81,6 +81,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
           busKind: bus.kind,
           runnerKind: config.runner,
           authFailuresPerMinute: config.authFailuresPerMinute,
+          trustProxy: config.trustProxy,
           networkPolicy,
           webhookPolicy,
           serviceRegistration: config.serviceRegistration,

@@ -12,6 +12,14 @@ function problemsOf(run: () => unknown): string[] {
 }
 
 describe('configuration', () => {
+  it('trusts no proxy unless told, and then all, a hop count or the proxies named', () => {
+    expect(loadConfig('serve', {}).trustProxy).toBe(false);
+    expect(loadConfig('serve', { LIFEBOAT_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig('serve', { LIFEBOAT_TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig('serve', { LIFEBOAT_TRUST_PROXY: '10.0.0.0/8, 192.168.1.5' }).trustProxy).toEqual(['10.0.0.0/8', '192.168.1.5']);
+    expect(problemsOf(() => loadConfig('serve', { LIFEBOAT_TRUST_PROXY: 'the ingress' }))[0]).toMatch(/^LIFEBOAT_TRUST_PROXY: /);
+  });
+
   it('takes a verification server by host and port, not by unix socket', () => {
     expect(loadConfig('serve', { LIFEBOAT_VERIFY_DATABASE_URL: 'postgres://drill@127.0.0.1:5432/postgres' }).verifyDatabaseUrl).toBe('postgres://drill@127.0.0.1:5432/postgres');
     expect(problemsOf(() => loadConfig('serve', { LIFEBOAT_VERIFY_DATABASE_URL: 'postgres://drill@%2Fvar%2Frun%2Fpostgresql/postgres' }))[0]).toMatch(/^LIFEBOAT_VERIFY_DATABASE_URL: the host /);

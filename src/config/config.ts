@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
+import { parseCidr } from '../contracts/network-policy.js';
 import { hostProblem } from '../contracts/connection-rules.js';
 import { defaultPerProjectLimit } from '../orchestrator/fair-share.js';
 import { parseServiceNetworks } from '../network-policy/policy-from-config.js';
@@ -40,6 +41,8 @@ export interface Config {
   lockWaitTimeoutSeconds: number;
   /** Failed authentications one client address may make in a minute before it is answered 429. */
   authFailuresPerMinute: number;
+  /** Which proxies in front of the API may say who the client is (X-Forwarded-For): none, all, a hop count, or their addresses. */
+  trustProxy: boolean | number | string[];
   /** Jobs one project may run at once across every orchestrator, so that it cannot take every slot. */
   maxConcurrentJobsPerProject: number;
   /** Keep one agent process started ahead of the next job (the local runner). */
@@ -83,6 +86,10 @@ const environment = z.object({
   LIFEBOAT_MAX_CONCURRENT_JOBS_PER_PROJECT: integer(1, 256).optional(),
   LIFEBOAT_AGENT_STANDBY: flag.default(true),
   LIFEBOAT_AUTH_FAILURES_PER_MINUTE: integer(1, 100_000).default(20),
+  LIFEBOAT_TRUST_PROXY: z
+    .string()
+    .refine((text) => /^(true|false|\d{1,2})$/.test(text) || text.split(',').every((entry) => parseCidr(entry.trim()) !== null), 'must be true, false, a number of hops, or comma-separated proxy addresses or CIDRs')
+    .optional(),
   LIFEBOAT_SCHEDULE_JITTER_SECONDS: integer(0, 3600).default(300),
   // Per minute is the finest a five-field cron can fire; a week is the coarsest minimum that still allows weekly backups.
   LIFEBOAT_MIN_SCHEDULE_INTERVAL_SECONDS: integer(60, 7 * 24 * 3600).default(3600),
@@ -137,6 +144,7 @@ export function loadConfig(role: ServerRole, env: Record<string, string | undefi
     maxConcurrentJobs: values.LIFEBOAT_MAX_CONCURRENT_JOBS,
     lockWaitTimeoutSeconds: values.LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS,
     authFailuresPerMinute: values.LIFEBOAT_AUTH_FAILURES_PER_MINUTE,
+    trustProxy: trustedProxies(values.LIFEBOAT_TRUST_PROXY),
     maxConcurrentJobsPerProject: values.LIFEBOAT_MAX_CONCURRENT_JOBS_PER_PROJECT ?? defaultPerProjectLimit(values.LIFEBOAT_MAX_CONCURRENT_JOBS),
     agentStandby: values.LIFEBOAT_AGENT_STANDBY,
     minScheduleIntervalSeconds: values.LIFEBOAT_MIN_SCHEDULE_INTERVAL_SECONDS,
@@ -158,6 +166,14 @@ function jobSlotProblems(values: z.infer<typeof environment>): string[] {
     `LIFEBOAT_MAX_CONCURRENT_JOBS_PER_PROJECT: ${perProject} is more than LIFEBOAT_MAX_CONCURRENT_JOBS (${values.LIFEBOAT_MAX_CONCURRENT_JOBS}); ` +
       'a project can run at most as many jobs as one orchestrator has slots: lower it, or raise LIFEBOAT_MAX_CONCURRENT_JOBS',
   ];
+}
+
+/** LIFEBOAT_TRUST_PROXY as Fastify's `trustProxy` takes it; unset: no proxy is trusted, the connection's address counts. */
+function trustedProxies(text: string | undefined): boolean | number | string[] {
+  if (text === undefined || text === 'false') return false;
+  if (text === 'true') return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  return text.split(',').map((entry) => entry.trim());
 }
 
 /** Rules across variables, checked on the raw values so that every problem is reported at once. */

@@ -33,6 +33,8 @@ export interface ControlPlane {
     runnerKind: 'local' | 'kubernetes';
     /** Failed authentications a client address may make in a minute before its requests answer 429. */
     authFailuresPerMinute: number;
+    /** Proxies whose X-Forwarded-For names the client (the failed-authentication limit is per client address). */
+    trustProxy?: boolean | number | string[];
     /** Which addresses services and webhooks may point to (the operator's decision). */
     networkPolicy: NetworkPolicy;
     /** Which addresses webhook receivers may have: the services' refusals and the private ranges, unless listed. */

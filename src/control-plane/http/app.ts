@@ -29,6 +29,8 @@ export async function buildApp(plane: ControlPlane, options: { dashboardDir?: st
     // Fastify bundles its own pino typings; the instance is the same pino logger.
     loggerInstance: plane.logger as unknown as FastifyBaseLogger,
     bodyLimit: 64 * 1024,
+    // Behind a proxy the connection's address is the proxy's; only the proxies named may say otherwise.
+    trustProxy: proxiesTrusted(plane.settings.trustProxy),
     // Request lines are logged without their query: a download link's signature is a credential.
     logController: new LogController({ disableRequestLogging: true }),
   });
@@ -74,4 +76,10 @@ export async function buildApp(plane: ControlPlane, options: { dashboardDir?: st
     await app.register(routes(plane));
   }
   return app;
+}
+
+/** `trustProxy` as Fastify's types take it: a hop count becomes "the nearest N hops". */
+function proxiesTrusted(setting: boolean | number | string[] | undefined): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') return (_address, hop) => hop < setting;
+  return setting ?? false;
 }
