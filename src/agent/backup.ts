@@ -12,7 +12,7 @@ import { checkPgDumpVersion, parsePgDumpVersion, pgDumpArgs, type ToolVersion } 
 import { findStdbufAhead, pgDumpCommand } from './pg-dump-command.js';
 import { failureFromClientError, failureFromDumpOutput, redact } from './postgres-failures.js';
 import { libpqEnvironment, type PinnedTarget, pinTarget, type ResolveAddress } from './postgres-connection.js';
-import { SourceSession } from './source-session.js';
+import { endSessions, SourceSession } from './source-session.js';
 import { unreadableFailure } from './unreadable-objects.js';
 
 export interface BackupDependencies {
@@ -41,12 +41,18 @@ export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): 
   const startedAt = new Date();
   const clean = (text: string) => redact(text, [deps.password]);
   let session: SourceSession | undefined;
+  // Named after the backup, so that a cancel can find (and end) exactly this job's sessions.
+  const applicationName = `lifeboat-backup ${spec.backupId}`;
+  let endSessionsOnCancel: (() => void) | undefined;
   try {
     // The tool is asked for its version while the connection opens: both take tens of milliseconds.
     const target = await pinTarget(spec.connection, deps.resolve);
+    // A session waiting on a lock does not notice its client going away: a cancel ends it on the server.
+    endSessionsOnCancel = () => void endSessions(target, deps.password, applicationName).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not end the backup sessions'));
+    deps.signal.addEventListener('abort', endSessionsOnCancel, { once: true });
     const lockWaitTimeoutMs = spec.lockWaitTimeoutSeconds * 1000;
     const [opened, asked] = await Promise.allSettled([
-      SourceSession.open(target, deps.password, { lockTimeoutMs: lockWaitTimeoutMs, statementTimeoutMs: preflightStatementTimeoutMs }),
+      SourceSession.open(target, deps.password, { lockTimeoutMs: lockWaitTimeoutMs, statementTimeoutMs: preflightStatementTimeoutMs }, applicationName),
       pgDumpVersion(deps.env),
     ]);
     if (opened.status === 'rejected') throw opened.reason;
@@ -64,7 +70,7 @@ export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): 
     const capturedAt = new Date().toISOString();
     const key = `${spec.artifactPrefix}backup.dump`;
     // Counted while pg_dump runs, in its snapshot: the counts add nothing to the backup's time.
-    const [dumped, inventory] = await Promise.allSettled([dumpInto(spec, deps, { target, key, snapshot: snapshotId, lockWaitTimeoutMs }), session.inventory()]);
+    const [dumped, inventory] = await Promise.allSettled([dumpInto(spec, deps, { target, key, snapshot: snapshotId, lockWaitTimeoutMs, applicationName }), session.inventory()]);
     if (dumped.status === 'rejected') throw dumped.reason;
     if (inventory.status === 'rejected') throw new JobFailure(failureFromClientError(inventory.reason, target), { cause: inventory.reason });
     const { sizeBytes, sha256 } = dumped.value;
@@ -96,6 +102,8 @@ export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): 
     const failure = failureOf(error);
     deps.logger.warn({ code: failure.code, err: error instanceof JobFailure ? undefined : clean(String(error)) }, 'backup failed');
     return { outcome: 'failed', failure: { code: failure.code, message: clean(failure.message) } };
+  } finally {
+    if (endSessionsOnCancel) deps.signal.removeEventListener('abort', endSessionsOnCancel);
   }
 }
 
@@ -141,12 +149,12 @@ async function askPgDumpVersion(env: BackupDependencies['env']): Promise<ToolVer
 async function dumpInto(
   spec: BackupJobSpec,
   deps: BackupDependencies,
-  dump: { target: PinnedTarget; key: string; snapshot: string; lockWaitTimeoutMs: number },
+  dump: { target: PinnedTarget; key: string; snapshot: string; lockWaitTimeoutMs: number; applicationName: string },
 ): Promise<{ sizeBytes: number; sha256: string }> {
   const { target, key } = dump;
   const command = await pgDumpCommand(pgDumpArgs(target, { snapshot: dump.snapshot, lockWaitTimeoutMs: dump.lockWaitTimeoutMs }), deps.env.PATH ?? '');
   const child = spawn(command.file, command.args, {
-    env: { ...toolEnv(deps.env), ...libpqEnvironment({ password: deps.password, applicationName: 'lifeboat-backup' }) },
+    env: { ...toolEnv(deps.env), ...libpqEnvironment({ password: deps.password, applicationName: dump.applicationName }) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;

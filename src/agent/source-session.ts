@@ -34,8 +34,8 @@ export class SourceSession {
     readonly server: { major: number; text: string },
   ) {}
 
-  static async open(target: PinnedTarget, password: string | undefined, limits: SessionLimits): Promise<SourceSession> {
-    const client = new pg.Client({ ...pgClientConfig(target, password, 'lifeboat-backup'), options: sessionOptions(limits) });
+  static async open(target: PinnedTarget, password: string | undefined, limits: SessionLimits, applicationName = 'lifeboat-backup'): Promise<SourceSession> {
+    const client = new pg.Client({ ...pgClientConfig(target, password, applicationName), options: sessionOptions(limits) });
     // An error after connect (the server going away) must not crash the agent as an unhandled event.
     client.on('error', () => undefined);
     try {
@@ -130,4 +130,24 @@ export class SourceSession {
 /** The schemas that hold the database's own objects (not the catalogs, TOAST or temporary ones). */
 function userSchema(alias: string): string {
   return `${alias}.nspname not in ('pg_catalog', 'information_schema') and ${alias}.nspname not like 'pg_toast%' and ${alias}.nspname not like 'pg_temp%'`;
+}
+
+/**
+ * Ends every session of the service's server named `applicationName` (the job's pre-flight and
+ * pg_dump's), from a connection of its own: one waiting for a lock would otherwise stay until the
+ * lock or its wait ran out, long after the backup was canceled. A role may end its own sessions.
+ */
+export async function endSessions(target: PinnedTarget, password: string | undefined, applicationName: string): Promise<number> {
+  const client = new pg.Client(pgClientConfig(target, password, 'lifeboat-cancel'));
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ ended: number }>(
+      'select count(*) filter (where pg_terminate_backend(pid))::int as ended from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()',
+      [applicationName],
+    );
+    return rows[0]?.ended ?? 0;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

@@ -59,3 +59,53 @@ describe('a held lock fails the backup with lock_timeout, in seconds', () => {
     expect(after.status).toBe('succeeded');
   });
 });
+
+describe('canceling a backup that waits on a lock', () => {
+  let source: TestDatabase;
+  let dataDir: string;
+  let lifeboat: LifeboatProcess;
+  let api: ReturnType<typeof apiClient>;
+  let serviceId: string;
+
+  beforeAll(async () => {
+    source = await createTestDatabase('lock_cancel');
+    await source.query('CREATE TABLE orders (id int); INSERT INTO orders VALUES (1)');
+    dataDir = await mkdtemp(join(tmpdir(), 'lifeboat-lock-cancel-'));
+    await seedPlatformDatabase(dataDir);
+    // The default wait (300 s): only the cancel can end the waiting sessions within this test.
+    lifeboat = await startLifeboat('serve', { LIFEBOAT_DATA_DIR: dataDir });
+    const project = await ownedProject(lifeboat, 'lock-cancel');
+    api = project.api;
+    serviceId = await registerService(api, project.projectId, { name: 'orders', database: source.name });
+  });
+  afterAll(async () => {
+    await lifeboat?.stop();
+    await source?.drop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const backupSessions = async () =>
+    (await source.query("select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name like 'lifeboat-backup%'")).rows[0].n as number;
+
+  it('ends its sessions on the source at once, leaving none waiting after canceled', async () => {
+    const holder = new pg.Client({ connectionString: source.url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
+      const backupId = (await api('POST', `/v1/services/${serviceId}/backups`)).body.id as string;
+      // Wait until the backup's sessions are there, waiting on the lock.
+      const waiting = async () =>
+        (await source.query("select count(*)::int as n from pg_stat_activity where application_name like 'lifeboat-backup%' and wait_event_type = 'Lock'")).rows[0].n as number;
+      for (let tries = 0; tries < 200 && (await waiting()) === 0; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await waiting()).toBeGreaterThan(0);
+      expect((await api('POST', `/v1/backups/${backupId}/cancel`)).status).toBe(202);
+      expect(await waitForBackup(api, backupId)).toMatchObject({ status: 'canceled' });
+      for (let tries = 0; tries < 50 && (await backupSessions()) > 0; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await backupSessions()).toBe(0);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
+  });
+});
