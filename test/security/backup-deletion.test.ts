@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envelope } from '../../src/contracts/index.js';
-import { applyBackupEvent } from '../../src/control-plane/backup-events.js';
-import { adminToken, call, seedProject, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { adminToken, call, seedProject, startTestControlPlane, succeededTestBackup, type TestControlPlane } from '../support/control-plane.js';
 
 /**
  * Deleting a backup by hand destroys a recovery point for good, so it needs the owner role: a
@@ -19,21 +17,7 @@ describe('deleting a backup by hand', () => {
   });
   afterAll(async () => cp?.close());
 
-  async function succeededBackup(): Promise<string> {
-    const created = await call(cp.app, 'POST', `/v1/services/${serviceId}/backups`, { token: ownerToken });
-    await applyBackupEvent(
-      cp.plane.db,
-      envelope('backup.succeeded', { correlationId: created.body.id, projectId }, {
-        backupId: created.body.id,
-        artifact: { key: `k/${created.body.id}.dump`, manifestKey: `k/${created.body.id}.json`, sizeBytes: 1, sha256: 'e'.repeat(64) },
-        serverVersion: '16',
-        toolVersion: '16',
-        startedAt: new Date().toISOString(),
-        finishedAt: new Date().toISOString(),
-      }),
-    );
-    return created.body.id;
-  }
+  const succeededBackup = () => succeededTestBackup(cp, { projectId, ownerToken, serviceId });
   const tokenOf = async (role: 'viewer' | 'member') => (await call(cp.app, 'POST', `/v1/projects/${projectId}/tokens`, { token: ownerToken, body: { role } })).body.token as string;
 
   it('refuses a member and a viewer with 403 and leaves the backup as it was', async () => {

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envelope } from '../../src/contracts/index.js';
-import { applyBackupEvent } from '../../src/control-plane/backup-events.js';
-import { adminToken, call, seedProject, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { adminToken, call, seedProject, startTestControlPlane, succeededTestBackup, type TestControlPlane } from '../support/control-plane.js';
 
 /**
  * Every query parameter of every route is bounded: out-of-range numbers, overlong strings and
@@ -17,19 +15,8 @@ describe('query parameter bounds', () => {
     cp = await startTestControlPlane('postgres');
     const seeded = await seedProject(cp.app, 'bounds');
     ownerToken = seeded.ownerToken;
-    const created = await call(cp.app, 'POST', `/v1/services/${seeded.serviceId}/backups`, { token: ownerToken });
-    await applyBackupEvent(
-      cp.plane.db,
-      envelope('backup.succeeded', { correlationId: created.body.id, projectId: seeded.projectId }, {
-        backupId: created.body.id,
-        artifact: { key: 'k/backup.dump', manifestKey: 'k/manifest.json', sizeBytes: 1, sha256: 'e'.repeat(64) },
-        serverVersion: '16',
-        toolVersion: '16',
-        startedAt: new Date().toISOString(),
-        finishedAt: new Date().toISOString(),
-      }),
-    );
-    ids = { projectId: seeded.projectId, serviceId: seeded.serviceId, backupId: created.body.id };
+    const backupId = await succeededTestBackup(cp, seeded);
+    ids = { projectId: seeded.projectId, serviceId: seeded.serviceId, backupId };
   });
   afterAll(async () => cp?.close());
 

@@ -1,8 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envelope } from '../../src/contracts/index.js';
-import { applyBackupEvent } from '../../src/control-plane/backup-events.js';
-import { adminToken, call, seedProject, startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { adminToken, call, seedProject, startTestControlPlane, succeededTestBackup, type TestControlPlane } from '../support/control-plane.js';
 
 /**
  * Every route of the API, called the ways an attacker or a broken client would: without a
@@ -30,20 +28,9 @@ describe('security sweep over every route', () => {
   beforeAll(async () => {
     cp = await startTestControlPlane('postgres');
     const a = await seedProject(cp.app, 'victim');
-    const created = await call(cp.app, 'POST', `/v1/services/${a.serviceId}/backups`, { token: a.ownerToken });
-    await applyBackupEvent(
-      cp.plane.db,
-      envelope('backup.succeeded', { correlationId: created.body.id, projectId: a.projectId }, {
-        backupId: created.body.id,
-        artifact: { key: 'k/backup.dump', manifestKey: 'k/manifest.json', sizeBytes: 1, sha256: 'e'.repeat(64) },
-        serverVersion: '15',
-        toolVersion: '15',
-        startedAt: new Date().toISOString(),
-        finishedAt: new Date().toISOString(),
-      }),
-    );
+    const backupId = await succeededTestBackup(cp, a);
     const member = await call(cp.app, 'POST', `/v1/projects/${a.projectId}/tokens`, { token: a.ownerToken, body: { role: 'member' } });
-    victim = { ...a, backupId: created.body.id, tokenId: member.body.id };
+    victim = { ...a, backupId, tokenId: member.body.id };
     const revoked = await call(cp.app, 'POST', `/v1/projects/${a.projectId}/tokens`, { token: adminToken, body: { role: 'owner' } });
     expect((await call(cp.app, 'DELETE', `/v1/tokens/${revoked.body.id}`, { token: a.ownerToken })).status).toBe(204);
     revokedToken = revoked.body.token;

@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { envelope } from '../../src/contracts/index.js';
 import type { NetworkPolicy } from '../../src/contracts/network-policy.js';
+import { applyBackupEvent } from '../../src/control-plane/backup-events.js';
 import type { ControlPlane } from '../../src/control-plane/context.js';
 import { buildApp } from '../../src/control-plane/http/app.js';
 import { RecordChanges } from '../../src/control-plane/record-changes.js';
@@ -126,4 +128,23 @@ export async function requestTestBackup(app: FastifyInstance, projectName: strin
   const created = await call(app, 'POST', `/v1/services/${serviceId}/backups`, { token: ownerToken });
   if (created.status !== 202) throw new Error(`requesting the backup failed: ${JSON.stringify(created.body)}`);
   return { backupId: created.body.id, ownerToken, fields: { correlationId: created.body.id, projectId } };
+}
+
+/** A backup of the service requested by its owner and recorded as succeeded (its artifact is not real: no job runs here). */
+export async function succeededTestBackup(cp: TestControlPlane, seeded: { projectId: string; ownerToken: string; serviceId: string }): Promise<string> {
+  const created = await call(cp.app, 'POST', `/v1/services/${seeded.serviceId}/backups`, { token: seeded.ownerToken });
+  if (created.status !== 202) throw new Error(`requesting the backup failed: ${JSON.stringify(created.body)}`);
+  const backupId = created.body.id as string;
+  await applyBackupEvent(
+    cp.plane.db,
+    envelope('backup.succeeded', { correlationId: backupId, projectId: seeded.projectId }, {
+      backupId,
+      artifact: { key: `k/${backupId}.dump`, manifestKey: `k/${backupId}.json`, sizeBytes: 1, sha256: 'e'.repeat(64) },
+      serverVersion: '16',
+      toolVersion: '16',
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+    }),
+  );
+  return backupId;
 }
