@@ -4,14 +4,24 @@ import { rename, rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { resourceId, wholeNumber } from './arguments.js';
-import type { Backup, CommandContext, Contents, Restore, Run } from './context.js';
+import { wholeNumber } from './arguments.js';
+import { backupArgument, type BackupReference, type LatestOf, resolveBackup } from './backup-reference.js';
+import type { Backup, CommandContext, Contents, Restore, Run, Service } from './context.js';
 import { CliError, exitCodes } from './errors.js';
 import { formatBytes, formatDuration, printFields, printJson, printTable } from './output.js';
 import { ProgressBar } from './progress.js';
+import { confirmByName } from './prompts.js';
+import { drillVerdict, formatTime } from './times.js';
 import { waitForBackup, waitForRestore, waitForVerification } from './wait.js';
 
-const backupIdArgument = resourceId('bkp');
+/** The options every command taking a backup has (backup-reference.ts). */
+interface BackupOptions {
+  service?: string;
+}
+
+/** The backup id a command was given, `latest` and prefixes resolved. */
+const backupIdOf = (context: CommandContext, reference: BackupReference, options: BackupOptions, latest: LatestOf = 'succeeded') =>
+  resolveBackup(context, reference, { service: options.service, latest });
 
 /** Exit code for a backup or restore that ended: 0 if it succeeded, 1 if not. */
 const outcomeCode = (status: string) => (status === 'succeeded' ? exitCodes.ok : exitCodes.operationFailed);
@@ -43,51 +53,74 @@ export function registerBackupCommands(program: Command, run: Run): void {
         const service = await context.service(reference);
         const { backups: rows } = await context.api.request<{ backups: Backup[] }>('GET', `/v1/services/${service.id}/backups?limit=${options.limit}`);
         if (context.out.json) return printJson(context.out, rows);
+        const [timeZone, expiring] = await Promise.all([scheduleTimeZone(context, service), expiringNow(context, service)]);
         printTable(
           context.out,
-          ['ID', 'STATUS', 'TRIGGER', 'REQUESTED', 'DURATION', 'SIZE', 'EXPIRES', 'FAILURE'],
-          rows.map((backup) => [backup.id, backup.status, backup.trigger, backup.requestedAt, formatDuration(backup.startedAt, backup.finishedAt), formatBytes(backup.sizeBytes), backup.expiresAt, backup.failure?.code]),
+          ['ID', 'STATUS', 'TRIGGER', 'REQUESTED', 'DURATION', 'SIZE', 'EXPIRES', 'DRILL', 'FAILURE'],
+          rows.map((backup) => [
+            backup.id,
+            backup.status,
+            backup.trigger,
+            formatTime(backup.requestedAt, timeZone),
+            formatDuration(backup.startedAt, backup.finishedAt),
+            formatBytes(backup.sizeBytes),
+            expiresText(backup, expiring, timeZone),
+            drillVerdict(backup.verification),
+            backup.failure?.code,
+          ]),
         );
       }),
     );
 
-  backups
-    .command('info')
-    .argument('<backup>', 'the backup id (bkp_…)', backupIdArgument)
-    .description('one backup, with its failure in words if it failed')
-    .action(run(async (context, backupId: string) => showBackup(context, await context.api.request<Backup>('GET', `/v1/backups/${backupId}`))));
+  backupArgument(backups.command('info'))
+    .description('one backup, with its drill verdict, and its failure in words if it failed (latest: the newest at all)')
+    .action(
+      run(async (context, reference: BackupReference, options: BackupOptions) => {
+        const backup = await context.api.request<Backup>('GET', `/v1/backups/${await backupIdOf(context, reference, options, 'any')}`);
+        const service = await context.api.request<Service>('GET', `/v1/services/${backup.serviceId}`);
+        const [timeZone, expiring] = await Promise.all([scheduleTimeZone(context, service), expiringNow(context, service)]);
+        showBackup(context, backup, { timeZone, expiring });
+      }),
+    );
 
-  backups
-    .command('cancel')
-    .argument('<backup>', 'the backup id (bkp_…)', backupIdArgument)
-    .description('stop a backup that has not finished')
-    .action(run(async (context, backupId: string) => showBackup(context, await context.api.request<Backup>('POST', `/v1/backups/${backupId}/cancel`))));
+  backupArgument(backups.command('cancel'))
+    .description('stop a backup that has not finished (latest: the newest at all)')
+    .action(
+      run(async (context, reference: BackupReference, options: BackupOptions) =>
+        showBackup(context, await context.api.request<Backup>('POST', `/v1/backups/${await backupIdOf(context, reference, options, 'any')}/cancel`)),
+      ),
+    );
 
-  backups
-    .command('delete')
-    .argument('<backup>', 'the backup id (bkp_…)', backupIdArgument)
-    .description('delete a succeeded backup and its files')
-    .action(run(async (context, backupId: string) => showBackup(context, await context.api.request<Backup>('DELETE', `/v1/backups/${backupId}`))));
+  backupArgument(backups.command('delete'))
+    .description('delete a succeeded backup and its files; asks for the service name on a terminal, needs --confirm <service> elsewhere')
+    .option('--confirm <service>', 'the name of the backup’s service, to show you mean it')
+    .action(
+      run(async (context, reference: BackupReference, options: BackupOptions & { confirm?: string }) => {
+        const backupId = await backupIdOf(context, reference, options);
+        const backup = await context.api.request<Backup>('GET', `/v1/backups/${backupId}`);
+        const service = await context.api.request<Service>('GET', `/v1/services/${backup.serviceId}`);
+        await confirmByName({ name: service.name, given: options.confirm, command: 'backups delete', action: `deletes backup ${backupId} of ${service.name} (${formatTime(backup.requestedAt)}) and its files for good` });
+        showBackup(context, await context.api.request<Backup>('DELETE', `/v1/backups/${backupId}`));
+      }),
+    );
 
-  backups
-    .command('url')
-    .argument('<backup>', 'the backup id (bkp_…)', backupIdArgument)
+  backupArgument(backups.command('url'))
     .description('a short-lived download link that needs no token')
     .action(
-      run(async (context, backupId: string) => {
+      run(async (context, reference: BackupReference, options: BackupOptions) => {
+        const backupId = await backupIdOf(context, reference, options);
         const link = await context.api.request<{ url: string; expiresAt: string }>('POST', `/v1/backups/${backupId}/download-url`);
         if (context.out.json) return printJson(context.out, link);
         context.out.write(`${link.url}\n(valid until ${link.expiresAt})\n`);
       }),
     );
 
-  backups
-    .command('download')
-    .argument('<backup>', 'the backup id (bkp_…)', backupIdArgument)
+  backupArgument(backups.command('download'))
     .description('download a backup, checking its SHA-256 (exit 1 and no file if it does not match)')
     .option('-o, --output <file>', 'where to write it (default: the backup id with .dump)')
     .action(
-      run(async (context, backupId: string, options: { output?: string }) => {
+      run(async (context, reference: BackupReference, options: BackupOptions & { output?: string }) => {
+        const backupId = await backupIdOf(context, reference, options);
         const backup = await context.api.request<Backup>('GET', `/v1/backups/${backupId}`);
         const link = await context.api.request<{ url: string }>('POST', `/v1/backups/${backupId}/download-url`);
         const file = options.output ?? `${backupId}.dump`;
@@ -117,12 +150,11 @@ export function registerBackupCommands(program: Command, run: Run): void {
       }),
     );
 
-  backups
-    .command('contents')
-    .argument('<backup>', 'the backup id (bkp_…)', backupIdArgument)
+  backupArgument(backups.command('contents'))
     .description('what a backup holds: tables and their row counts, taken when it was made')
     .action(
-      run(async (context, backupId: string) => {
+      run(async (context, reference: BackupReference, options: BackupOptions) => {
+        const backupId = await backupIdOf(context, reference, options);
         const contents = await context.api.request<Contents>('GET', `/v1/backups/${backupId}/contents`);
         if (context.out.json) return printJson(context.out, contents);
         printFields(context.out, [
@@ -138,19 +170,25 @@ export function registerBackupCommands(program: Command, run: Run): void {
       }),
     );
 
-  backups
-    .command('restore')
-    .argument('<backup>', 'the backup id (bkp_…)', backupIdArgument)
+  backupArgument(backups.command('restore'))
     .description('restore into a new database, or over the service (which takes a safety backup first)')
     .option('--new-database <name>', 'restore into a new database of this name on the service’s server')
-    .option('--in-place', "restore over the service's own database")
+    .option('--in-place', "restore over the service's own database; asks for the service name on a terminal, needs --confirm <service> elsewhere")
     .option('--confirm <service>', 'with --in-place: the service name, to show you mean it')
     .option('--no-safety-backup', 'with --in-place: skip the safety backup')
     .option('--wait', 'wait until it has finished (exit 1 if it failed)')
     .action(
-      run(async (context, backupId: string, options: { newDatabase?: string; inPlace?: boolean; confirm?: string; safetyBackup: boolean; wait?: boolean }) => {
-        if (Boolean(options.newDatabase) === Boolean(options.inPlace)) throw new CliError('say where: --new-database <name> or --in-place --confirm <service>', exitCodes.usage);
-        const target = options.inPlace ? { kind: 'in_place', confirm: options.confirm ?? '', safetyBackup: options.safetyBackup } : { kind: 'new_database', database: options.newDatabase };
+      run(async (context, reference: BackupReference, options: BackupOptions & { newDatabase?: string; inPlace?: boolean; confirm?: string; safetyBackup: boolean; wait?: boolean }) => {
+        if (Boolean(options.newDatabase) === Boolean(options.inPlace)) throw new CliError('say where: --new-database <name> or --in-place --confirm <service>', exitCodes.usage, 'usage');
+        const backupId = await backupIdOf(context, reference, options);
+        let confirm = '';
+        if (options.inPlace) {
+          const backup = await context.api.request<Backup>('GET', `/v1/backups/${backupId}`);
+          const service = await context.api.request<Service>('GET', `/v1/services/${backup.serviceId}`);
+          const safety = options.safetyBackup ? 'after a safety backup of what it holds now' : 'without a safety backup';
+          confirm = await confirmByName({ name: service.name, given: options.confirm, command: 'backups restore --in-place', action: `replaces the database of ${service.name} with backup ${backupId}, ${safety}` });
+        }
+        const target = options.inPlace ? { kind: 'in_place', confirm, safetyBackup: options.safetyBackup } : { kind: 'new_database', database: options.newDatabase };
         let restore = await context.api.request<Restore>('POST', `/v1/backups/${backupId}/restores`, { target });
         if (options.wait) restore = await waitForRestore(context.api, restore.id);
         if (context.out.json) printJson(context.out, restore);
@@ -166,13 +204,12 @@ export function registerBackupCommands(program: Command, run: Run): void {
       }),
     );
 
-  backups
-    .command('verify')
-    .argument('<backup>', 'the backup id (bkp_…)', backupIdArgument)
-    .description('restore drill: restore into a scratch database and check every table')
+  backupArgument(backups.command('verify'))
+    .description('restore drill: restore into a scratch database and check every table (needs the operator to set LIFEBOAT_VERIFY_DATABASE_URL)')
     .option('--wait', 'wait for the verdict (exit 1 if the drill failed)')
     .action(
-      run(async (context, backupId: string, options: { wait?: boolean }) => {
+      run(async (context, reference: BackupReference, options: BackupOptions & { wait?: boolean }) => {
+        const backupId = await backupIdOf(context, reference, options);
         let backup = await context.api.request<Backup>('POST', `/v1/backups/${backupId}/verify`);
         if (options.wait) backup = await waitForVerification(context.api, backupId);
         const verification = backup.verification as { status: string; details?: { problems: string[] } } | null;
@@ -183,17 +220,45 @@ export function registerBackupCommands(program: Command, run: Run): void {
     );
 }
 
-function showBackup(context: CommandContext, backup: Backup): void {
+function showBackup(context: CommandContext, backup: Backup, shown: { timeZone?: string; expiring?: Map<string, string> } = {}): void {
   if (context.out.json) return printJson(context.out, backup);
+  const drill = backup.verification as { checkedAt?: string } | null;
   printFields(context.out, [
     ['backup', backup.id],
     ['status', backup.status],
     ['trigger', backup.trigger],
-    ['requested', backup.requestedAt],
+    ['requested', formatTime(backup.requestedAt, shown.timeZone)],
     ['duration', formatDuration(backup.startedAt, backup.finishedAt)],
     ['size', formatBytes(backup.sizeBytes)],
     ['sha256', backup.sha256],
-    ['expires', backup.expiresAt],
+    ['expires', expiresText(backup, shown.expiring ?? new Map<string, string>(), shown.timeZone)],
+    ['drill', `${drillVerdict(backup.verification, true) ?? 'never drilled'}${drill?.checkedAt ? ` (${formatTime(drill.checkedAt, shown.timeZone)})` : ''}`],
     ['failure', backup.failure ? `${backup.failure.code}: ${backup.failure.message}` : null],
   ]);
+}
+
+/** The timezone of the service's schedule, in which its backups' times are shown; UTC without one. */
+async function scheduleTimeZone(context: CommandContext, service: Service): Promise<string> {
+  return context.api.request<{ timezone: string }>('GET', `/v1/services/${service.id}/schedule`).then(
+    (schedule) => schedule.timezone,
+    (error: unknown) => {
+      if (error instanceof CliError && error.code === 'not_found') return 'UTC';
+      throw error;
+    },
+  );
+}
+
+/**
+ * What the retention preview would expire now, with why: the API's own rule, so EXPIRES agrees
+ * with the preview (and the dashboard) rather than showing only the age limit.
+ */
+async function expiringNow(context: CommandContext, service: Service): Promise<Map<string, string>> {
+  const preview = await context.api.request<{ expire: { backupId: string; reason: string }[] }>('GET', `/v1/services/${service.id}/retention/preview`);
+  return new Map(preview.expire.map((entry) => [entry.backupId, entry.reason]));
+}
+
+function expiresText(backup: Backup, expiring: Map<string, string>, timeZone?: string): string | null {
+  const reason = expiring.get(backup.id);
+  if (backup.status === 'succeeded' && reason !== undefined) return `now (${reason})`;
+  return formatTime(backup.expiresAt, timeZone);
 }

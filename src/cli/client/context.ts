@@ -44,10 +44,15 @@ export class CommandContext {
     return me.projectId;
   }
 
+  /** The project's services. */
+  async services(): Promise<Service[]> {
+    return (await this.api.request<{ services: Service[] }>('GET', `/v1/projects/${await this.projectId()}/services`)).services;
+  }
+
   /** A service by id (svc_…) or by name within the project. */
   async service(reference: string): Promise<Service> {
     if (/^svc_[0-9a-z]{16}$/.test(reference)) return this.api.request<Service>('GET', `/v1/services/${reference}`);
-    const { services } = await this.api.request<{ services: Service[] }>('GET', `/v1/projects/${await this.projectId()}/services`);
+    const services = await this.services();
     const found = services.find((service) => service.name === reference);
     if (!found) throw new CliError(`no service named ${reference} in this project`, exitCodes.refused, 'not_found');
     return found;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { wholeNumber } from './arguments.js';
 import type { Run, Service } from './context.js';
 import { printJson, printTable } from './output.js';
+import { confirmByName, servicePassword } from './prompts.js';
 
 /** `lifeboat services list|add|remove`. */
 export function registerServiceCommands(program: Command, run: Run): void {
@@ -24,7 +25,7 @@ export function registerServiceCommands(program: Command, run: Run): void {
 
   services
     .command('add <name>')
-    .description('register a PostgreSQL database; the password comes from LIFEBOAT_SERVICE_PASSWORD or standard input, never the command line')
+    .description('register a PostgreSQL database; the password comes from LIFEBOAT_SERVICE_PASSWORD, --password-stdin or, on a terminal, a prompt that does not echo it; never the command line, never empty')
     .requiredOption('--host <host>', 'host name or address')
     .option('--port <port>', 'port', wholeNumber('--port', 1), 5432)
     .requiredOption('--database <database>', 'database name')
@@ -32,7 +33,7 @@ export function registerServiceCommands(program: Command, run: Run): void {
     .option('--password-stdin', 'read the password from standard input')
     .action(
       run(async (context, name: string, options: { host: string; port: number; database: string; user: string; passwordStdin?: boolean }) => {
-        const password = options.passwordStdin ? (await readStdin()).replace(/\r?\n$/, '') : (process.env.LIFEBOAT_SERVICE_PASSWORD ?? '');
+        const password = await servicePassword({ fromStdin: options.passwordStdin === true, env: process.env, readStdin });
         const service = await context.api.request<Service>('POST', `/v1/projects/${await context.projectId()}/services`, {
           name,
           engine: 'postgresql',
@@ -45,10 +46,12 @@ export function registerServiceCommands(program: Command, run: Run): void {
 
   services
     .command('remove <service>')
-    .description('remove a service from the catalog (by name or id); its backups stay')
+    .description('remove a service from the catalog (by name or id); its backups stay; asks for its name on a terminal, needs --confirm <service> elsewhere')
+    .option('--confirm <service>', 'the service name, to show you mean it')
     .action(
-      run(async (context, reference: string) => {
+      run(async (context, reference: string, options: { confirm?: string }) => {
         const service = await context.service(reference);
+        await confirmByName({ name: service.name, given: options.confirm, command: 'services remove', action: `removes ${service.name} from the catalog (its backups stay)` });
         await context.api.request('DELETE', `/v1/services/${service.id}`);
         if (context.out.json) return printJson(context.out, { removed: service.id });
         context.out.write(`removed ${service.name}\n`);
