@@ -1,16 +1,20 @@
 import type { Command } from 'commander';
 import { resourceId } from './arguments.js';
+import { registerAuditCommand } from './audit-command.js';
 import { registerBackupCommands } from './backup-commands.js';
 import { CommandContext, type GlobalFlags, type Run } from './context.js';
 import { CliError, exitCodes, reportError } from './errors.js';
 import type { Output } from './output.js';
 import { type Guard, registerSessionCommands } from './session-commands.js';
 import { registerScheduleCommands } from './schedule-commands.js';
+import { registerRestoreCommands } from './restore-commands.js';
 import { registerServiceCommands } from './service-commands.js';
+import { registerStatusCommand } from './status-command.js';
 import { registerTokenCommands } from './token-commands.js';
+import { registerWebhookCommands } from './webhook-commands.js';
 
 /**
- * The client commands (`lifeboat login`, `services`, `backups`, `schedule`, `tokens`): each runs with the
+ * The client commands (`lifeboat login`, `status`, `services`, `backups`, `restores`, `schedule`, `webhooks`, `tokens`, `audit`): each runs with the
  * connection from flags, environment or the login file, prints a table or `--json`, and exits
  * with a code from errors.ts.
  */
@@ -42,8 +46,12 @@ export function registerClientCommands(program: Command, env: Readonly<Record<st
       });
 
   registerSessionCommands(program, { run, guarded, flags, env });
+  registerStatusCommand(program, run);
   registerServiceCommands(program, run);
   registerBackupCommands(program, run);
+  registerRestoreCommands(program, run);
   registerScheduleCommands(program, run);
+  registerWebhookCommands(program, run);
   registerTokenCommands(program, run);
+  registerAuditCommand(program, run);
 }

@@ -1,11 +1,40 @@
 import type { Command } from 'commander';
 import { wholeNumber } from './arguments.js';
 import type { CommandContext, Run, Schedule } from './context.js';
-import { printFields, printJson } from './output.js';
+import { CliError } from './errors.js';
+import { printFields, printJson, printTable } from './output.js';
+import { formatTime } from './times.js';
 
-/** `lifeboat schedule set|show|clear`. */
+/** `lifeboat schedule list|set|show|clear`. */
 export function registerScheduleCommands(program: Command, run: Run): void {
   const schedule = program.command('schedule').description("a service's backup schedule and retention");
+
+  schedule
+    .command('list')
+    .description("every service's schedule, retention and next run (in the schedule's timezone)")
+    .action(
+      run(async (context) => {
+        const services = await context.services();
+        const schedules = await Promise.all(
+          services.map((service) =>
+            context.api.request<Schedule>('GET', `/v1/services/${service.id}/schedule`).catch((error: unknown) => {
+              if (error instanceof CliError && error.code === 'not_found') return null;
+              throw error;
+            }),
+          ),
+        );
+        if (context.out.json) return printJson(context.out, services.map((service, i) => ({ service: service.name, serviceId: service.id, schedule: schedules[i] })));
+        printTable(
+          context.out,
+          ['SERVICE', 'CRON', 'TIMEZONE', 'NEXT RUN', 'RETENTION', 'DRILLS'],
+          services.map((service, i) => {
+            const each = schedules[i];
+            if (!each) return [service.name, 'no schedule'];
+            return [service.name, each.cron, each.timezone, formatTime(each.nextRunAt, each.timezone), retentionText(each), each.verify ? 'after each' : 'off'];
+          }),
+        );
+      }),
+    );
 
   schedule
     .command('set <service>')
@@ -63,8 +92,12 @@ function show(context: CommandContext, schedule: Schedule): void {
   printFields(context.out, [
     ['cron', schedule.cron],
     ['timezone', schedule.timezone],
-    ['retention', Object.entries(schedule.retention).map(([key, value]) => `${key}=${String(value)}`).join(' ') || 'keep everything'],
+    ['retention', retentionText(schedule)],
     ['restore drills', schedule.verify ? 'after each scheduled backup' : 'off'],
-    ['next runs', schedule.upcoming.join(', ')],
+    ['next runs', schedule.upcoming.map((at) => formatTime(at, schedule.timezone)).join(', ')],
   ]);
+}
+
+function retentionText(schedule: Schedule): string {
+  return Object.entries(schedule.retention).map(([key, value]) => `${key}=${String(value)}`).join(' ') || 'keep everything';
 }
