@@ -1,6 +1,6 @@
 import type { ApiClient } from './api-client.js';
 import type { Backup, Restore } from './context.js';
-import { ProgressBar } from './progress.js';
+import { describeLockWait, WaitProgress } from './progress.js';
 
 const terminal = new Set(['succeeded', 'failed', 'canceled', 'expired', 'deleted']);
 
@@ -10,28 +10,26 @@ const terminal = new Set(['succeeded', 'failed', 'canceled', 'expired', 'deleted
  */
 const waitSeconds = 1;
 
-/** Waits for a backup to end, drawing its bytes written on a terminal. */
-export async function waitForBackup(api: ApiClient, backupId: string): Promise<Backup> {
-  const bar = new ProgressBar();
+/** Waits for a backup to end, showing its state, bytes written and any lock it waits for (progress.ts). */
+export async function waitForBackup(api: ApiClient, backupId: string, progress = new WaitProgress()): Promise<Backup> {
   for (;;) {
-    const backup = await api.request<Backup>('GET', `/v1/backups/${backupId}?waitSeconds=${waitSeconds}`);
+    const backup = await api.request<Backup & { lockWait?: unknown }>('GET', `/v1/backups/${backupId}?waitSeconds=${waitSeconds}`);
     if (terminal.has(backup.status)) {
-      bar.done();
+      progress.done();
       return backup;
     }
-    bar.update(`backup ${backup.status}`, backup.bytesWritten, undefined);
+    progress.show({ label: `backup ${backup.id}`, status: backup.status, bytes: backup.bytesWritten, waitingFor: describeLockWait(backup.lockWait) });
   }
 }
 
-export async function waitForRestore(api: ApiClient, restoreId: string): Promise<Restore> {
-  const bar = new ProgressBar();
+export async function waitForRestore(api: ApiClient, restoreId: string, progress = new WaitProgress()): Promise<Restore> {
   for (;;) {
-    const restore = await api.request<Restore>('GET', `/v1/restores/${restoreId}?waitSeconds=${waitSeconds}`);
+    const restore = await api.request<Restore & { lockWait?: unknown }>('GET', `/v1/restores/${restoreId}?waitSeconds=${waitSeconds}`);
     if (terminal.has(restore.status)) {
-      bar.done();
+      progress.done();
       return restore;
     }
-    bar.update(`restore ${restore.status}`, null, undefined);
+    progress.show({ label: `restore ${restore.id}`, status: restore.status, bytes: null, waitingFor: describeLockWait(restore.lockWait) });
   }
 }
 
