@@ -73,5 +73,13 @@ function printBanner(role: ServerRole, dataDir: string, embeddedDatabase: boolea
   if (role === 'serve') lines.push(`  Admin token:  ${server.adminToken.value}`);
   if (server.adminToken.keptIn) lines.push(`  (the admin token is kept in ${server.adminToken.keptIn})`);
   if (embeddedDatabase) lines.push(`  Data dir:     ${dataDir}`);
+  // Commands to copy as they are, with this very address and token (README "A first backup").
+  if (role === 'serve' && server.url) {
+    lines.push(
+      '  Try it (in this directory, from another terminal):',
+      `    npx lifeboat login --url ${server.url} --token ${server.adminToken.value}`,
+      `    curl -s ${server.url}/v1/whoami -H "Authorization: Bearer ${server.adminToken.value}"`,
+    );
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
