@@ -93,7 +93,7 @@ describe('the lifeboat command line', () => {
   });
 
   it('exits 1 when a backup fails, and explains it', async () => {
-    await lifeboat_(['services', 'add', 'ghost', '--host', postgresHost, '--database', 'no_such_database', '--user', postgresUser]);
+    await lifeboat_(['services', 'add', 'ghost', '--host', postgresHost, '--database', 'no_such_database', '--user', postgresUser], { LIFEBOAT_SERVICE_PASSWORD: 'not-needed-by-trust' });
     const failed = await lifeboat_(['backups', 'create', 'ghost', '--wait']);
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(/failure:\s+database_not_found: database "no_such_database" does not exist/);
@@ -182,8 +182,8 @@ describe('the lifeboat command line', () => {
 
   it('exits 2 for wrong usage, in words for people, before asking the API', async () => {
     const malformed = await lifeboat_(['backups', 'info', 'not-an-id']);
-    expect(malformed).toMatchObject({ code: 2, stdout: '', stderr: 'lifeboat: not-an-id is not a backup id (bkp_…)\n' });
-    expect(json((await lifeboat_(['backups', 'download', 'bkp_short', '--json'])).stdout)).toEqual({ error: { code: 'usage', message: 'bkp_short is not a backup id (bkp_…)' } });
+    expect(malformed).toMatchObject({ code: 2, stdout: '', stderr: 'lifeboat: not-an-id is not a backup id (bkp_…, the start of one, or latest)\n' });
+    expect(json((await lifeboat_(['backups', 'download', 'bkp_Short', '--json'])).stdout)).toEqual({ error: { code: 'usage', message: 'bkp_Short is not a backup id (bkp_…, the start of one, or latest)' } });
     const missing = await lifeboat_(['backups', 'info']);
     expect(missing).toMatchObject({ code: 2, stderr: "lifeboat: missing required argument 'backup' (usage: lifeboat backups info [options] <backup>)\n" });
     const unknownOption = await lifeboat_(['backups', 'list', 'shop', '--bogus']);
@@ -199,7 +199,7 @@ describe('the lifeboat command line', () => {
     // Asking for help is not wrong usage.
     const help = await lifeboat_(['backups', 'info', '--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain('the backup id (bkp_…)');
+    expect(help.stdout).toContain('its id (bkp_…), the start of one, or latest');
   });
 
   it('ends quietly when its reader stops early (| head)', async () => {
@@ -217,5 +217,93 @@ describe('the lifeboat command line', () => {
     });
     expect(piped).toMatchObject({ stderr: '' });
     expect(piped.stdout).toMatch(/^ID\s+STATUS\s+TRIGGER.*\n$/);
+  });
+
+  it('never registers a service with an empty or missing password off a terminal', async () => {
+    const args = ['services', 'add', 'nopass', '--host', postgresHost, '--database', source.name, '--user', postgresUser];
+    const missing = await lifeboat_(args);
+    expect(missing).toMatchObject({ code: 2, stdout: '' });
+    expect(missing.stderr).toBe('lifeboat: no password for the service: set LIFEBOAT_SERVICE_PASSWORD, pass --password-stdin, or run on a terminal to be asked for it\n');
+    const empty = await lifeboat_(args, { LIFEBOAT_SERVICE_PASSWORD: '' });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('the password from LIFEBOAT_SERVICE_PASSWORD is empty');
+    expect((await lifeboat_(['services', 'list'])).stdout).not.toContain('nopass');
+  });
+
+  it('takes latest and the start of an id wherever a backup is named', async () => {
+    const newest = json((await lifeboat_(['backups', 'list', 'shop', '--json'])).stdout).find((backup: { status: string }) => backup.status === 'succeeded');
+    // Two services now (shop, ghost): latest needs --service.
+    const unnamed = await lifeboat_(['backups', 'info', 'latest']);
+    expect(unnamed).toMatchObject({ code: 2, stderr: 'lifeboat: latest needs --service <service>: this project has 2 (ghost, shop)\n' });
+    expect(json((await lifeboat_(['backups', 'info', 'latest', '--service', 'shop', '--json'])).stdout).id).toBe(newest.id);
+    const prefix = newest.id.slice(0, 12);
+    expect(json((await lifeboat_(['backups', 'contents', prefix, '--json'])).stdout).tables.length).toBeGreaterThan(0);
+    expect((await lifeboat_(['backups', 'url', 'latest', '--service', 'shop'])).stdout).toContain(`/v1/downloads/${newest.id}?`);
+    const nothing = await lifeboat_(['backups', 'info', 'bkp_zzzzzzzzzzzzzzz']);
+    expect(nothing).toMatchObject({ code: 3, stderr: 'lifeboat: no backup id starts with bkp_zzzzzzzzzzzzzzz\n' });
+    const noneSucceeded = await lifeboat_(['backups', 'download', 'latest', '--service', 'ghost']);
+    expect(noneSucceeded).toMatchObject({ code: 3, stderr: 'lifeboat: ghost has no succeeded backup yet\n' });
+    // The list and info show the drill verdict (never drilled here) and EXPIRES.
+    expect((await lifeboat_(['backups', 'list', 'shop'])).stdout.split('\n')[0]).toMatch(/^ID\s+STATUS\s+TRIGGER\s+REQUESTED\s+DURATION\s+SIZE\s+EXPIRES\s+DRILL\s+FAILURE$/);
+    expect((await lifeboat_(['backups', 'info', prefix])).stdout).toMatch(/\ndrill:\s+never drilled\n/);
+  });
+
+  it('status shows each service: last good backup, its age, verified or not, next run, overdue', async () => {
+    await lifeboat_(['schedule', 'set', 'shop', '--cron', '0 3 * * *', '--timezone', 'Europe/Berlin', '--keep-daily', '7']);
+    const status = await lifeboat_(['status']);
+    expect(status.code).toBe(0);
+    const lines = status.stdout.split('\n');
+    expect(lines[0]).toMatch(/^SERVICE\s+LAST GOOD BACKUP\s+AT\s+AGE\s+VERIFIED\s+NEXT RUN\s+OVERDUE\s+LATEST$/);
+    expect(lines.find((line) => line.startsWith('shop '))).toMatch(/^shop\s+bkp_[0-9a-z]{16}\s+\d{4}-\d\d-\d\d \d\d:\d\d GMT\+[12]\s+\d+[smhd]\s+not drilled\s+\d{4}-\d\d-\d\d 03:0\d GMT\+[12]\s+no/);
+    expect(lines.find((line) => line.startsWith('ghost '))).toMatch(/^ghost\s+none yet\s+-\s+-\s+-\s+no schedule\s+-\s+failed: database_not_found$/);
+    const [shop] = json((await lifeboat_(['status', '--json'])).stdout).filter((row: { service: string }) => row.service === 'shop');
+    expect(shop).toMatchObject({ overdue: false, schedule: { timezone: 'Europe/Berlin' }, lastGoodBackup: { drill: null } });
+    const schedules = await lifeboat_(['schedule', 'list']);
+    expect(schedules.stdout).toMatch(/\nshop\s+0 3 \* \* \*\s+Europe\/Berlin\s+\d{4}-\d\d-\d\d 03:0\d GMT\+[12]\s+keepDaily=7\s+off\n/);
+    expect(schedules.stdout).toMatch(/^ghost\s+no schedule\s+-/m);
+  });
+
+  it('lists restores and shows one', async () => {
+    const list = await lifeboat_(['restores', 'list', 'shop']);
+    expect(list.stdout.split('\n')[0]).toMatch(/^ID\s+BACKUP\s+STATUS\s+TARGET/);
+    const [first] = json((await lifeboat_(['restores', 'list', 'shop', '--json'])).stdout);
+    expect(list.stdout).toContain(first.id);
+    expect((await lifeboat_(['restores', 'info', first.id])).stdout).toMatch(new RegExp(`^restore:\\s+${first.id}\\nbackup:\\s+${first.backupId}\\nstatus:\\s+succeeded\\ntarget:\\s+new database `));
+    expect((await lifeboat_(['restores', 'info', 'rst_nope'])).code).toBe(2);
+  });
+
+  it('adds, lists and removes webhooks, and the audit log shows it', async () => {
+    const added = await lifeboat_(['webhooks', 'add', 'http://127.0.0.1:9/hook', '--events', 'backup.failed', '--json']);
+    expect(added.code).toBe(0);
+    const { id, secret } = json(added.stdout);
+    expect(secret).toBeTruthy();
+    expect((await lifeboat_(['webhooks', 'list'])).stdout).toMatch(new RegExp(`\\n${id}\\s+http://127\\.0\\.0\\.1:9/hook\\s+backup\\.failed\\s`));
+    expect(await lifeboat_(['webhooks', 'remove', id])).toMatchObject({ code: 0, stdout: `removed ${id}\n` });
+    expect((await lifeboat_(['webhooks', 'list', '--json'])).stdout).not.toContain(id);
+    const audit = await lifeboat_(['audit', '--action', 'webhook.created', '--limit', '5']);
+    expect(audit.stdout.split('\n')[0]).toMatch(/^AT\s+ACTOR\s+ACTION\s+TARGET\s+DETAILS$/);
+    expect(audit.stdout).toContain(`webhook.created  webhook ${id}`);
+    expect(audit.stdout).not.toContain('webhook.deleted');
+    const page = json((await lifeboat_(['audit', '--limit', '1', '--json'])).stdout);
+    expect(page.entries).toHaveLength(1);
+    expect(page.entries[0].action).toBe('webhook.deleted');
+  });
+
+  it('destructive commands need --confirm <service> off a terminal, and the right name', async () => {
+    const { id } = json((await lifeboat_(['backups', 'list', 'shop', '--json'])).stdout).find((backup: { status: string }) => backup.status === 'succeeded');
+    const unconfirmed = await lifeboat_(['backups', 'delete', id]);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toMatch(/^lifeboat: backups delete deletes backup bkp_\w+ of shop .*: pass --confirm shop to go ahead when not on a terminal; nothing was done\n$/);
+    expect((await lifeboat_(['backups', 'delete', id, '--confirm', 'ghost'])).stderr).toBe('lifeboat: --confirm ghost does not match shop; nothing was done\n');
+    expect(json((await lifeboat_(['backups', 'info', id, '--json'])).stdout).status).toBe('succeeded');
+    const inPlace = await lifeboat_(['backups', 'restore', id, '--in-place']);
+    expect(inPlace.code).toBe(2);
+    expect(inPlace.stderr).toContain('pass --confirm shop to go ahead');
+    expect((await lifeboat_(['services', 'remove', 'ghost'])).stderr).toContain('pass --confirm ghost to go ahead');
+    expect((await lifeboat_(['services', 'list'])).stdout).toContain('ghost');
+    const deleted = await lifeboat_(['backups', 'delete', id, '--confirm', 'shop', '--json']);
+    expect(deleted.code).toBe(0);
+    expect(json(deleted.stdout).status).toBe('deleted');
+    expect(await lifeboat_(['services', 'remove', 'ghost', '--confirm', 'ghost'])).toMatchObject({ code: 0, stdout: 'removed ghost\n' });
   });
 });
