@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { resourceId, wholeNumber } from './arguments.js';
 import type { Backup, CommandContext, Contents, Restore, Run } from './context.js';
 import { CliError, exitCodes } from './errors.js';
-import { formatBytes, formatDuration, printFields, printJson, printTable } from './output.js';
+import { formatBytes, formatDuration, formatExpiry, printFields, printJson, printTable } from './output.js';
 import { ProgressBar } from './progress.js';
 import { waitForBackup, waitForRestore, waitForVerification } from './wait.js';
 
@@ -46,7 +46,7 @@ export function registerBackupCommands(program: Command, run: Run): void {
         printTable(
           context.out,
           ['ID', 'STATUS', 'TRIGGER', 'REQUESTED', 'DURATION', 'SIZE', 'EXPIRES', 'FAILURE'],
-          rows.map((backup) => [backup.id, backup.status, backup.trigger, backup.requestedAt, formatDuration(backup.startedAt, backup.finishedAt), formatBytes(backup.sizeBytes), backup.expiresAt, backup.failure?.code]),
+          rows.map((backup) => [backup.id, backup.status, backup.trigger, backup.requestedAt, formatDuration(backup.startedAt, backup.finishedAt), formatBytes(backup.sizeBytes), formatExpiry(backup), backup.failure?.code]),
         );
       }),
     );
@@ -193,7 +193,7 @@ function showBackup(context: CommandContext, backup: Backup): void {
     ['duration', formatDuration(backup.startedAt, backup.finishedAt)],
     ['size', formatBytes(backup.sizeBytes)],
     ['sha256', backup.sha256],
-    ['expires', backup.expiresAt],
+    ['expires', formatExpiry(backup)],
     ['failure', backup.failure ? `${backup.failure.code}: ${backup.failure.message}` : null],
   ]);
 }

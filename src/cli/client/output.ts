@@ -45,6 +45,17 @@ export function formatDuration(from: string | null, to: string | null): string {
 }
 
 /**
+ * EXPIRES as the dashboard and the retention preview say it: `due now (since …)` when the
+ * policy would expire it now (the next retention sweep does), its date, `kept` when no date
+ * can be given (count rules or being the newest keep it), `-` for a backup that is not kept.
+ */
+export function formatExpiry(backup: { status: string; expiresAt: string | null; expiring: boolean }): string {
+  if (backup.status !== 'succeeded') return '-';
+  if (backup.expiring) return `due now (since ${backup.expiresAt})`;
+  return backup.expiresAt ?? 'kept';
+}
+
+/**
  * A reader that stops early (`lifeboat backups list shop | head -1`) closes the pipe: what is
  * left to print has nobody to read it, so the command ends quietly, with the exit code it has
  * so far, instead of crashing on EPIPE with a stack trace. Answers how to undo it.

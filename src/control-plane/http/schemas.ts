@@ -141,7 +141,13 @@ export const backup = z
     finishedAt: nullableAt('it ended'),
     sizeBytes: z.number().nullable().describe("the artifact's size in bytes, once it succeeded"),
     sha256: z.string().nullable().describe("the artifact's SHA-256 (hex), once it succeeded"),
-    expiresAt: z.string().nullable().describe('when retention expires it (ISO 8601, UTC); null: no rule expires it'),
+    expiresAt: z
+      .string()
+      .nullable()
+      .describe(
+        'when retention expires it (ISO 8601, UTC), by the same decision as GET /v1/services/{serviceId}/retention/preview; in the past (and `expiring` true): the policy would expire it now and the next retention sweep does; null: no date can be given (no rule limits its age, it is the newest, or count rules keep it until newer backups arrive)',
+      ),
+    expiring: z.boolean().describe('true when the retention policy would expire it now (expiresAt has passed): the next retention sweep, within minutes, expires it'),
     failure: z
       .object({
         code: z.union([z.enum(failureCodes), z.string()]).describe('why it failed (README "HTTP API", failure codes)'),
@@ -246,10 +252,22 @@ export const schedule = z
 export const retentionPreview = z
   .object({
     keep: z
-      .array(z.object({ backupId: z.string().describe('a succeeded backup'), reasons: z.array(z.string()).describe('each rule that keeps it') }))
+      .array(
+        z.object({
+          backupId: z.string().describe('a succeeded backup'),
+          reasons: z.array(z.string()).describe('each rule that keeps it'),
+          expiresAt: z.string().nullable().describe("when its age limit expires it (ISO 8601, UTC), the same as the backup's expiresAt; null: no date can be given"),
+        }),
+      )
       .describe('the backups the policy keeps'),
     expire: z
-      .array(z.object({ backupId: z.string().describe('a succeeded backup'), reason: z.string().describe('why the policy lets it go') }))
+      .array(
+        z.object({
+          backupId: z.string().describe('a succeeded backup'),
+          reason: z.string().describe('why the policy lets it go'),
+          expiresAt: z.string().describe("since when it is due (ISO 8601, UTC), the same as the backup's expiresAt; the next retention sweep expires it"),
+        }),
+      )
       .describe('the backups it would expire now'),
   })
   .meta({ id: 'RetentionPreview' });
