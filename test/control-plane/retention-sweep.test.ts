@@ -124,9 +124,14 @@ describe('retention sweep (PostgreSQL)', () => {
     const { serviceId, ownerToken } = await seedProject(cp.app, 'retention-bad');
     const bad = await call(cp.app, 'PUT', `/v1/services/${serviceId}/schedule`, { token: ownerToken, body: { cron: 'every day', timezone: 'UTC' } });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.message).toMatch(/^cron: not a cron expression/);
+    expect(bad.body.error.message).toMatch(/^The schedule "every day": not a cron expression/);
+    const check = await call(cp.app, 'POST', `/v1/services/${serviceId}/schedule/check`, { token: ownerToken, body: { cron: '0 0 3 * * *', timezone: 'UTC' } });
+    expect(check.body).toEqual({ problem: { field: 'cron', message: expect.stringMatching(/^The schedule "0 0 3 \* \* \*": use five fields/) }, upcoming: [] });
+    const good = await call(cp.app, 'POST', `/v1/services/${serviceId}/schedule/check`, { token: ownerToken, body: { cron: '0 3 * * *', timezone: 'Europe/Berlin' } });
+    expect(good.body.problem).toBeNull();
+    expect(good.body.upcoming).toHaveLength(5);
     const zone = await call(cp.app, 'PUT', `/v1/services/${serviceId}/schedule`, { token: ownerToken, body: { cron: '0 3 * * *', timezone: 'Moon/Base' } });
-    expect(zone.body.error.message).toBe('timezone: "Moon/Base" is not an IANA timezone such as Europe/Berlin');
+    expect(zone.body.error.message).toBe('The timezone "Moon/Base" is not an IANA timezone such as Europe/Berlin');
     expect((await call(cp.app, 'GET', `/v1/services/${serviceId}/schedule`, { token: ownerToken })).status).toBe(404);
   });
 });

@@ -236,6 +236,18 @@ export const scheduleBody = z
   })
   .strict();
 
+export const scheduleCheckBody = z.object({ cron: z.string().min(1).max(200), timezone: z.string().min(1).max(100).default('UTC') }).strict();
+
+export const scheduleCheck = z
+  .object({
+    problem: z
+      .object({ field: z.enum(['cron', 'timezone']).describe('which input is wrong'), message: z.string().describe('what is wrong, for people: the same text PUT answers') })
+      .nullable()
+      .describe('null: PUT would accept this schedule'),
+    upcoming: z.array(z.string()).describe("the next five run times (ISO 8601, UTC), with this service's offset; empty when there is a problem"),
+  })
+  .meta({ id: 'ScheduleCheck' });
+
 export const schedule = z
   .object({
     serviceId: z.string().describe('the service it backs up'),
