@@ -299,6 +299,7 @@ export const auditQuery = z
     // Printable ASCII, as every id and action is: a NUL byte would reach PostgreSQL and fail there.
     targetId: z.string().max(100).regex(/^[\x21-\x7e]+$/, 'must be an id').optional(),
     action: z.string().max(100).regex(/^[a-z_.]+$/, 'must be an action such as backup.deleted').optional(),
+    actor: z.string().max(100).regex(/^[\x21-\x7e]+$/, 'must be an actor such as admin, scheduler or token:tok_…').optional(),
     since: boundedTime.optional(),
     until: boundedTime.optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -314,6 +315,7 @@ export const auditEntry = z
     actor: z.string().describe('who did it: admin, token:<id>, scheduler, …'),
     action: z.string().describe('what was done, such as backup.deleted'),
     target: z.object({ kind: z.string().describe('backup, service, token, …'), id: z.string().describe("the object's id") }).describe('to what'),
+    targetName: z.string().nullable().describe("the object's name for people: a service's name, `backup of <service>`, `restore of <service>`; null for other kinds"),
     details: z.record(z.string(), z.unknown()).describe('what else is worth knowing of this action (never a secret)'),
     at: at('it happened'),
   })
