@@ -63,6 +63,7 @@ export interface AuditQuery {
   projectId: string | undefined;
   targetId?: string;
   action?: string;
+  actor?: string;
   since?: Date;
   until?: Date;
   /** The `id` of the last entry of the previous page. */
@@ -76,6 +77,7 @@ export async function listAudit(db: Kysely<ControlTables>, query: AuditQuery): P
   if (query.projectId !== undefined) select = select.where('project_id', '=', query.projectId);
   if (query.targetId) select = select.where('target_id', '=', query.targetId);
   if (query.action) select = select.where('action', '=', query.action);
+  if (query.actor) select = select.where('actor', '=', query.actor);
   if (query.since) select = select.where('at', '>=', query.since);
   if (query.until) select = select.where('at', '<', query.until);
   if (query.before !== undefined) select = select.where('id', '<', query.before);
@@ -84,13 +86,35 @@ export async function listAudit(db: Kysely<ControlTables>, query: AuditQuery): P
   return { entries, nextCursor: rows.length > query.limit ? String(entries.at(-1)!.id) : null };
 }
 
-export function auditView(row: Selectable<ControlTables['audit_events']>) {
+/**
+ * The names a person knows the entries' objects by: a service's name, and for a backup or a
+ * restore the name of its service. Two reads for a page, whatever its length.
+ */
+export async function targetNames(db: Kysely<ControlTables>, rows: readonly Selectable<ControlTables['audit_events']>[]): Promise<Map<string, string>> {
+  const idsOf = (kind: string) => [...new Set(rows.filter((row) => row.target_kind === kind).map((row) => row.target_id))];
+  const names = new Map<string, string>();
+  const services = idsOf('service');
+  if (services.length > 0) for (const row of await db.selectFrom('services').select(['id', 'name']).where('id', 'in', services).execute()) names.set(row.id, row.name);
+  for (const [kind, table] of [
+    ['backup', 'backups'],
+    ['restore', 'restores'],
+  ] as const) {
+    const ids = idsOf(kind);
+    if (ids.length === 0) continue;
+    const found = await db.selectFrom(table).innerJoin('services', 'services.id', `${table}.service_id`).select([`${table}.id as id`, 'services.name as name']).where(`${table}.id`, 'in', ids).execute();
+    for (const row of found) names.set(row.id, `${kind} of ${row.name}`);
+  }
+  return names;
+}
+
+export function auditView(row: Selectable<ControlTables['audit_events']>, names: ReadonlyMap<string, string> = new Map()) {
   return {
     id: String(row.id),
     projectId: row.project_id,
     actor: row.actor,
     action: row.action,
     target: { kind: row.target_kind, id: row.target_id },
+    targetName: names.get(row.target_id) ?? null,
     details: (row.details ?? {}) as Record<string, unknown>,
     at: row.at.toISOString(),
   };

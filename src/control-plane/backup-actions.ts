@@ -5,6 +5,7 @@ import { recordAudit } from './audit.js';
 import { inProgressStatuses } from './backup-status.js';
 import type { BackupRow } from './backups.js';
 import { ApiError, apiErrors } from './errors.js';
+import { refreshExpiryDates } from './retention-sweep.js';
 import { controlSchema, type ControlTables } from './tables.js';
 
 /**
@@ -47,6 +48,8 @@ export async function deleteBackup(db: Kysely<ControlTables>, backupId: string, 
       envelope('artifact.delete_requested', { correlationId: backup.id, projectId: backup.project_id }, { backupId: backup.id, serviceId: backup.service_id, reason: 'deleted' as const }),
     );
     await recordAudit(trx, { projectId: backup.project_id, actor, action: 'backup.deleted', target: { kind: 'backup', id: backup.id } });
+    // Deleting one can make another the newest, or bring it back within a count rule.
+    await refreshExpiryDates(trx, backup.service_id);
     return updated;
   });
 }

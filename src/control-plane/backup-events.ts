@@ -9,8 +9,7 @@ import { decideEvent, isTerminal } from './backup-status.js';
 import { decideRestoreEvent } from './restore-status.js';
 import { continueAfterSafetyBackup, restoreView } from './restores.js';
 import { backupView } from './backups.js';
-import { expiryByAge } from './retention.js';
-import { retentionOf } from './schedules.js';
+import { refreshExpiryDates } from './retention-sweep.js';
 import { controlSchema, type ControlTables } from './tables.js';
 import { applyBackupVerified, requestVerification } from './verifications.js';
 import { queueWebhookDeliveries } from './webhooks.js';
@@ -51,16 +50,17 @@ export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupE
     } else {
       const decision = decideEvent(backup.status, event);
       if (decision.apply) {
-        const expiresAt =
-          decision.change.status === 'succeeded' && decision.change.finished_at
-            ? expiryByAge({ trigger: backup.trigger, finishedAt: decision.change.finished_at }, retentionOf(await trx.selectFrom('schedules').select('retention').where('service_id', '=', backup.service_id).executeTakeFirst()))
-            : undefined;
-        const updated = await trx
+        let updated = await trx
           .updateTable('backups')
-          .set({ ...decision.change, ...(expiresAt === undefined ? {} : { expires_at: expiresAt }), updated_at: new Date() })
+          .set({ ...decision.change, updated_at: new Date() })
           .where('id', '=', event.payload.backupId)
           .returningAll()
           .executeTakeFirstOrThrow();
+        // A new success can push older backups out by count rules: their dates change with it, as the retention preview's do.
+        if (updated.status === 'succeeded') {
+          await refreshExpiryDates(trx, updated.service_id);
+          updated = await trx.selectFrom('backups').selectAll().where('id', '=', updated.id).executeTakeFirstOrThrow();
+        }
         await queueWebhookDeliveries(trx, { id: event.id, type: event.type, projectId: updated.project_id, occurredAt: event.occurredAt, data: { backup: backupView(updated) } });
         // A restore in place waits for its safety backup to end.
         if (updated.trigger === 'safety' && isTerminal(updated.status)) await continueAfterSafetyBackup(trx, updated.id, updated.status, options.jobDeadlineSeconds);

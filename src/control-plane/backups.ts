@@ -9,6 +9,7 @@ import { backupAvailability, killSwitchEngagedIn, killSwitchFrom } from './avail
 import { inProgressStatuses } from './backup-status.js';
 import { ApiError, apiErrors } from './errors.js';
 import { refuseBlockedService } from './service-block.js';
+import { isDue } from './retention.js';
 import { restoreInProgress } from './restore-status.js';
 import { newId } from './ids.js';
 import type { ServiceRow } from './services.js';
@@ -235,7 +236,8 @@ export async function markQueued(trx: Kysely<ControlTables>, published: Publishe
   }
 }
 
-export function backupView(row: BackupRow) {
+/** A backup as the API shows it; `now` only decides whether its expiry date has passed. */
+export function backupView(row: BackupRow, now = new Date()) {
   return {
     id: row.id,
     serviceId: row.service_id,
@@ -248,6 +250,7 @@ export function backupView(row: BackupRow) {
     sizeBytes: row.size_bytes,
     sha256: row.sha256,
     expiresAt: row.expires_at?.toISOString() ?? null,
+    expiring: row.status === 'succeeded' && isDue(row.expires_at, now),
     failure: row.failure_code ? { code: row.failure_code, message: row.failure_message ?? '' } : null,
     verification: row.verification ?? null,
     bytesWritten: row.status === 'succeeded' ? row.size_bytes : row.bytes_written,

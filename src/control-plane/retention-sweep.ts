@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { envelope } from '../contracts/index.js';
 import { enqueue } from '../outbox/outbox.js';
 import { recordAudit } from './audit.js';
-import { applyRetention, expiryByAge, type RetainedBackup, type RetentionDecision, type RetentionPolicy } from './retention.js';
+import { applyRetention, expiryDates, type RetainedBackup, type RetentionDecision, type RetentionPolicy } from './retention.js';
 import { retentionOf } from './schedules.js';
 import { controlSchema, type ControlTables } from './tables.js';
 
@@ -34,18 +34,20 @@ async function policyOf(db: Kysely<ControlTables>, serviceId: string): Promise<{
   return schedule ? { policy: retentionOf(schedule), timeZone: schedule.timezone } : undefined;
 }
 
-/** What the service's policy keeps and would expire now. Without a policy, everything is kept. */
+/** What the service's policy keeps and would expire now, each with the `expiresAt` its backup shows. Without a policy, everything is kept. */
 export async function previewRetention(db: Kysely<ControlTables>, serviceId: string, now: Date) {
-  const decision = await decide(db, serviceId, now);
+  const backups = await succeededBackups(db, serviceId);
+  const policy = await policyOf(db, serviceId);
+  const decision = decide(backups, policy, now);
+  const dates = expiryDates(backups, policy?.policy, policy?.timeZone ?? 'UTC', now);
+  const iso = (id: string) => dates.get(id)?.toISOString() ?? null;
   return {
-    keep: [...decision.keep].map(([backupId, reasons]) => ({ backupId, reasons })),
-    expire: decision.expire.map(({ id, reason }) => ({ backupId: id, reason })),
+    keep: [...decision.keep].map(([backupId, reasons]) => ({ backupId, reasons, expiresAt: iso(backupId) })),
+    expire: decision.expire.map(({ id, reason }) => ({ backupId: id, reason, expiresAt: iso(id) ?? now.toISOString() })),
   };
 }
 
-async function decide(db: Kysely<ControlTables>, serviceId: string, now: Date): Promise<RetentionDecision> {
-  const backups = await succeededBackups(db, serviceId);
-  const policy = await policyOf(db, serviceId);
+function decide(backups: RetainedBackup[], policy: { policy: RetentionPolicy; timeZone: string } | undefined, now: Date): RetentionDecision {
   if (!policy) return { keep: new Map(backups.map((backup) => [backup.id, ['no retention policy']])), expire: [] };
   return applyRetention(backups, policy.policy, policy.timeZone, now);
 }
@@ -82,11 +84,24 @@ async function expire(db: Kysely<ControlTables>, expiring: readonly { id: string
   return expired;
 }
 
-/** Recomputes `expires_at` of a service's succeeded backups from its policy (after a policy change or a success). */
-export async function refreshExpiryDates(db: Kysely<ControlTables>, serviceId: string): Promise<void> {
-  const policy = (await policyOf(db, serviceId))?.policy ?? {};
-  for (const backup of await succeededBackups(db, serviceId)) {
-    await db.updateTable('backups').set({ expires_at: expiryByAge(backup, policy) }).where('id', '=', backup.id).execute();
+/**
+ * Recomputes `expires_at` of a service's succeeded backups by the decision the preview shows
+ * (after a policy change, a success or a deletion: each can change what count rules keep).
+ * Writes only the rows whose date changed.
+ */
+export async function refreshExpiryDates(db: Kysely<ControlTables>, serviceId: string, now = new Date()): Promise<void> {
+  const rows = await db.selectFrom('backups').select(['id', 'finished_at', 'trigger', 'expires_at']).where('service_id', '=', serviceId).where('status', '=', 'succeeded').execute();
+  const policy = await policyOf(db, serviceId);
+  const dates = expiryDates(
+    rows.map((row) => ({ id: row.id, trigger: row.trigger, finishedAt: row.finished_at ?? new Date(0) })),
+    policy?.policy,
+    policy?.timeZone ?? 'UTC',
+    now,
+  );
+  for (const row of rows) {
+    const date = dates.get(row.id) ?? null;
+    if ((date?.getTime() ?? null) === (row.expires_at?.getTime() ?? null)) continue;
+    await db.updateTable('backups').set({ expires_at: date }).where('id', '=', row.id).execute();
   }
 }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyRetention, calendarDay, expiryByAge, isoWeek, type RetainedBackup, type RetentionPolicy } from './retention.js';
+import { applyRetention, calendarDay, expiryByAge, expiryDates, isDue, isoWeek, type RetainedBackup, type RetentionPolicy } from './retention.js';
 
 const dayMs = 24 * 3600 * 1000;
 const now = new Date('2026-11-24T12:00:00Z');
@@ -103,6 +103,51 @@ describe('retention', () => {
     expect(applyRetention(backups, { keepLast: 1 }, 'UTC', now).expire.map((e) => e.reason)).toEqual(['not kept by any count rule', 'not kept by any count rule']);
     expect(expiryByAge({ trigger: 'scheduled', finishedAt: now }, { maxAgeDays: 7 })).toEqual(new Date(now.getTime() + 7 * dayMs));
     expect(expiryByAge({ trigger: 'manual', finishedAt: now }, { maxAgeDays: 7 })).toBeNull();
+  });
+
+  it('dates expiry as the preview decides it: due exactly when the policy would expire it now', () => {
+    fc.assert(
+      fc.property(history, policy, fc.constantFrom(...zones), (backups, rules, zone) => {
+        const dates = expiryDates(backups, rules, zone, now);
+        const expiring = new Set(applyRetention(backups, rules, zone, now).expire.map(({ id }) => id));
+        for (const backup of backups) expect(isDue(dates.get(backup.id)!, new Date(now.getTime() + 1))).toBe(expiring.has(backup.id));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('gives kept backups the date the policy lets them go, and none to what no date can say', () => {
+    fc.assert(
+      fc.property(history, policy, fc.constantFrom(...zones), (backups, rules, zone) => {
+        const dates = expiryDates(backups, rules, zone, now);
+        const expiringAt = (at: Date) => new Set(applyRetention(backups, rules, zone, at).expire.map(({ id }) => id));
+        const muchLater = new Date(now.getTime() + 900 * dayMs);
+        for (const backup of backups) {
+          const date = dates.get(backup.id)!;
+          if (date === null) expect(expiringAt(muchLater).has(backup.id) && !expiringAt(now).has(backup.id) ? backup.id : null).toBeNull();
+          else if (date > now) {
+            expect(expiringAt(new Date(date.getTime() - 1)).has(backup.id)).toBe(false);
+            expect(expiringAt(new Date(date.getTime() + 1)).has(backup.id)).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('says when a due backup became due: its age limit, or now when a count rule drops it', () => {
+    const at = (days: number) => new Date(now.getTime() - days * dayMs);
+    const backups: RetainedBackup[] = [
+      { id: 'bkp_new', trigger: 'scheduled', finishedAt: at(1) },
+      { id: 'bkp_mid', trigger: 'scheduled', finishedAt: at(2) },
+      { id: 'bkp_old', trigger: 'scheduled', finishedAt: at(40) },
+    ];
+    const dates = expiryDates(backups, { keepLast: 1, maxAgeDays: 30 }, 'UTC', now);
+    expect(dates.get('bkp_new')).toBeNull();
+    expect(dates.get('bkp_mid')).toEqual(now);
+    expect(dates.get('bkp_old')).toEqual(new Date(at(40).getTime() + 30 * dayMs));
+    expect(expiryDates(backups, { keepLast: 3, maxAgeDays: 30 }, 'UTC', now).get('bkp_mid')).toEqual(new Date(at(2).getTime() + 30 * dayMs));
+    expect([...expiryDates(backups, undefined, 'UTC', now).values()]).toEqual([null, null, null]);
   });
 
   it('numbers ISO weeks across the year boundary', () => {

@@ -92,6 +92,35 @@ export function expiryByAge(backup: Omit<RetainedBackup, 'id'>, policy: Retentio
   return days === undefined ? null : new Date(backup.finishedAt.getTime() + days * dayMs);
 }
 
+/**
+ * When each succeeded backup expires, by the same decision the retention preview shows: what
+ * the policy lets go now is due now (since its age limit passed, or since `now` when a count
+ * rule dropped it), what it keeps expires when its age limit passes, and null means no date
+ * can be given (kept until newer backups push it out, or kept as the newest). Pure; the
+ * backup view stores it as `expiresAt`, refreshed whenever a backup succeeds or is deleted or
+ * the policy changes, so `expiresAt < now` says exactly "the policy would expire it now".
+ * Without a policy every backup is kept: pass `undefined`.
+ */
+export function expiryDates(backups: readonly RetainedBackup[], policy: RetentionPolicy | undefined, timeZone: string, now: Date): Map<string, Date | null> {
+  const dates = new Map<string, Date | null>(backups.map((backup) => [backup.id, null]));
+  if (!policy) return dates;
+  const decision = applyRetention(backups, policy, timeZone, now);
+  const due = new Set(decision.expire.map(({ id }) => id));
+  for (const backup of backups) {
+    const byAge = expiryByAge(backup, policy);
+    if (due.has(backup.id)) dates.set(backup.id, byAge !== null && byAge < now ? byAge : now);
+    // The newest is never expired, whatever its age: no date would come true while it is the newest.
+    else if (decision.keep.get(backup.id)?.includes('newest')) dates.set(backup.id, null);
+    else dates.set(backup.id, byAge);
+  }
+  return dates;
+}
+
+/** Whether a backup view's `expiresAt` says the policy would expire it now (the next retention sweep does). */
+export function isDue(expiresAt: Date | null, now: Date): boolean {
+  return expiresAt !== null && expiresAt.getTime() < now.getTime();
+}
+
 function expiryReason(backup: RetainedBackup, policy: RetentionPolicy, now: Date): string {
   const days = backup.trigger === 'scheduled' ? policy.maxAgeDays : policy.manualMaxAgeDays;
   if (days !== undefined && now.getTime() - backup.finishedAt.getTime() > days * dayMs) return `older than ${days} days`;

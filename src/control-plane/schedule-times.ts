@@ -27,6 +27,11 @@ export function checkSchedule(cron: string, timeZone: string, minIntervalSeconds
   return tooOften ? { field: 'cron', message: tooOften } : null;
 }
 
+/** A problem as the API says it: the value named in words, not `cron: …`. */
+export function scheduleProblemText(problem: ScheduleProblem, cron: string): string {
+  return problem.field === 'cron' ? `The schedule ${JSON.stringify(cron)}: ${problem.message}` : `The timezone ${problem.message}`;
+}
+
 /** A service's fixed offset within the jitter window, from its id: the same on every replica and every run. */
 export function jitterSeconds(serviceId: string, windowSeconds: number): number {
   if (windowSeconds <= 0) return 0;

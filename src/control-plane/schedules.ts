@@ -1,7 +1,7 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { ApiError, apiErrors } from './errors.js';
 import { type RetentionPolicy, retentionPolicy } from './retention.js';
-import { checkSchedule, jitterSeconds, nextFireAfter, upcomingFires } from './schedule-times.js';
+import { checkSchedule, jitterSeconds, scheduleProblemText, nextFireAfter, upcomingFires } from './schedule-times.js';
 import type { ServiceRow } from './services.js';
 import type { ControlTables } from './tables.js';
 
@@ -23,7 +23,7 @@ export interface ScheduleRules {
 /** Creates or replaces a service's schedule; its next run is computed from `now`, never from the past. */
 export async function putSchedule(db: Kysely<ControlTables>, service: ServiceRow, input: ScheduleInput, rules: ScheduleRules, now: Date): Promise<ScheduleRow> {
   const problem = checkSchedule(input.cron, input.timezone, rules.minIntervalSeconds);
-  if (problem) throw new ApiError('invalid_request', `${problem.field}: ${problem.message}`);
+  if (problem) throw new ApiError('invalid_request', scheduleProblemText(problem, input.cron));
   const nextRunAt = nextFireAfter(input.cron, input.timezone, now, jitterSeconds(service.id, rules.jitterWindowSeconds));
   const values = { cron: input.cron, timezone: input.timezone, retention: JSON.stringify(input.retention), verify: input.verify ?? false, next_run_at: nextRunAt };
   return db
@@ -32,6 +32,14 @@ export async function putSchedule(db: Kysely<ControlTables>, service: ServiceRow
     .onConflict((conflict) => conflict.column('service_id').doUpdateSet({ ...values, updated_at: sql<Date>`now()` }))
     .returningAll()
     .executeTakeFirstOrThrow();
+}
+
+/** Whether PUT would accept `cron` in `timezone`, and when it would run: the dashboard checks as the user types. */
+export function checkScheduleInput(serviceId: string, input: { cron: string; timezone: string }, rules: ScheduleRules, now: Date) {
+  const problem = checkSchedule(input.cron, input.timezone, rules.minIntervalSeconds);
+  if (problem) return { problem: { field: problem.field, message: scheduleProblemText(problem, input.cron) }, upcoming: [] };
+  const offset = jitterSeconds(serviceId, rules.jitterWindowSeconds);
+  return { problem: null, upcoming: upcomingFires(input.cron, input.timezone, now, offset, 5).map((date) => date.toISOString()) };
 }
 
 export async function findSchedule(db: Kysely<ControlTables>, serviceId: string): Promise<ScheduleRow> {

@@ -3,6 +3,7 @@ import { api, ApiError } from './api.js';
 import { session } from './session.js';
 import type { Capabilities, ProjectRole } from './types.js';
 import { Audit } from './views/Audit.js';
+import { BackupPage } from './views/BackupPage.js';
 import { ServicePage } from './views/ServicePage.js';
 import { Services } from './views/Services.js';
 import { SignIn } from './views/SignIn.js';
@@ -61,6 +62,7 @@ export function App() {
   }
 
   const serviceMatch = /^\/services\/(svc_[0-9a-z]+)$/.exec(route);
+  const backupMatch = /^\/backups\/(bkp_[0-9a-z]+)$/.exec(route);
   return (
     <>
       <header className="top">
@@ -94,6 +96,8 @@ export function App() {
       <main>
         {serviceMatch ? (
           <ServicePage serviceId={serviceMatch[1]!} capabilities={capabilities} role={role} />
+        ) : backupMatch ? (
+          <BackupPage backupId={backupMatch[1]!} />
         ) : route === '/audit' ? (
           <Audit />
         ) : (

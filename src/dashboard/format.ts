@@ -27,7 +27,28 @@ export function age(iso: string | null, now = Date.now()): string {
   return `${Math.round(minutes / 1440)} days ago`;
 }
 
+/**
+ * Every time the dashboard shows, in one format with its timezone named (`7 Dec 2026, 15:40 CET`):
+ * in the schedule's timezone where one applies, else the browser's.
+ */
 export function when(iso: string | null, timeZone?: string): string {
   if (!iso) return '—';
-  return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(new Date(iso));
+  return timeFormat(timeZone).format(new Date(iso));
+}
+
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+function timeFormat(timeZone: string | undefined): Intl.DateTimeFormat {
+  const key = timeZone ?? '';
+  let format = timeFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short', timeZone });
+    timeFormats.set(key, format);
+  }
+  return format;
+}
+
+/** `bkp_3f9a1c2d`: enough of an id to tell backups apart on screen; links carry the whole id. */
+export function shortId(id: string): string {
+  const [prefix, rest] = id.split('_', 2);
+  return rest === undefined ? id : `${prefix}_${rest.slice(0, 8)}`;
 }

@@ -15,7 +15,10 @@ export interface Backup {
   finishedAt: string | null;
   sizeBytes: number | null;
   sha256: string | null;
+  /** Agrees with the retention preview; in the past when `expiring`. */
   expiresAt: string | null;
+  /** The policy would expire it now: the next retention sweep does. */
+  expiring: boolean;
   failure: Failure | null;
   verification: { status: 'pending' | 'passed' | 'failed'; checkedAt?: string; details?: { problems: string[] } } | null;
   bytesWritten: number | null;

@@ -53,10 +53,17 @@ describe('retention sweep (PostgreSQL)', () => {
     await call(cp.app, 'PUT', `/v1/services/${serviceId}/schedule`, { token: ownerToken, body: { cron: '0 3 * * *', timezone: 'Europe/Berlin', retention: { manualMaxAgeDays: 3 } } });
     const preview = await call(cp.app, 'GET', `/v1/services/${serviceId}/retention/preview`, { token: ownerToken });
     expect(preview.body.expire).toEqual([
-      { backupId: middle, reason: 'older than 3 days' },
-      { backupId: oldest, reason: 'older than 3 days' },
+      { backupId: middle, reason: 'older than 3 days', expiresAt: new Date(now - 5 * dayMs + 3 * dayMs).toISOString() },
+      { backupId: oldest, reason: 'older than 3 days', expiresAt: new Date(now - 10 * dayMs + 3 * dayMs).toISOString() },
     ]);
-    expect(preview.body.keep).toEqual([{ backupId: newest, reasons: ['manual', 'newest'] }]);
+    // The newest is never expired, so no date is given for it.
+    expect(preview.body.keep).toEqual([{ backupId: newest, reasons: ['manual', 'newest'], expiresAt: null }]);
+    // The backup view says the same: due now, since its age limit passed; the newest kept.
+    for (const entry of preview.body.expire) {
+      const view = (await call(cp.app, 'GET', `/v1/backups/${entry.backupId}`, { token: ownerToken })).body;
+      expect({ expiresAt: view.expiresAt, expiring: view.expiring }).toEqual({ expiresAt: entry.expiresAt, expiring: true });
+    }
+    expect((await call(cp.app, 'GET', `/v1/backups/${newest}`, { token: ownerToken })).body).toMatchObject({ expiresAt: null, expiring: false });
 
     const sweeper = new RetentionSweeper({ db: cp.plane.db, logger: silentLogger, isLeader: () => true });
     expect(await sweeper.sweep()).toBe(2);
@@ -70,6 +77,25 @@ describe('retention sweep (PostgreSQL)', () => {
     const audit = await call(cp.app, 'GET', `/v1/audit?action=backup.expired&projectId=${projectId}`, { token: adminToken });
     expect(audit.body.entries).toHaveLength(2);
     expect(audit.body.entries[0].details).toEqual({ reason: 'older than 3 days' });
+  });
+
+  it('dates a backup as the preview does, from the success that makes it no longer the newest', async () => {
+    const { serviceId, ownerToken, projectId } = await seedProject(cp.app, 'retention-dates');
+    const put = await call(cp.app, 'PUT', `/v1/services/${serviceId}/schedule`, { token: ownerToken, body: { cron: '0 3 * * *', retention: { manualMaxAgeDays: 30 } } });
+    expect(put.status).toBe(200);
+    const firstFinished = new Date(Date.now() - 2 * dayMs);
+    const first = await succeededBackup(serviceId, ownerToken, projectId, firstFinished);
+    // The newest is never expired: no date.
+    expect((await call(cp.app, 'GET', `/v1/backups/${first}`, { token: ownerToken })).body).toMatchObject({ expiresAt: null, expiring: false });
+    // A newer success makes it one that its age limit expires: it gets that date then, not at the next policy change.
+    await succeededBackup(serviceId, ownerToken, projectId, new Date(Date.now() - dayMs));
+    expect((await call(cp.app, 'GET', `/v1/backups/${first}`, { token: ownerToken })).body).toMatchObject({ expiresAt: new Date(firstFinished.getTime() + 30 * dayMs).toISOString(), expiring: false });
+    await call(cp.app, 'PUT', `/v1/services/${serviceId}/schedule`, { token: ownerToken, body: { cron: '0 3 * * *', retention: { manualMaxAgeDays: 1 } } });
+    const preview = (await call(cp.app, 'GET', `/v1/services/${serviceId}/retention/preview`, { token: ownerToken })).body;
+    expect(preview.expire.map((entry: { backupId: string }) => entry.backupId)).toEqual([first]);
+    expect((await call(cp.app, 'GET', `/v1/backups/${first}`, { token: ownerToken })).body).toMatchObject({ expiresAt: preview.expire[0].expiresAt, expiring: true });
+    const listed = (await call(cp.app, 'GET', `/v1/services/${serviceId}/backups`, { token: ownerToken })).body.backups;
+    expect(listed.map((backup: { expiring: boolean }) => backup.expiring)).toEqual([false, true]);
   });
 
   it('sweeps page by page, including when the last page comes out empty', async () => {
@@ -98,9 +124,14 @@ describe('retention sweep (PostgreSQL)', () => {
     const { serviceId, ownerToken } = await seedProject(cp.app, 'retention-bad');
     const bad = await call(cp.app, 'PUT', `/v1/services/${serviceId}/schedule`, { token: ownerToken, body: { cron: 'every day', timezone: 'UTC' } });
     expect(bad.status).toBe(400);
-    expect(bad.body.error.message).toMatch(/^cron: not a cron expression/);
+    expect(bad.body.error.message).toMatch(/^The schedule "every day": not a cron expression/);
+    const check = await call(cp.app, 'POST', `/v1/services/${serviceId}/schedule/check`, { token: ownerToken, body: { cron: '0 0 3 * * *', timezone: 'UTC' } });
+    expect(check.body).toEqual({ problem: { field: 'cron', message: expect.stringMatching(/^The schedule "0 0 3 \* \* \*": use five fields/) }, upcoming: [] });
+    const good = await call(cp.app, 'POST', `/v1/services/${serviceId}/schedule/check`, { token: ownerToken, body: { cron: '0 3 * * *', timezone: 'Europe/Berlin' } });
+    expect(good.body.problem).toBeNull();
+    expect(good.body.upcoming).toHaveLength(5);
     const zone = await call(cp.app, 'PUT', `/v1/services/${serviceId}/schedule`, { token: ownerToken, body: { cron: '0 3 * * *', timezone: 'Moon/Base' } });
-    expect(zone.body.error.message).toBe('timezone: "Moon/Base" is not an IANA timezone such as Europe/Berlin');
+    expect(zone.body.error.message).toBe('The timezone "Moon/Base" is not an IANA timezone such as Europe/Berlin');
     expect((await call(cp.app, 'GET', `/v1/services/${serviceId}/schedule`, { token: ownerToken })).status).toBe(404);
   });
 });

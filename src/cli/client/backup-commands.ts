@@ -11,7 +11,7 @@ import { CliError, exitCodes } from './errors.js';
 import { formatBytes, formatDuration, printFields, printJson, printTable } from './output.js';
 import { ProgressBar } from './progress.js';
 import { confirmByName } from './prompts.js';
-import { drillVerdict, formatTime } from './times.js';
+import { drillVerdict, formatExpiry, formatTime } from './times.js';
 import { waitForBackup, waitForRestore, waitForVerification } from './wait.js';
 
 /** The options every command taking a backup has (backup-reference.ts). */
@@ -53,7 +53,7 @@ export function registerBackupCommands(program: Command, run: Run): void {
         const service = await context.service(reference);
         const { backups: rows } = await context.api.request<{ backups: Backup[] }>('GET', `/v1/services/${service.id}/backups?limit=${options.limit}`);
         if (context.out.json) return printJson(context.out, rows);
-        const [timeZone, expiring] = await Promise.all([scheduleTimeZone(context, service), expiringNow(context, service)]);
+        const timeZone = await scheduleTimeZone(context, service);
         printTable(
           context.out,
           ['ID', 'STATUS', 'TRIGGER', 'REQUESTED', 'DURATION', 'SIZE', 'EXPIRES', 'DRILL', 'FAILURE'],
@@ -64,7 +64,7 @@ export function registerBackupCommands(program: Command, run: Run): void {
             formatTime(backup.requestedAt, timeZone),
             formatDuration(backup.startedAt, backup.finishedAt),
             formatBytes(backup.sizeBytes),
-            expiresText(backup, expiring, timeZone),
+            formatExpiry(backup, timeZone),
             drillVerdict(backup.verification),
             backup.failure?.code,
           ]),
@@ -78,8 +78,8 @@ export function registerBackupCommands(program: Command, run: Run): void {
       run(async (context, reference: BackupReference, options: BackupOptions) => {
         const backup = await context.api.request<Backup>('GET', `/v1/backups/${await backupIdOf(context, reference, options, 'any')}`);
         const service = await context.api.request<Service>('GET', `/v1/services/${backup.serviceId}`);
-        const [timeZone, expiring] = await Promise.all([scheduleTimeZone(context, service), expiringNow(context, service)]);
-        showBackup(context, backup, { timeZone, expiring });
+        const timeZone = await scheduleTimeZone(context, service);
+        showBackup(context, backup, { timeZone });
       }),
     );
 
@@ -220,7 +220,7 @@ export function registerBackupCommands(program: Command, run: Run): void {
     );
 }
 
-function showBackup(context: CommandContext, backup: Backup, shown: { timeZone?: string; expiring?: Map<string, string> } = {}): void {
+function showBackup(context: CommandContext, backup: Backup, shown: { timeZone?: string } = {}): void {
   if (context.out.json) return printJson(context.out, backup);
   const drill = backup.verification as { checkedAt?: string } | null;
   printFields(context.out, [
@@ -231,7 +231,7 @@ function showBackup(context: CommandContext, backup: Backup, shown: { timeZone?:
     ['duration', formatDuration(backup.startedAt, backup.finishedAt)],
     ['size', formatBytes(backup.sizeBytes)],
     ['sha256', backup.sha256],
-    ['expires', expiresText(backup, shown.expiring ?? new Map<string, string>(), shown.timeZone)],
+    ['expires', formatExpiry(backup, shown.timeZone)],
     ['drill', `${drillVerdict(backup.verification, true) ?? 'never drilled'}${drill?.checkedAt ? ` (${formatTime(drill.checkedAt, shown.timeZone)})` : ''}`],
     ['failure', backup.failure ? `${backup.failure.code}: ${backup.failure.message}` : null],
   ]);
@@ -248,17 +248,3 @@ async function scheduleTimeZone(context: CommandContext, service: Service): Prom
   );
 }
 
-/**
- * What the retention preview would expire now, with why: the API's own rule, so EXPIRES agrees
- * with the preview (and the dashboard) rather than showing only the age limit.
- */
-async function expiringNow(context: CommandContext, service: Service): Promise<Map<string, string>> {
-  const preview = await context.api.request<{ expire: { backupId: string; reason: string }[] }>('GET', `/v1/services/${service.id}/retention/preview`);
-  return new Map(preview.expire.map((entry) => [entry.backupId, entry.reason]));
-}
-
-function expiresText(backup: Backup, expiring: Map<string, string>, timeZone?: string): string | null {
-  const reason = expiring.get(backup.id);
-  if (backup.status === 'succeeded' && reason !== undefined) return `now (${reason})`;
-  return formatTime(backup.expiresAt, timeZone);
-}

@@ -35,3 +35,14 @@ export function drillVerdict(verification: unknown, detail = false): string | nu
   if (!detail || drill.status !== 'failed' || problems.length === 0) return drill.status;
   return `failed: ${problems.join('; ')}`;
 }
+
+/**
+ * EXPIRES as the API's one expiry rule gives it in the backup view: `due now (since …)` for a
+ * backup the retention preview would expire now, its expiry time otherwise, `kept` when the
+ * policy keeps it indefinitely.
+ */
+export function formatExpiry(backup: { status: string; expiresAt: string | null; expiring: boolean }, timeZone?: string): string {
+  if (backup.status !== 'succeeded') return '-';
+  if (backup.expiring) return `due now (since ${formatTime(backup.expiresAt, timeZone)})`;
+  return formatTime(backup.expiresAt, timeZone) ?? 'kept';
+}

@@ -141,7 +141,13 @@ export const backup = z
     finishedAt: nullableAt('it ended'),
     sizeBytes: z.number().nullable().describe("the artifact's size in bytes, once it succeeded"),
     sha256: z.string().nullable().describe("the artifact's SHA-256 (hex), once it succeeded"),
-    expiresAt: z.string().nullable().describe('when retention expires it (ISO 8601, UTC); null: no rule expires it'),
+    expiresAt: z
+      .string()
+      .nullable()
+      .describe(
+        'when retention expires it (ISO 8601, UTC), by the same decision as GET /v1/services/{serviceId}/retention/preview; in the past (and `expiring` true): the policy would expire it now and the next retention sweep does; null: no date can be given (no rule limits its age, it is the newest, or count rules keep it until newer backups arrive)',
+      ),
+    expiring: z.boolean().describe('true when the retention policy would expire it now (expiresAt has passed): the next retention sweep, within minutes, expires it'),
     failure: z
       .object({
         code: z.union([z.enum(failureCodes), z.string()]).describe('why it failed (README "HTTP API", failure codes)'),
@@ -230,6 +236,18 @@ export const scheduleBody = z
   })
   .strict();
 
+export const scheduleCheckBody = z.object({ cron: z.string().min(1).max(200), timezone: z.string().min(1).max(100).default('UTC') }).strict();
+
+export const scheduleCheck = z
+  .object({
+    problem: z
+      .object({ field: z.enum(['cron', 'timezone']).describe('which input is wrong'), message: z.string().describe('what is wrong, for people: the same text PUT answers') })
+      .nullable()
+      .describe('null: PUT would accept this schedule'),
+    upcoming: z.array(z.string()).describe("the next five run times (ISO 8601, UTC), with this service's offset; empty when there is a problem"),
+  })
+  .meta({ id: 'ScheduleCheck' });
+
 export const schedule = z
   .object({
     serviceId: z.string().describe('the service it backs up'),
@@ -246,10 +264,22 @@ export const schedule = z
 export const retentionPreview = z
   .object({
     keep: z
-      .array(z.object({ backupId: z.string().describe('a succeeded backup'), reasons: z.array(z.string()).describe('each rule that keeps it') }))
+      .array(
+        z.object({
+          backupId: z.string().describe('a succeeded backup'),
+          reasons: z.array(z.string()).describe('each rule that keeps it'),
+          expiresAt: z.string().nullable().describe("when its age limit expires it (ISO 8601, UTC), the same as the backup's expiresAt; null: no date can be given"),
+        }),
+      )
       .describe('the backups the policy keeps'),
     expire: z
-      .array(z.object({ backupId: z.string().describe('a succeeded backup'), reason: z.string().describe('why the policy lets it go') }))
+      .array(
+        z.object({
+          backupId: z.string().describe('a succeeded backup'),
+          reason: z.string().describe('why the policy lets it go'),
+          expiresAt: z.string().describe("since when it is due (ISO 8601, UTC), the same as the backup's expiresAt; the next retention sweep expires it"),
+        }),
+      )
       .describe('the backups it would expire now'),
   })
   .meta({ id: 'RetentionPreview' });
@@ -269,6 +299,7 @@ export const auditQuery = z
     // Printable ASCII, as every id and action is: a NUL byte would reach PostgreSQL and fail there.
     targetId: z.string().max(100).regex(/^[\x21-\x7e]+$/, 'must be an id').optional(),
     action: z.string().max(100).regex(/^[a-z_.]+$/, 'must be an action such as backup.deleted').optional(),
+    actor: z.string().max(100).regex(/^[\x21-\x7e]+$/, 'must be an actor such as admin, scheduler or token:tok_…').optional(),
     since: boundedTime.optional(),
     until: boundedTime.optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -284,6 +315,7 @@ export const auditEntry = z
     actor: z.string().describe('who did it: admin, token:<id>, scheduler, …'),
     action: z.string().describe('what was done, such as backup.deleted'),
     target: z.object({ kind: z.string().describe('backup, service, token, …'), id: z.string().describe("the object's id") }).describe('to what'),
+    targetName: z.string().nullable().describe("the object's name for people: a service's name, `backup of <service>`, `restore of <service>`; null for other kinds"),
     details: z.record(z.string(), z.unknown()).describe('what else is worth knowing of this action (never a secret)'),
     at: at('it happened'),
   })

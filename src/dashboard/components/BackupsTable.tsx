@@ -1,5 +1,5 @@
 import { api } from '../api.js';
-import { bytes, duration, when } from '../format.js';
+import { bytes, duration, shortId, when } from '../format.js';
 import { type Backup, inProgress } from '../types.js';
 import { StatusBadge } from './StatusBadge.js';
 
@@ -8,6 +8,8 @@ export interface BackupActions {
   onContents: (backup: Backup) => void;
   onError: (message: string) => void;
   canAct: boolean;
+  /** Why restoring cannot start now (a running backup or restore, the kill switch, a blocked service): the button stays, disabled, with it. */
+  restoreBlockedBecause: string | null;
   /** Deleting by hand needs the owner role; other roles do not see the button. */
   canDelete: boolean;
 }
@@ -23,7 +25,14 @@ async function download(backup: Backup): Promise<void> {
   link.remove();
 }
 
-/** A service's backups, each with only the actions that can work on it now. */
+/** What the Expires column says, by the same decision as the retention preview. */
+function expiry(backup: Backup) {
+  if (backup.status !== 'succeeded') return '—';
+  if (backup.expiring) return <span className="badge badge-expiring" title="The retention policy would expire it now: the next retention sweep does.">due now</span>;
+  return backup.expiresAt ? when(backup.expiresAt) : <span title="No rule gives it a date: count rules keep it until newer backups arrive, or it is the newest.">kept by policy</span>;
+}
+
+/** A service's backups, each with the actions that apply to it: disabled, with the reason, when they cannot run now. */
 export function BackupsTable({ backups, actions }: { backups: Backup[]; actions: BackupActions }) {
   const attempt = (work: () => Promise<unknown>) => () => void work().catch((error: Error) => actions.onError(error.message));
   if (backups.length === 0) return <p>No backups yet.</p>;
@@ -31,6 +40,7 @@ export function BackupsTable({ backups, actions }: { backups: Backup[]; actions:
     <table className="cards backups">
       <thead>
         <tr>
+          <th scope="col">Backup</th>
           <th scope="col">Status</th>
           <th scope="col">Trigger</th>
           <th scope="col">Started</th>
@@ -45,19 +55,25 @@ export function BackupsTable({ backups, actions }: { backups: Backup[]; actions:
       </thead>
       <tbody>
         {backups.map((backup) => (
-          <tr key={backup.id} data-backup-id={backup.id}>
+          <tr key={backup.id} id={`backup-${backup.id}`} data-backup-id={backup.id}>
+            <td data-label="Backup">
+              <a href={`#/backups/${backup.id}`} className="nowrap" title={backup.id}>
+                <code>{shortId(backup.id)}</code>
+              </a>
+            </td>
             <td data-label="Status">
               <StatusBadge status={backup.status} />
               {backup.status === 'running' && backup.bytesWritten !== null && <span className="progress"> {bytes(backup.bytesWritten)} written</span>}
               {backup.failure && <p className="failure">{backup.failure.message}</p>}
             </td>
             <td data-label="Trigger">{backup.trigger}</td>
-            <td data-label="Started">{when(backup.startedAt ?? backup.requestedAt)}</td>
-            <td data-label="Duration">{duration(backup.startedAt, backup.finishedAt)}</td>
-            <td data-label="Size">{bytes(backup.sizeBytes)}</td>
-            <td data-label="Expires">{backup.status === 'succeeded' ? (backup.expiresAt ? when(backup.expiresAt) : 'kept by policy') : '—'}</td>
+            <td data-label="Started" className="nowrap">{when(backup.startedAt ?? backup.requestedAt)}</td>
+            <td data-label="Duration" className="nowrap">{duration(backup.startedAt, backup.finishedAt)}</td>
+            <td data-label="Size" className="number">{bytes(backup.sizeBytes)}</td>
+            <td data-label="Expires">{expiry(backup)}</td>
             <td data-label="Verified">{backup.verification ? <StatusBadge status={backup.verification.status} /> : '—'}</td>
-            <td className="row-actions">
+            <td data-label="Actions" className="actions-cell">
+              <div className="row-actions">
               {backup.status === 'succeeded' && (
                 <>
                   <button type="button" onClick={attempt(() => download(backup))} aria-label={`Download backup ${backup.id}`}>
@@ -67,7 +83,14 @@ export function BackupsTable({ backups, actions }: { backups: Backup[]; actions:
                     Contents
                   </button>
                   {actions.canAct && (
-                    <button type="button" className="secondary" onClick={() => actions.onRestore(backup)}>
+                    <button
+                      type="button"
+                      className="secondary"
+                      disabled={actions.restoreBlockedBecause !== null}
+                      title={actions.restoreBlockedBecause ?? undefined}
+                      aria-describedby={actions.restoreBlockedBecause ? 'backup-now-why' : undefined}
+                      onClick={() => actions.onRestore(backup)}
+                    >
                       Restore…
                     </button>
                   )}
@@ -89,6 +112,7 @@ export function BackupsTable({ backups, actions }: { backups: Backup[]; actions:
                   Cancel
                 </button>
               )}
+              </div>
             </td>
           </tr>
         ))}

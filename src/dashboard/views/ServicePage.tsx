@@ -5,7 +5,7 @@ import { ContentsDialog } from '../components/ContentsDialog.js';
 import { RestoreDialog } from '../components/RestoreDialog.js';
 import { ScheduleEditor } from '../components/ScheduleEditor.js';
 import { StatusBadge } from '../components/StatusBadge.js';
-import { when } from '../format.js';
+import { shortId, when } from '../format.js';
 import { type Backup, type Capabilities, inProgress, type ProjectRole, type Restore, type Service } from '../types.js';
 
 function upsert<T extends { id: string }>(list: T[], item: T, newestFirst: (a: T, b: T) => number): T[] {
@@ -96,7 +96,7 @@ export function ServicePage({ serviceId, capabilities, role }: { serviceId: stri
       )}
       <section aria-labelledby="backups-title">
         <h2 id="backups-title">Backups</h2>
-        <BackupsTable backups={backups} actions={{ onRestore: setRestoring, onContents: setInspecting, onError: setError, canAct: capabilities.backups.available && !running && !restoreRunning, canDelete: role === 'owner' }} />
+        <BackupsTable backups={backups} actions={{ onRestore: setRestoring, onContents: setInspecting, onError: setError, canAct: role !== 'viewer', restoreBlockedBecause: blockedBecause, canDelete: role === 'owner' }} />
       </section>
       <section aria-labelledby="restores-title">
         <h2 id="restores-title">Restores</h2>
@@ -120,9 +120,21 @@ export function ServicePage({ serviceId, capabilities, role }: { serviceId: stri
                     {restore.failure && <p className="failure">{restore.failure.message}</p>}
                   </td>
                   <td data-label="Target">{restore.target.kind === 'new_database' ? `new database ${restore.target.database}` : 'in place'}</td>
-                  <td data-label="Requested">{when(restore.requestedAt)}</td>
+                  <td data-label="Requested" className="nowrap">{when(restore.requestedAt)}</td>
                   <td data-label="Backup">
-                    <code>{restore.backupId}</code>
+                    <a href={`#/backups/${restore.backupId}`} className="nowrap" title={restore.backupId}>
+                      <code>{shortId(restore.backupId)}</code>
+                    </a>
+                    {restore.safetyBackupId && (
+                      <>
+                        {' '}
+                        (safety backup{' '}
+                        <a href={`#/backups/${restore.safetyBackupId}`} className="nowrap" title={restore.safetyBackupId}>
+                          <code>{shortId(restore.safetyBackupId)}</code>
+                        </a>
+                        )
+                      </>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -130,7 +142,7 @@ export function ServicePage({ serviceId, capabilities, role }: { serviceId: stri
           </table>
         )}
       </section>
-      <ScheduleEditor serviceId={serviceId} />
+      <ScheduleEditor serviceId={serviceId} canEdit={role === 'owner'} />
       {restoring && (
         <RestoreDialog backup={restoring} service={service} onClose={() => setRestoring(null)} onStarted={(restore) => setRestores((list) => upsert(list, restore, (a, b) => b.requestedAt.localeCompare(a.requestedAt)))} />
       )}

@@ -60,7 +60,7 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const service = await findService(plane.db, request.params.serviceId);
         authorize(principal(request), service.project_id, 'viewer', { kind: 'service', id: service.id });
         const page = await listBackups(plane.db, service.id, { limit: request.query.limit, after: request.query.cursor });
-        return { backups: page.backups.map(backupView), nextCursor: page.nextCursor };
+        return { backups: page.backups.map((row) => backupView(row)), nextCursor: page.nextCursor };
       },
     );
 

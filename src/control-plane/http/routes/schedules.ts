@@ -4,10 +4,10 @@ import { actorOf, authorize } from '../../access.js';
 import { recordAudit } from '../../audit.js';
 import type { ControlPlane } from '../../context.js';
 import { previewRetention, refreshExpiryDates } from '../../retention-sweep.js';
-import { deleteSchedule, findSchedule, putSchedule, scheduleView } from '../../schedules.js';
+import { checkScheduleInput, deleteSchedule, findSchedule, putSchedule, scheduleView } from '../../schedules.js';
 import { findService } from '../../services.js';
 import { principal } from '../authenticate.js';
-import { errorBody, retentionPreview, schedule, scheduleBody, serviceIdParam } from '../schemas.js';
+import { errorBody, retentionPreview, schedule, scheduleBody, scheduleCheck, scheduleCheckBody, serviceIdParam } from '../schemas.js';
 
 export function scheduleRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
   const jitter = () => plane.settings.scheduleJitterSeconds;
@@ -42,6 +42,24 @@ export function scheduleRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         await refreshExpiryDates(plane.db, service.id);
         await recordAudit(plane.db, { projectId: service.project_id, actor: actorOf(principal(request)), action: 'schedule.set', target: { kind: 'service', id: service.id }, details: request.body });
         return scheduleView(row, jitter(), now);
+      },
+    );
+
+    app.post(
+      '/v1/services/:serviceId/schedule/check',
+      {
+        schema: {
+          summary: 'Check a schedule before saving it: the problem PUT would answer, or its next runs',
+          description: 'Saves nothing. Answers 200 either way: `problem` is null when PUT would accept the cron expression and timezone. Viewer role.',
+          params: serviceIdParam,
+          body: scheduleCheckBody,
+          response: { 200: scheduleCheck, 400: errorBody, 404: errorBody },
+        },
+      },
+      async (request) => {
+        const service = await findService(plane.db, request.params.serviceId);
+        authorize(principal(request), service.project_id, 'viewer', { kind: 'service', id: service.id });
+        return checkScheduleInput(service.id, request.body, { jitterWindowSeconds: jitter(), minIntervalSeconds: plane.settings.minScheduleIntervalSeconds }, new Date());
       },
     );
 
