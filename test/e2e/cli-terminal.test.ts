@@ -86,6 +86,15 @@ describe('the lifeboat command line in a terminal', () => {
     expect(waited.output).toMatch(/status:\s+succeeded/);
   }, 60_000);
 
+  it('asks for the service name before an in-place restore; Ctrl-C there does nothing (exit 2)', async () => {
+    const canceled = await inTerminal(['backups', 'restore', 'latest', '--in-place'], [{ after: 'Type shop to go ahead: ', type: '\x03' }]);
+    expect(canceled.output).toMatch(/backups restore --in-place replaces the database of shop with backup bkp_[0-9a-z]{16}, after a safety backup of what it holds now/);
+    expect(canceled.output).toContain('lifeboat: canceled at the prompt; nothing was done');
+    expect(canceled.code).toBe(2);
+    const restores = await inTerminal(['restores', 'list', 'shop', '--json']);
+    expect(JSON.parse(restores.output.slice(restores.output.indexOf('[')))).toEqual([]);
+  }, 30_000);
+
   it('asks for the service name before deleting a backup, and does nothing on a wrong one', async () => {
     const prompt = 'Type shop to go ahead: ';
     const refused = await inTerminal(['backups', 'delete', 'latest'], [{ after: prompt, type: 'shoq\r' }]);

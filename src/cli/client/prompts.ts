@@ -43,8 +43,15 @@ export function readHidden(question: string, input: NodeJS.ReadStream = process.
 /** Reads a line from the terminal, shown as it is typed. */
 export async function readLine(question: string): Promise<string> {
   const lines = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  // Without a listener, Ctrl-C would only pause the input, and the process would end with 0.
+  const canceled = new Promise<never>((_resolve, reject) =>
+    lines.once('SIGINT', () => {
+      process.stderr.write('\n');
+      reject(new CliError('canceled at the prompt; nothing was done', exitCodes.usage, 'canceled'));
+    }),
+  );
   try {
-    return await lines.question(question);
+    return await Promise.race([lines.question(question), canceled]);
   } finally {
     lines.close();
   }
