@@ -95,7 +95,7 @@ export function App() {
       )}
       <main>
         {serviceMatch ? (
-          <ServicePage serviceId={serviceMatch[1]!} capabilities={capabilities} role={role} />
+          <ServicePage projectId={projectId} serviceId={serviceMatch[1]!} capabilities={capabilities} role={role} />
         ) : backupMatch ? (
           <BackupPage backupId={backupMatch[1]!} />
         ) : route === '/audit' ? (

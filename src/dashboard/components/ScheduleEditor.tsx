@@ -2,7 +2,7 @@ import cronstrue from 'cronstrue';
 import { useEffect, useState } from 'react';
 import { api, ApiError } from '../api.js';
 import { when } from '../format.js';
-import type { Schedule } from '../types.js';
+import type { Schedule, ServiceStatus } from '../types.js';
 
 const rules = [
   ['keepLast', 'Keep the newest'],
@@ -38,7 +38,7 @@ function inWords(cron: string): string | null {
  * expression and timezone by the rules PUT applies (five fields, the operator's minimum
  * interval) and answers the next runs, so the preview and the error are the ones saving would give.
  */
-export function ScheduleEditor({ serviceId, canEdit }: { serviceId: string; canEdit: boolean }) {
+export function ScheduleEditor({ projectId, serviceId, canEdit }: { projectId: string; serviceId: string; canEdit: boolean }) {
   const [schedule, setSchedule] = useState<Schedule | null | undefined>(undefined);
   const [cron, setCron] = useState('');
   const [timezone, setTimezone] = useState('UTC');
@@ -57,11 +57,18 @@ export function ScheduleEditor({ serviceId, canEdit }: { serviceId: string; canE
   };
 
   useEffect(() => {
-    api<Schedule>('GET', `/v1/services/${serviceId}/schedule`).then(fill, (error: unknown) => {
-      if (error instanceof ApiError && error.status === 404) fill(null);
-      else setMessage(error instanceof Error ? error.message : String(error));
-    });
-  }, [serviceId]);
+    // The project's service status says whether there is a schedule: asking for one that does not exist would answer 404 in normal use.
+    void (async () => {
+      try {
+        const { services } = await api<{ services: ServiceStatus[] }>('GET', `/v1/projects/${projectId}/service-status`);
+        const scheduled = services.find((status) => status.service.id === serviceId)?.schedule;
+        fill(scheduled ? await api<Schedule>('GET', `/v1/services/${serviceId}/schedule`) : null);
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) fill(null);
+        else setMessage(error instanceof Error ? error.message : String(error));
+      }
+    })();
+  }, [projectId, serviceId]);
 
   useEffect(() => {
     if (cron.trim() === '') {

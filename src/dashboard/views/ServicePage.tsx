@@ -14,7 +14,7 @@ function upsert<T extends { id: string }>(list: T[], item: T, newestFirst: (a: T
 }
 
 /** One service: back it up, watch its backups live, fetch, restore, and set its schedule. */
-export function ServicePage({ serviceId, capabilities, role }: { serviceId: string; capabilities: Capabilities; role: ProjectRole | null }) {
+export function ServicePage({ projectId, serviceId, capabilities, role }: { projectId: string; serviceId: string; capabilities: Capabilities; role: ProjectRole | null }) {
   const [service, setService] = useState<Service | null>(null);
   const [backups, setBackups] = useState<Backup[]>([]);
   const [restores, setRestores] = useState<Restore[]>([]);
@@ -142,7 +142,7 @@ export function ServicePage({ serviceId, capabilities, role }: { serviceId: stri
           </table>
         )}
       </section>
-      <ScheduleEditor serviceId={serviceId} canEdit={role === 'owner'} />
+      <ScheduleEditor projectId={projectId} serviceId={serviceId} canEdit={role === 'owner'} />
       {restoring && (
         <RestoreDialog backup={restoring} service={service} onClose={() => setRestoring(null)} onStarted={(restore) => setRestores((list) => upsert(list, restore, (a, b) => b.requestedAt.localeCompare(a.requestedAt)))} />
       )}
