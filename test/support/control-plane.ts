@@ -42,6 +42,7 @@ export async function startTestControlPlane(
     /** Unset: the same as `networkPolicy`. */
     webhookPolicy?: NetworkPolicy;
     serviceRegistration?: 'admin' | 'owner';
+    connectionCheckWaitSeconds?: number;
   } = {},
 ): Promise<TestControlPlane> {
   const platform = await openTestPlatformDatabase(kind);
@@ -69,6 +70,7 @@ export async function startTestControlPlane(
       networkPolicy: options.networkPolicy ?? { allow: 'any', deny: { cidrs: [], endpoints: [] } },
       webhookPolicy: options.webhookPolicy ?? options.networkPolicy ?? { allow: 'any', deny: { cidrs: [], endpoints: [] } },
       serviceRegistration: options.serviceRegistration ?? 'owner',
+      connectionCheckWaitSeconds: options.connectionCheckWaitSeconds,
     },
     publicUrl: () => 'http://lifeboat.test',
     changes: new RecordChanges(),
