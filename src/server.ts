@@ -85,6 +85,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
           networkPolicy,
           webhookPolicy,
           serviceRegistration: config.serviceRegistration,
+          connectionCheckWaitSeconds: config.connectionCheckWaitSeconds,
         },
       });
       stops.push(() => api.stop());

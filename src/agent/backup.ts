@@ -8,12 +8,12 @@ import { type ObjectStore, StorageUnavailableError } from '../storage/object-sto
 import { JobFailure } from './job-failure.js';
 import { DigestStream } from './digest-stream.js';
 import { toolEnv } from './tool-env.js';
-import { checkPgDumpVersion, parsePgDumpVersion, pgDumpArgs, type ToolVersion } from './pg-dump.js';
+import { parsePgDumpVersion, pgDumpArgs, type ToolVersion } from './pg-dump.js';
 import { findStdbufAhead, pgDumpCommand } from './pg-dump-command.js';
 import { failureFromClientError, failureFromDumpOutput, redact } from './postgres-failures.js';
-import { libpqEnvironment, type PinnedTarget, pinTarget, type ResolveAddress } from './postgres-connection.js';
-import { endSessions, SourceSession } from './source-session.js';
-import { unreadableFailure } from './unreadable-objects.js';
+import { libpqEnvironment, type PinnedTarget, type ResolveAddress } from './postgres-connection.js';
+import { runPreflight } from './preflight.js';
+import { endSessions, type SourceSession } from './source-session.js';
 
 export interface BackupDependencies {
   password: string | undefined;
@@ -26,9 +26,6 @@ export interface BackupDependencies {
   /** Turns the service's host into the one address every connection of the job uses (and the network policy allows). */
   resolve?: ResolveAddress;
 }
-
-/** The pre-flight's own statements (version, snapshot) are quick; one that hangs is a stuck server. */
-const preflightStatementTimeoutMs = 60_000;
 
 const stderrTailBytes = 16 * 1024;
 
@@ -45,25 +42,23 @@ export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): 
   const applicationName = `lifeboat-backup ${spec.backupId}`;
   let endSessionsOnCancel: (() => void) | undefined;
   try {
-    // The tool is asked for its version while the connection opens: both take tens of milliseconds.
-    const target = await pinTarget(spec.connection, deps.resolve);
-    // A session waiting on a lock does not notice its client going away: a cancel ends it on the server.
-    endSessionsOnCancel = () => void endSessions(target, deps.password, applicationName).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not end the backup sessions'));
-    deps.signal.addEventListener('abort', endSessionsOnCancel, { once: true });
     const lockWaitTimeoutMs = spec.lockWaitTimeoutSeconds * 1000;
-    const [opened, asked] = await Promise.allSettled([
-      SourceSession.open(target, deps.password, { lockTimeoutMs: lockWaitTimeoutMs, statementTimeoutMs: preflightStatementTimeoutMs }, applicationName),
-      pgDumpVersion(deps.env),
-    ]);
-    if (opened.status === 'rejected') throw opened.reason;
-    session = opened.value;
-    if (asked.status === 'rejected') throw asked.reason;
-    const server = session.server;
-    const tool = asked.value;
-    const mismatch = checkPgDumpVersion(tool, server);
-    if (mismatch) throw new JobFailure(mismatch);
-    const unreadable = unreadableFailure(await session.unreadableObjects(), target);
-    if (unreadable) throw new JobFailure(unreadable);
+    // The same pre-flight a connection check runs (preflight.ts): the two cannot disagree.
+    const passed = await runPreflight({
+      connection: spec.connection,
+      password: deps.password,
+      resolve: deps.resolve,
+      lockWaitTimeoutMs,
+      applicationName,
+      toolVersion: () => pgDumpVersion(deps.env),
+      // A session waiting on a lock does not notice its client going away: a cancel ends it on the server.
+      onPinned: (pinned) => {
+        endSessionsOnCancel = () => void endSessions(pinned, deps.password, applicationName).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not end the backup sessions'));
+        deps.signal.addEventListener('abort', endSessionsOnCancel, { once: true });
+      },
+    });
+    session = passed.session;
+    const { target, server, tool } = passed;
     deps.signal.throwIfAborted();
 
     const snapshotId = await session.snapshot();
@@ -120,7 +115,7 @@ export function askPgDumpVersionAhead(env: BackupDependencies['env']): void {
   findStdbufAhead(env.PATH ?? '');
 }
 
-function pgDumpVersion(env: BackupDependencies['env']): Promise<ToolVersion> {
+export function pgDumpVersion(env: BackupDependencies['env']): Promise<ToolVersion> {
   const path = env.PATH ?? '';
   const asked = askedVersions.get(path);
   if (asked) return asked;

@@ -1,9 +1,10 @@
 import pino, { type Logger } from 'pino';
 import type { z } from 'zod';
-import { backupJobSpec, decodeMessage, restoreJobSpec, standbyAssignment, verifyJobSpec } from '../contracts/index.js';
+import { backupJobSpec, checkJobSpec, decodeMessage, restoreJobSpec, standbyAssignment, verifyJobSpec } from '../contracts/index.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { openObjectStore } from '../storage/open-object-store.js';
 import { askPgDumpVersionAhead, runBackup } from './backup.js';
+import { runCheck } from './check.js';
 import { resolveWithin } from './postgres-connection.js';
 import { runRestore } from './restore.js';
 import { runVerify } from './verify.js';
@@ -67,6 +68,13 @@ export function runAgentVerifyCommand(env: Readonly<Record<string, string | unde
   );
 }
 
+/** `lifeboat agent check`: the backup's pre-flight alone, against the connection LIFEBOAT_JOB names. */
+export function runAgentCheckCommand(env: Readonly<Record<string, string | undefined>>, io: AgentIo): Promise<number> {
+  return runAgentJob(env, io, checkJobSpec, (spec, context) =>
+    runCheck(spec, { password: context.password, env: context.env, signal: context.signal, logger: context.logger, resolve: resolveWithin(spec.networkPolicy) }),
+  );
+}
+
 /** Prints the report as the last line of standard output; returns the exit code that goes with it. */
 function printReport(io: AgentIo, report: Report): number {
   io.stdout.write(`${JSON.stringify(report)}\n`);
@@ -75,7 +83,7 @@ function printReport(io: AgentIo, report: Report): number {
 
 const invalidCommand = (message: string): Report => ({ outcome: 'failed', failure: { code: 'invalid_command', message } });
 
-const standbyJobs = { backup: runAgentBackupCommand, restore: runAgentRestoreCommand, verify: runAgentVerifyCommand };
+const standbyJobs = { backup: runAgentBackupCommand, restore: runAgentRestoreCommand, verify: runAgentVerifyCommand, check: runAgentCheckCommand };
 
 /**
  * `lifeboat agent standby`: an agent started before it has a job, so that loading Node and the

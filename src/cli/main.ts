@@ -59,6 +59,10 @@ agent
   .description('restore drill: restore the artifact LIFEBOAT_JOB names into a scratch database and check every table')
   .action(runAgent((commands) => commands.runAgentVerifyCommand));
 agent
+  .command('check')
+  .description("connection check: a backup's pre-flight alone against the connection LIFEBOAT_JOB names (password in PGPASSWORD)")
+  .action(runAgent((commands) => commands.runAgentCheckCommand));
+agent
   .command('standby')
   .description('start ahead of a job, then run the one that arrives as a JSON line on stdin (the local runner does this)')
   .action(runAgent((commands) => commands.runStandbyAgent));

@@ -61,6 +61,8 @@ export interface Config {
   webhookNetworks: string | undefined;
   /** Who may register a service's connection: the operator only, or a project's owners too. */
   serviceRegistration: 'admin' | 'owner';
+  /** How long the API waits for a connection check's verdict before `check_timed_out`. */
+  connectionCheckWaitSeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -83,6 +85,7 @@ const environment = z.object({
   LIFEBOAT_JOB_DEADLINE_SECONDS: integer(5, 7 * 24 * 3600).default(6 * 3600),
   LIFEBOAT_MAX_CONCURRENT_JOBS: integer(1, 256).default(4),
   LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS: integer(1, 24 * 3600).default(300),
+  LIFEBOAT_CONNECTION_CHECK_WAIT_SECONDS: integer(1, 600).default(30),
   LIFEBOAT_MAX_CONCURRENT_JOBS_PER_PROJECT: integer(1, 256).optional(),
   LIFEBOAT_AGENT_STANDBY: flag.default(true),
   LIFEBOAT_AUTH_FAILURES_PER_MINUTE: integer(1, 100_000).default(20),
@@ -154,6 +157,7 @@ export function loadConfig(role: ServerRole, env: Record<string, string | undefi
     webhookNetworks: values.LIFEBOAT_WEBHOOK_NETWORKS,
     // In a platform the catalog registers services on the user's behalf; alone, the user does.
     serviceRegistration: values.LIFEBOAT_SERVICE_REGISTRATION ?? (role === 'serve' ? 'owner' : 'admin'),
+    connectionCheckWaitSeconds: values.LIFEBOAT_CONNECTION_CHECK_WAIT_SECONDS,
     logLevel: values.LIFEBOAT_LOG_LEVEL,
   };
 }

@@ -57,7 +57,7 @@ export function artifactPrefixOf(ids: { projectId: string; serviceId: string; ba
  * the agent notices its orchestrator going away.
  */
 export const standbyAssignment = z.object({
-  args: z.tuple([z.literal('agent'), z.enum(['backup', 'restore', 'verify'])]),
+  args: z.tuple([z.literal('agent'), z.enum(['backup', 'restore', 'verify', 'check'])]),
   env: z.record(z.string(), z.string()),
 });
 export type StandbyAssignment = z.infer<typeof standbyAssignment>;

@@ -1,6 +1,7 @@
 export * from './artifact-messages.js';
 export * from './agent-job.js';
 export * from './backup-messages.js';
+export * from './check-messages.js';
 export * from './connection-rules.js';
 export * from './contents.js';
 export * from './envelope.js';

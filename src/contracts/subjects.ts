@@ -2,7 +2,7 @@
  * Bus subjects. Commands go from the control plane to the orchestrator and events come back, on
  * separate subject trees so that each side consumes only what it owns.
  */
-const commandTypes = new Set(['backup.requested', 'backup.cancel_requested', 'backup.verify_requested', 'restore.requested', 'artifact.delete_requested', 'kill_switch.changed']);
+const commandTypes = new Set(['backup.requested', 'backup.cancel_requested', 'backup.verify_requested', 'check.requested', 'restore.requested', 'artifact.delete_requested', 'kill_switch.changed']);
 
 /** The subject a message of this type is published on. */
 export function subjectOf(type: string): string {
@@ -17,6 +17,8 @@ export const subjects = {
   killSwitchChanged: subjectOf('kill_switch.changed'),
   restoreRequested: subjectOf('restore.requested'),
   verifyRequested: subjectOf('backup.verify_requested'),
+  checkRequested: subjectOf('check.requested'),
+  checkEvents: ['check.succeeded', 'check.failed'].map(subjectOf),
   backupEvents: ['backup.started', 'backup.progress', 'backup.succeeded', 'backup.failed', 'backup.canceled'].map(subjectOf),
   restoreEvents: ['restore.started', 'restore.succeeded', 'restore.failed'].map(subjectOf),
   artifactEvents: ['artifact.deleted', 'backup.verified'].map(subjectOf),

@@ -95,7 +95,7 @@ export class Api {
       settings: { jobDeadlineSeconds: options.settings.jobDeadlineSeconds, verificationConfigured: options.settings.verificationConfigured },
       onApplied: (event, outcome) => {
         options.metrics.backupEvents.inc({ type: event.type, applied: String(outcome.startsWith('applied')) });
-        plane.changes.changed('restoreId' in event.payload ? event.payload.restoreId : event.payload.backupId);
+        plane.changes.changed('checkId' in event.payload ? event.payload.checkId : 'restoreId' in event.payload ? event.payload.restoreId : event.payload.backupId);
       },
     });
     // Schedules and retention run in one replica at a time.

@@ -25,6 +25,7 @@ export type AuditAction =
   | 'artifact.deleted'
   | 'service.registered'
   | 'service.removed'
+  | 'service.connection_tested'
   | 'schedule.set'
   | 'schedule.removed'
   | 'token.issued'

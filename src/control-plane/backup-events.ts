@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { EventBus, Subscription } from '../bus/event-bus.js';
-import { artifactDeleted, type ArtifactDeleted, type BackupEvent, backupEvent, backupVerified, decodeMessage, envelope, type RestoreEvent, restoreEvent, subjects } from '../contracts/index.js';
+import { artifactDeleted, type ArtifactDeleted, type BackupEvent, backupEvent, backupVerified, checkEvent, decodeMessage, envelope, type RestoreEvent, restoreEvent, subjects } from '../contracts/index.js';
 import { enqueue, receiveOnce, recordOutcome } from '../outbox/outbox.js';
 import { type AuditAction, recordAudit } from './audit.js';
 import { decideEvent, isTerminal } from './backup-status.js';
@@ -12,10 +12,11 @@ import { backupView } from './backups.js';
 import { refreshExpiryDates } from './retention-sweep.js';
 import { controlSchema, type ControlTables } from './tables.js';
 import { applyBackupVerified, requestVerification } from './verifications.js';
+import { applyCheckEvent } from './connection-checks.js';
 import { queueWebhookDeliveries } from './webhooks.js';
 
 /** What the orchestrator tells the control plane. */
-export const orchestratorEvent = z.union([backupEvent, restoreEvent, artifactDeleted, backupVerified]);
+export const orchestratorEvent = z.union([backupEvent, restoreEvent, artifactDeleted, backupVerified, checkEvent]);
 export type OrchestratorEvent = z.infer<typeof orchestratorEvent>;
 
 /**
@@ -164,7 +165,7 @@ export async function consumeBackupEvents(options: {
   return bus.consume(
     {
       durable: 'control-plane-backup-events',
-      subjects: [...subjects.backupEvents, ...subjects.restoreEvents, ...subjects.artifactEvents],
+      subjects: [...subjects.backupEvents, ...subjects.restoreEvents, ...subjects.artifactEvents, ...subjects.checkEvents],
       concurrency: 4,
       // An event is how a backup learns it ended: keep trying through any outage (back-off caps
       // at 30 s, so this is hours) rather than drop it.
@@ -192,6 +193,10 @@ export async function consumeBackupEvents(options: {
           break;
         case 'backup.verified':
           outcome = await applyBackupVerified(db, event);
+          break;
+        case 'check.succeeded':
+        case 'check.failed':
+          outcome = await applyCheckEvent(db, event);
           break;
         default:
           outcome = await applyBackupEvent(db, event, options.settings);

@@ -41,6 +41,8 @@ export interface ControlPlane {
     webhookPolicy: NetworkPolicy;
     /** Who may register a service's connection: the operator only, or project owners too. */
     serviceRegistration: 'admin' | 'owner';
+    /** How long a connection check is waited for before `check_timed_out` (LIFEBOAT_CONNECTION_CHECK_WAIT_SECONDS); 30 unset. */
+    connectionCheckWaitSeconds?: number;
   };
   /** Base URL for links the API hands out (known once the server listens). */
   publicUrl(): string;

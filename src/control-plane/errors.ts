@@ -1,3 +1,5 @@
+import type { FailureCode } from '../contracts/failures.js';
+
 /**
  * The API's error codes and the HTTP status each one is rendered with: one table, read by the
  * one error handler (http/error-handler.ts). Clients branch on `code`; `message` is for people.
@@ -27,9 +29,15 @@ const statusByCode = {
   backups_unavailable: 503,
   verification_unavailable: 503,
   not_ready: 503,
+  check_timed_out: 504,
 } as const;
 
-export type ApiErrorCode = keyof typeof statusByCode;
+/**
+ * A failed connection check answers with the failure's own code (`auth_failed`,
+ * `permission_denied`, …: the codes a backup fails with), as 422 unless the code is one of the
+ * API's own above (`target_not_allowed`).
+ */
+export type ApiErrorCode = keyof typeof statusByCode | FailureCode;
 
 export class ApiError extends Error {
   override readonly name = 'ApiError';
@@ -42,7 +50,7 @@ export class ApiError extends Error {
   }
 
   get status(): number {
-    return statusByCode[this.code];
+    return this.code in statusByCode ? statusByCode[this.code as keyof typeof statusByCode] : 422;
   }
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 const alphabet = '0123456789abcdefghjkmnpqrstvwxyz';
 
-export type IdPrefix = 'prj' | 'tok' | 'svc' | 'bkp' | 'whk' | 'rst' | 'vrf';
+export type IdPrefix = 'prj' | 'tok' | 'svc' | 'bkp' | 'whk' | 'rst' | 'vrf' | 'chk';
 
 /**
  * Resource ids such as `bkp_3k9x…`: the prefix tells a person (and a support ticket) what kind

@@ -190,4 +190,29 @@ export const controlMigrations: Record<string, Migration> = {
     `ALTER TABLE control.project_tokens ADD COLUMN last_used_at timestamptz`,
     `CREATE INDEX project_tokens_by_project ON control.project_tokens (project_id, created_at)`,
   ),
+  // Connection checks (POST /v1/services/:id/test-connection, and registration). service_id has
+  // no foreign key: a registration is checked before its service row exists (docs/decisions.md).
+  // No password here: the sealed one travels only in the check.requested command.
+  '0015_connection_checks': sqlMigration(
+    `CREATE TABLE control.connection_checks (
+      id text PRIMARY KEY,
+      project_id text NOT NULL REFERENCES control.projects(id),
+      service_id text NOT NULL,
+      for_registration boolean NOT NULL,
+      host text NOT NULL,
+      port integer NOT NULL,
+      database_name text NOT NULL,
+      username text NOT NULL,
+      status text NOT NULL CHECK (status IN ('requested', 'succeeded', 'failed')),
+      failure_code text,
+      failure_message text,
+      server_version text,
+      tool_version text,
+      warnings jsonb NOT NULL DEFAULT '[]',
+      requested_by text NOT NULL,
+      requested_at timestamptz NOT NULL DEFAULT now(),
+      finished_at timestamptz
+    )`,
+    `CREATE INDEX connection_checks_by_service ON control.connection_checks (service_id, requested_at DESC)`,
+  ),
 };

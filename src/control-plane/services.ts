@@ -18,9 +18,18 @@ export interface NewService {
   connection: { host: string; port: number; database: string; user: string; password: string };
 }
 
-/** Registers a catalog service. The password is sealed with the credentials key, bound to the service id. */
-export async function registerService(db: Kysely<ControlTables>, credentialsKey: Buffer, input: NewService): Promise<ServiceRow> {
+/** A new service's id and its password sealed to it: what a connection check of the registration carries before it is saved. */
+export function sealRegistration(credentialsKey: Buffer, password: string): { id: string; sealedPassword: string } {
   const id = newId('svc');
+  return { id, sealedPassword: seal(credentialsKey, password, id) };
+}
+
+/**
+ * Registers a catalog service. The password is sealed with the credentials key, bound to the
+ * service id; `sealed` reuses the id and sealed password its connection check carried.
+ */
+export async function registerService(db: Kysely<ControlTables>, credentialsKey: Buffer, input: NewService, sealed = sealRegistration(credentialsKey, input.connection.password)): Promise<ServiceRow> {
+  const { id } = sealed;
   try {
     return await db
       .insertInto('services')
@@ -33,7 +42,7 @@ export async function registerService(db: Kysely<ControlTables>, credentialsKey:
         port: input.connection.port,
         database_name: input.connection.database,
         username: input.connection.user,
-        sealed_password: seal(credentialsKey, input.connection.password, id),
+        sealed_password: sealed.sealedPassword,
         deleted_at: null,
       })
       .returningAll()

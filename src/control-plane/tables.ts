@@ -26,6 +26,26 @@ export interface ControlTables extends OutboxAndInbox {
     /** To the minute: refreshed only when older than that, so that reads do not become writes. */
     last_used_at: Date | null;
   };
+  connection_checks: {
+    id: string;
+    project_id: string;
+    /** The service checked, or the id a registration being checked will have if it is saved. */
+    service_id: string;
+    for_registration: boolean;
+    host: string;
+    port: number;
+    database_name: string;
+    username: string;
+    status: 'requested' | 'succeeded' | 'failed';
+    failure_code: string | null;
+    failure_message: string | null;
+    server_version: string | null;
+    tool_version: string | null;
+    warnings: ColumnType<string[], string | undefined, string>;
+    requested_by: string;
+    requested_at: Generated<Date>;
+    finished_at: Date | null;
+  };
   services: {
     id: string;
     project_id: string;

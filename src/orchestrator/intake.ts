@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { EventBus, Subscription } from '../bus/event-bus.js';
-import { backupRequested, decodeMessage, type Failure, restoreRequested, subjects, verifyRequested } from '../contracts/index.js';
+import { backupRequested, checkRequested, decodeMessage, type Failure, restoreRequested, subjects, verifyRequested } from '../contracts/index.js';
 import { z } from 'zod';
 import { type JobCommand, recordJob } from './jobs.js';
 import type { OrchestratorTables } from './tables.js';
@@ -15,7 +15,7 @@ export function killSwitchFailure(reading: KillSwitchReading): Failure {
   return { code: 'feature_disabled', message: `backups are disabled by the kill switch: ${reading.reason ?? 'no reason given'}` };
 }
 
-const jobCommand = z.union([backupRequested, restoreRequested, verifyRequested]);
+const jobCommand = z.union([backupRequested, restoreRequested, verifyRequested, checkRequested]);
 
 /**
  * Takes `backup.requested` and `restore.requested` commands off the bus and records a job for
@@ -35,7 +35,7 @@ export async function consumeBackupCommands(options: {
   return bus.consume(
     {
       durable: 'orchestrator-backup-commands',
-      subjects: [subjects.backupRequested, subjects.restoreRequested, subjects.verifyRequested],
+      subjects: [subjects.backupRequested, subjects.restoreRequested, subjects.verifyRequested, subjects.checkRequested],
       concurrency: 4,
       // Minutes of retries (back-off caps at 30 s) before a command counts as poisoned: a
       // database restart is not a poison.
@@ -57,7 +57,7 @@ export async function consumeBackupCommands(options: {
       const reading = await options.killSwitch();
       const refusal = reading.engaged ? killSwitchFailure(reading) : null;
       const recorded = await recordJob(db, command, refusal);
-      logger.info({ type: command.type, backupId: command.payload.backupId, recorded, refused: reading.engaged }, recorded ? 'job recorded' : 'duplicate command ignored');
+      logger.info({ type: command.type, backupId: 'backupId' in command.payload ? command.payload.backupId : undefined, recorded, refused: reading.engaged }, recorded ? 'job recorded' : 'duplicate command ignored');
       if (recorded && !reading.engaged) options.onRecorded();
     },
   );

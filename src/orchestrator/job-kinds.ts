@@ -1,14 +1,14 @@
-import { artifactPrefixOf, backupRequested, connectionProblems, type BackupJobSpec, type Connection, type Failure, restoreRequested, type RestoreJobSpec, verifyRequested, type VerifyJobSpec } from '../contracts/index.js';
+import { artifactPrefixOf, backupRequested, checkRequested, type CheckJobSpec, connectionProblems, type BackupJobSpec, type Connection, type Failure, restoreRequested, type RestoreJobSpec, verifyRequested, type VerifyJobSpec } from '../contracts/index.js';
 import type { NetworkPolicy } from '../contracts/network-policy.js';
 import type { JobExit } from '../runner/job-runner.js';
 import { unseal } from '../secrets/sealed-box.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { outcomeOfExit, restoreOutcomeOfExit, verifyArtifact, verifyOutcomeOfExit } from './job-outcome.js';
+import { checkOutcomeOfExit, outcomeOfExit, restoreOutcomeOfExit, verifyArtifact, verifyOutcomeOfExit } from './job-outcome.js';
 import type { JobRow, Outcome } from './jobs.js';
 
 /** What the launcher needs to run a job of any kind, and to conclude it. */
 export interface PreparedJob {
-  what: 'backup' | 'restore' | 'restore drill';
+  what: 'backup' | 'restore' | 'restore drill' | 'connection check';
   args: string[];
   env: Record<string, string>;
   secretEnv: Record<string, string>;
@@ -57,6 +57,8 @@ export function prepareJob(job: JobRow, deps: JobKindDependencies): PreparedJob 
         return prepareRestore(job, deps);
       case 'verify':
         return prepareVerify(job, deps);
+      case 'check':
+        return prepareCheck(job, deps);
     }
   } catch (error) {
     // A recorded command this version cannot read ends its job visibly instead of leaving it pending.
@@ -156,6 +158,32 @@ function prepareVerify(job: JobRow, deps: JobKindDependencies): PreparedJob | { 
     secretEnv: server.password ? { PGPASSWORD: server.password } : {},
     conclude: async (exit) => verifyOutcomeOfExit(exit, command.payload.deadlineSeconds),
     // The agent drops its scratch database itself; storage is only read.
+    cleanUp: async () => undefined,
+  };
+}
+
+function prepareCheck(job: JobRow, deps: JobKindDependencies): PreparedJob | { failure: Failure } {
+  const command = checkRequested.parse(job.command);
+  const refused = refusedConnection(command.payload.connection);
+  if (refused) return refused;
+  const password = openPassword(deps, command.payload.sealedPassword, command.payload.serviceId);
+  if ('failure' in password) return password;
+  const spec: CheckJobSpec = {
+    kind: 'check',
+    jobId: job.id,
+    checkId: command.payload.checkId,
+    engine: command.payload.engine,
+    connection: command.payload.connection,
+    lockWaitTimeoutSeconds: deps.lockWaitTimeoutSeconds ?? defaultLockWaitTimeoutSeconds,
+    networkPolicy: deps.networkPolicy,
+  };
+  return {
+    what: 'connection check',
+    args: ['agent', 'check'],
+    // The agent's harness opens the store for every job kind; a check writes nothing to it.
+    env: { LIFEBOAT_JOB: JSON.stringify(spec), LIFEBOAT_STORAGE_URL: deps.storageUrl },
+    secretEnv: password.env,
+    conclude: async (exit) => checkOutcomeOfExit(exit, command.payload.deadlineSeconds),
     cleanUp: async () => undefined,
   };
 }

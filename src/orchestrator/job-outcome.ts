@@ -1,4 +1,4 @@
-import { agentReport, type Artifact, type BackupContents, type Failure, restoreReport, type Verification, verifyReport } from '../contracts/index.js';
+import { agentReport, type Artifact, type BackupContents, checkReport, type Failure, restoreReport, type Verification, verifyReport } from '../contracts/index.js';
 import type { z } from 'zod';
 import type { JobExit } from '../runner/job-runner.js';
 import type { ObjectInfo } from '../storage/object-store.js';
@@ -11,6 +11,25 @@ export type JobOutcome =
 export type RestoreOutcome = { status: 'succeeded'; database: string } | { status: 'failed'; failure: Failure } | { status: 'canceled' };
 
 export type VerifyOutcome = { status: 'succeeded'; verification: Verification } | { status: 'failed'; failure: Failure } | { status: 'canceled' };
+
+export type CheckOutcome = { status: 'succeeded'; serverVersion: string; toolVersion: string; warnings: string[] } | { status: 'failed'; failure: Failure } | { status: 'canceled' };
+
+/** What a finished connection check amounts to; like `outcomeOfExit`. Pure. */
+export function checkOutcomeOfExit(exit: JobExit, deadlineSeconds: number): CheckOutcome {
+  if (exit.deadlineExceeded) return timedOut('connection check', deadlineSeconds);
+  const report = parse(checkReport, exit.report);
+  if (report) {
+    switch (report.outcome) {
+      case 'succeeded':
+        return { status: 'succeeded', serverVersion: report.serverVersion, toolVersion: report.toolVersion, warnings: report.warnings };
+      case 'failed':
+        return { status: 'failed', failure: report.failure };
+      case 'canceled':
+        return { status: 'canceled' };
+    }
+  }
+  return crashed('connection check', exit);
+}
 
 /** What a finished restore drill amounts to; like `outcomeOfExit`. Pure. */
 export function verifyOutcomeOfExit(exit: JobExit, deadlineSeconds: number): VerifyOutcome {

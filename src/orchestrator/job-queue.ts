@@ -137,5 +137,7 @@ function describeKind(kind: JobKind): string {
       return 'restore';
     case 'verify':
       return 'restore drill';
+    case 'check':
+      return 'connection check';
   }
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { type BackupCancelRequested, type BackupRequested, envelope, type Failure, type RestoreRequested, type VerifyRequested } from '../contracts/index.js';
+import { type BackupCancelRequested, type BackupRequested, type CheckRequested, envelope, type Failure, type RestoreRequested, type VerifyRequested } from '../contracts/index.js';
 import { enqueue } from '../outbox/outbox.js';
-import type { JobOutcome, RestoreOutcome, VerifyOutcome } from './job-outcome.js';
+import type { CheckOutcome, JobOutcome, RestoreOutcome, VerifyOutcome } from './job-outcome.js';
 import { orchestratorSchema, type OrchestratorTables } from './tables.js';
 
 /** The orchestrator's job records: every state change and the event announcing it commit together. */
@@ -10,13 +10,13 @@ export type JobRow = Selectable<OrchestratorTables['jobs']>;
 type Db = Kysely<OrchestratorTables>;
 
 /** How a job ended: a backup's outcome or a restore's, by the job's kind. */
-export type Outcome = JobOutcome | RestoreOutcome | VerifyOutcome;
+export type Outcome = JobOutcome | RestoreOutcome | VerifyOutcome | CheckOutcome;
 
 export function newJobId(): string {
   return `job_${randomBytes(10).toString('hex')}`;
 }
 
-export type JobCommand = BackupRequested | RestoreRequested | VerifyRequested;
+export type JobCommand = BackupRequested | RestoreRequested | VerifyRequested | CheckRequested;
 
 /**
  * Records the job a command asks for: pending, or failed at once when `refusal` is given (the
@@ -24,21 +24,17 @@ export type JobCommand = BackupRequested | RestoreRequested | VerifyRequested;
  * duplicate delivery launches nothing.
  */
 export async function recordJob(db: Db, command: JobCommand, refusal: Failure | null): Promise<boolean> {
-  const identity =
-    command.type === 'backup.requested'
-      ? { kind: 'backup' as const, restore_id: null, verification_id: null, unique: 'backup_id' as const }
-      : command.type === 'restore.requested'
-        ? { kind: 'restore' as const, restore_id: command.payload.restoreId, verification_id: null, unique: 'restore_id' as const }
-        : { kind: 'verify' as const, restore_id: null, verification_id: command.payload.verificationId, unique: 'verification_id' as const };
+  const identity = identityOf(command);
   return db.transaction().execute(async (trx) => {
     const inserted = await trx
       .insertInto('jobs')
       .values({
         id: newJobId(),
         kind: identity.kind,
-        backup_id: command.payload.backupId,
+        backup_id: identity.backup_id,
         restore_id: identity.restore_id,
         verification_id: identity.verification_id,
+        check_id: identity.check_id,
         project_id: command.projectId,
         service_id: command.payload.serviceId,
         correlation_id: command.correlationId,
@@ -59,6 +55,22 @@ export async function recordJob(db: Db, command: JobCommand, refusal: Failure | 
     if (inserted && refusal) await enqueue<OrchestratorTables>(trx, orchestratorSchema, terminalEvent(inserted, { status: 'failed', failure: refusal }));
     return inserted !== undefined;
   });
+}
+
+/** Which kind of job a command asks for, and the column that makes it one job however often it is delivered. */
+function identityOf(command: JobCommand) {
+  const none = { restore_id: null, verification_id: null, check_id: null };
+  switch (command.type) {
+    case 'backup.requested':
+      return { ...none, kind: 'backup' as const, backup_id: command.payload.backupId, unique: 'backup_id' as const };
+    case 'restore.requested':
+      return { ...none, kind: 'restore' as const, backup_id: command.payload.backupId, restore_id: command.payload.restoreId, unique: 'restore_id' as const };
+    case 'backup.verify_requested':
+      return { ...none, kind: 'verify' as const, backup_id: command.payload.backupId, verification_id: command.payload.verificationId, unique: 'verification_id' as const };
+    case 'check.requested':
+      // A check makes and reads no backup: its backup_id is empty.
+      return { ...none, kind: 'check' as const, backup_id: '', check_id: command.payload.checkId, unique: 'check_id' as const };
+  }
 }
 
 export async function recordRunnerHandle(db: Db, jobId: string, handle: string): Promise<void> {
@@ -84,6 +96,8 @@ export async function finishInTransaction(trx: Db, job: JobRow, outcome: Outcome
     .returningAll()
     .executeTakeFirst();
   if (!updated) return false;
+  // A check may be of a registration that is never saved: its sealed password is kept no longer than the job needs it.
+  if (updated.kind === 'check') await trx.updateTable('jobs').set({ command: sql<string>`command #- '{payload,sealedPassword}'` }).where('id', '=', updated.id).execute();
   await enqueue<OrchestratorTables>(trx, orchestratorSchema, terminalEvent(updated, outcome));
   return true;
 }
@@ -171,6 +185,7 @@ export function startedEvent(job: JobRow) {
     case 'restore':
       return envelope('restore.started', fields, { restoreId: job.restore_id ?? '', ...started });
     case 'verify':
+    case 'check':
       return undefined;
     case 'backup':
       return envelope('backup.started', fields, { backupId: job.backup_id, ...started });
@@ -181,6 +196,14 @@ export function startedEvent(job: JobRow) {
 export function terminalEvent(job: JobRow, outcome: Outcome) {
   const fields = { correlationId: job.correlation_id, projectId: job.project_id };
   const finishedAt = (job.finished_at ?? new Date()).toISOString();
+  if (job.kind === 'check') {
+    const checkId = job.check_id ?? '';
+    if (outcome.status === 'succeeded' && 'warnings' in outcome) {
+      return envelope('check.succeeded', fields, { checkId, serverVersion: outcome.serverVersion, toolVersion: outcome.toolVersion, warnings: outcome.warnings, checkedAt: finishedAt });
+    }
+    const failure = outcome.status === 'failed' ? outcome.failure : { code: 'job_lost' as const, message: 'the connection check was stopped before it finished; run it again' };
+    return envelope('check.failed', fields, { checkId, failure, checkedAt: finishedAt });
+  }
   if (job.kind === 'verify') {
     // A drill that could not run is a failed drill: the backup's restorability is unproven.
     const verification =

@@ -3,8 +3,8 @@ import type { OutboxAndInbox } from '../outbox/tables.js';
 
 export const orchestratorSchema = 'orchestrator';
 
-/** Backups make artifacts, restores bring them back, verifications are restore drills into a scratch database. */
-export type JobKind = 'backup' | 'restore' | 'verify';
+/** Backups make artifacts, restores bring them back, verifications are restore drills into a scratch database, checks run a backup's pre-flight alone. */
+export type JobKind = 'backup' | 'restore' | 'verify' | 'check';
 
 export const jobStatuses = ['pending', 'running', 'succeeded', 'failed', 'canceled'] as const;
 export type JobStatus = (typeof jobStatuses)[number];
@@ -23,6 +23,8 @@ export interface OrchestratorTables extends OutboxAndInbox {
     backup_id: string;
     restore_id: string | null;
     verification_id: ColumnType<string | null, string | null | undefined, string | null>;
+    /** A connection check's id; its backup_id is empty (it makes and reads no backup). */
+    check_id: ColumnType<string | null, string | null | undefined, string | null>;
     project_id: string;
     service_id: string;
     correlation_id: string;

@@ -54,7 +54,7 @@ export async function runChaos(options: { seed: number; seconds: number; log?: (
     const token = (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'owner' })).body.token as string;
     const services: string[] = [];
     for (let i = 0; i < 6; i++) {
-      const created = await admin('POST', `/v1/projects/${projectId}/services`, {
+      const created = await admin('POST', `/v1/projects/${projectId}/services?skipCheck=true`, {
         name: `svc-${i}`,
         engine: 'postgresql',
         connection: { host: '127.0.0.1', port: topology.postgres.port, database: sources[i % sources.length], user: topology.postgres.user, password: servicePassword },

@@ -29,26 +29,26 @@ describe('API error texts', () => {
 
   it('answers an engine it cannot back up with unsupported_engine and the supported ones, however it is spelled', async () => {
     for (const engine of ['mysql', '', 'PostgreSQL', ' postgresql', 5, 0, null, true, ['postgresql'], { name: 'postgresql' }, 'x'.repeat(5000)]) {
-      const error = await refused('POST', `/v1/projects/${projectId}/services`, { name: 'cache', engine, connection });
+      const error = await refused('POST', `/v1/projects/${projectId}/services?skipCheck=true`, { name: 'cache', engine, connection });
       expect(error.code, JSON.stringify(engine).slice(0, 40)).toBe('unsupported_engine');
       expect(error.message).toMatch(/^engine .{1,60} is not supported; supported: postgresql$/);
     }
-    expect(await refused('POST', `/v1/projects/${projectId}/services`, { name: 'cache', engine: 5, connection })).toEqual({
+    expect(await refused('POST', `/v1/projects/${projectId}/services?skipCheck=true`, { name: 'cache', engine: 5, connection })).toEqual({
       code: 'unsupported_engine',
       message: 'engine 5 is not supported; supported: postgresql',
     });
-    expect(await refused('POST', `/v1/projects/${projectId}/services`, { name: 'cache', engine: '', connection })).toEqual({
+    expect(await refused('POST', `/v1/projects/${projectId}/services?skipCheck=true`, { name: 'cache', engine: '', connection })).toEqual({
       code: 'unsupported_engine',
       message: 'engine "" is not supported; supported: postgresql',
     });
-    expect(await refused('POST', `/v1/projects/${projectId}/services`, { name: 'cache', connection })).toEqual({
+    expect(await refused('POST', `/v1/projects/${projectId}/services?skipCheck=true`, { name: 'cache', connection })).toEqual({
       code: 'invalid_request',
       message: 'engine is required (postgresql)',
     });
   });
 
   it('names the fields of a hostile service registration as a person would', async () => {
-    const register = (body: unknown) => refused('POST', `/v1/projects/${projectId}/services`, body);
+    const register = (body: unknown) => refused('POST', `/v1/projects/${projectId}/services?skipCheck=true`, body);
     const cases: [unknown, string][] = [
       [{ name: 'cache', engine: 'postgresql', connection: { ...connection, port: 'abc' } }, 'connection.port must be a whole number from 1 to 65535'],
       [{ name: 'cache', engine: 'postgresql', connection: { ...connection, port: 70000 } }, 'connection.port must be a whole number from 1 to 65535'],

@@ -34,7 +34,7 @@ describe('backups that cannot work, through lifeboat serve', () => {
   });
 
   async function backUp(name: string, connection: Record<string, unknown>) {
-    const service = await api('POST', `/v1/projects/${projectId}/services`, { name, engine: 'postgresql', connection });
+    const service = await api('POST', `/v1/projects/${projectId}/services?skipCheck=true`, { name, engine: 'postgresql', connection });
     expect(service.status).toBe(201);
     const created = await api('POST', `/v1/services/${service.body.id}/backups`);
     expect(created.status).toBe(202);
@@ -76,7 +76,7 @@ describe('backups that cannot work, through lifeboat serve', () => {
     });
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { error: { code: string } }).error.code).toBe('invalid_request');
-    const engine = await api('POST', `/v1/projects/${projectId}/services`, { name: 'cache', engine: 'redis', connection: { host: 'h', database: 'd', user: 'u', password: 'p' } });
+    const engine = await api('POST', `/v1/projects/${projectId}/services?skipCheck=true`, { name: 'cache', engine: 'redis', connection: { host: 'h', database: 'd', user: 'u', password: 'p' } });
     expect(engine.body.error.code).toBe('unsupported_engine');
     const services = await api('GET', `/v1/projects/${projectId}/services`);
     expect(services.body.services.map((s: { name: string }) => s.name)).not.toContain('cache');
@@ -100,7 +100,7 @@ describe('backups that cannot work, through lifeboat serve', () => {
     try {
       const admin = apiClient(old.url, old.adminToken!);
       const project = (await admin('POST', '/v1/projects', { name: 'old' })).body.id;
-      const service = await admin('POST', `/v1/projects/${project}/services`, {
+      const service = await admin('POST', `/v1/projects/${project}/services?skipCheck=true`, {
         name: 'old-tool',
         engine: 'postgresql',
         connection: { host: postgresHost, port: postgresPort, database: 'postgres', user: postgresUser, password: '' },

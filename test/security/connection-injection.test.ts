@@ -32,7 +32,7 @@ describe('connection-string injection and database switching', () => {
   const victimRows = async () => (await victimDb.query('select owner from orders order by owner')).rows.map((row) => row.owner);
   const victimAudit = async () => (await victim('GET', `/v1/audit?projectId=${victimProject}`)).body;
   const register = (connection: Record<string, unknown>, name = `svc-${Math.random().toString(36).slice(2, 8)}`) =>
-    attacker('POST', `/v1/projects/${attackerProject}/services`, { name, engine: 'postgresql', connection: { host: postgresHost, port: postgresPort, user: postgresUser, password: '', ...connection } });
+    attacker('POST', `/v1/projects/${attackerProject}/services?skipCheck=true`, { name, engine: 'postgresql', connection: { host: postgresHost, port: postgresPort, user: postgresUser, password: '', ...connection } });
 
   beforeAll(async () => {
     platform = await createTestDatabase('injection_platform');
@@ -54,7 +54,7 @@ describe('connection-string injection and database switching', () => {
     attacker = a.api;
     victimProject = b.id;
     victim = b.api;
-    const registered = await victim('POST', `/v1/projects/${victimProject}/services`, {
+    const registered = await victim('POST', `/v1/projects/${victimProject}/services?skipCheck=true`, {
       name: 'orders-db',
       engine: 'postgresql',
       connection: { host: postgresHost, port: postgresPort, database: victimDb.name, user: postgresUser, password: '' },

@@ -42,6 +42,7 @@ export async function startTestControlPlane(
     /** Unset: the same as `networkPolicy`. */
     webhookPolicy?: NetworkPolicy;
     serviceRegistration?: 'admin' | 'owner';
+    connectionCheckWaitSeconds?: number;
   } = {},
 ): Promise<TestControlPlane> {
   const platform = await openTestPlatformDatabase(kind);
@@ -69,6 +70,7 @@ export async function startTestControlPlane(
       networkPolicy: options.networkPolicy ?? { allow: 'any', deny: { cidrs: [], endpoints: [] } },
       webhookPolicy: options.webhookPolicy ?? options.networkPolicy ?? { allow: 'any', deny: { cidrs: [], endpoints: [] } },
       serviceRegistration: options.serviceRegistration ?? 'owner',
+      connectionCheckWaitSeconds: options.connectionCheckWaitSeconds,
     },
     publicUrl: () => 'http://lifeboat.test',
     changes: new RecordChanges(),
@@ -114,7 +116,7 @@ export async function call(
 export async function seedProject(app: FastifyInstance, name = 'acme'): Promise<{ projectId: string; ownerToken: string; serviceId: string }> {
   const project = await call(app, 'POST', '/v1/projects', { token: adminToken, body: { name } });
   const owner = await call(app, 'POST', `/v1/projects/${project.body.id}/tokens`, { token: adminToken, body: { role: 'owner' } });
-  const service = await call(app, 'POST', `/v1/projects/${project.body.id}/services`, {
+  const service = await call(app, 'POST', `/v1/projects/${project.body.id}/services?skipCheck=true`, {
     token: owner.body.token,
     body: { name: 'orders-db', engine: 'postgresql', connection: { host: '127.0.0.1', port: 5432, database: 'orders', user: 'app', password: 's3cret-pw' } },
   });

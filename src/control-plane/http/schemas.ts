@@ -22,6 +22,26 @@ export const errorBody = z
 const resourceId = (prefix: string) => z.string().regex(new RegExp(`^${prefix}_[0-9a-z]{16}$`), `must be a ${prefix}_… id`);
 export const projectIdParam = z.object({ projectId: resourceId('prj') });
 export const serviceIdParam = z.object({ serviceId: resourceId('svc') });
+
+export const registrationQuery = z.object({
+  skipCheck: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe('true: save the service without checking its connection first (check later with POST /v1/services/:serviceId/test-connection)'),
+});
+
+export const connectionCheckResult = z.object({
+  id: z.string().describe('the check (chk_…)'),
+  result: z.enum(['ok', 'failed']).describe('ok: a backup would get past its pre-flight'),
+  failure: z
+    .object({ code: z.string().describe('the code a backup would fail with: auth_failed, host_not_found, connection_refused, database_not_found, target_mismatch, permission_denied, pg_dump_version_mismatch, target_not_allowed, …'), message: z.string().describe('for people') })
+    .nullable()
+    .describe('null when the result is ok'),
+  serverVersion: z.string().nullable().describe("the server's PostgreSQL version; null when the check did not get that far"),
+  toolVersion: z.string().nullable().describe("the backup jobs' pg_dump version; null when the check did not get that far"),
+  warnings: z.array(z.string()).describe('things a person should know that do not stop a backup'),
+  checkedAt: z.string().describe('when the check ended (ISO 8601, UTC)'),
+});
 export const backupIdParam = z.object({ backupId: resourceId('bkp') });
 
 /** `?waitSeconds=N`: answer once the backup or restore has ended, or after N seconds with its state then. */

@@ -5,10 +5,12 @@ import { recordAudit } from '../../audit.js';
 import type { ControlPlane } from '../../context.js';
 import { ApiError, apiErrors } from '../../errors.js';
 import { serviceStatuses } from '../../service-status.js';
-import { findService, listServices, registerService, removeService, serviceView } from '../../services.js';
+import { findService, listServices, registerService, removeService, sealRegistration, serviceView } from '../../services.js';
 import { checkTargetAllowed } from '../../target-check.js';
+import { checkBeforeSaving, checkConnection } from '../../connection-checks.js';
+import { hangUpSignal } from '../hang-up.js';
 import { principal } from '../authenticate.js';
-import { errorBody, newServiceBody, projectIdParam, service, serviceIdParam, supportedEngines } from '../schemas.js';
+import { connectionCheckResult, errorBody, newServiceBody, projectIdParam, registrationQuery, service, serviceIdParam, supportedEngines } from '../schemas.js';
 
 export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
   return async (app) => {
@@ -17,10 +19,11 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       {
         schema: {
           summary: 'Register a catalog service (admin; owner too when LIFEBOAT_SERVICE_REGISTRATION=owner)',
-          description: `An engine other than ${supportedEngines.join(', ')} is answered with 400 unsupported_engine, whatever its spelling.`,
+          description: `An engine other than ${supportedEngines.join(', ')} is answered with 400 unsupported_engine, whatever its spelling. Before anything is saved, the connection is checked with the pre-flight a backup runs (as POST /v1/services/:serviceId/test-connection does): a check that fails answers 422 with the failure's code (auth_failed, host_not_found, permission_denied, …) and message, and saves nothing; no verdict within LIFEBOAT_CONNECTION_CHECK_WAIT_SECONDS (30 s) answers 504 check_timed_out. ?skipCheck=true saves without the check.`,
           params: projectIdParam,
+          querystring: registrationQuery,
           body: newServiceBody,
-          response: { 201: service, 400: errorBody, 403: errorBody, 404: errorBody, 409: errorBody },
+          response: { 201: service, 400: errorBody, 403: errorBody, 404: errorBody, 409: errorBody, 422: errorBody, 504: errorBody },
         },
         // Before validation, so an engine that is no string at all is told apart from other bad input too.
         preValidation: async (request) => refuseUnsupportedEngine(request.body),
@@ -33,7 +36,19 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const project = await plane.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst();
         if (!project) throw apiErrors.notFound('project', projectId);
         await checkTargetAllowed(plane.settings.networkPolicy, request.body.connection, plane.logger);
-        const row = await registerService(plane.db, plane.keys.credentials, { ...request.body, projectId });
+        const sealed = sealRegistration(plane.keys.credentials, request.body.connection.password);
+        if (request.query.skipCheck !== 'true') {
+          // A name already taken would be refused after a check of up to half a minute: refused first.
+          const taken = await plane.db.selectFrom('services').select('id').where('project_id', '=', projectId).where('name', '=', request.body.name).where('deleted_at', 'is', null).executeTakeFirst();
+          if (taken) throw new ApiError('service_name_taken', `this project already has a service named ${request.body.name}`);
+          const { password: _password, ...connection } = request.body.connection;
+          await checkBeforeSaving(
+            plane,
+            { projectId, serviceId: sealed.id, forRegistration: true, engine: request.body.engine, connection, sealedPassword: sealed.sealedPassword, requestedBy: actorOf(caller) },
+            hangUpSignal(reply),
+          );
+        }
+        const row = await registerService(plane.db, plane.keys.credentials, { ...request.body, projectId }, sealed);
         await recordAudit(plane.db, { projectId, actor: actorOf(principal(request)), action: 'service.registered', target: { kind: 'service', id: row.id }, details: { name: row.name } });
         return reply.status(201).send(serviceView(row, plane.settings.networkPolicy));
       },
@@ -105,6 +120,45 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const row = await findService(plane.db, request.params.serviceId);
         authorize(principal(request), row.project_id, 'viewer', { kind: 'service', id: row.id });
         return serviceView(row, plane.settings.networkPolicy);
+      },
+    );
+
+    app.post(
+      '/v1/services/:serviceId/test-connection',
+      {
+        schema: {
+          summary: "Check a service's connection with the pre-flight a backup runs (member)",
+          description:
+            "Runs, as a job, what a backup checks before it dumps: the network policy, the credentials, that the server is the database and user registered (target_mismatch), pg_dump's version, and that the user can read every object (permission_denied). Answers 200 with the verdict, ok or failed with the code a backup would fail with; 504 check_timed_out when no verdict arrives within LIFEBOAT_CONNECTION_CHECK_WAIT_SECONDS (30 s).",
+          params: serviceIdParam,
+          response: { 200: connectionCheckResult, 404: errorBody, 504: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const caller = principal(request);
+        const row = await findService(plane.db, request.params.serviceId);
+        authorize(caller, row.project_id, 'member', { kind: 'service', id: row.id });
+        const result = await checkConnection(
+          plane,
+          {
+            projectId: row.project_id,
+            serviceId: row.id,
+            forRegistration: false,
+            engine: row.engine,
+            connection: { host: row.host, port: row.port, database: row.database_name, user: row.username },
+            sealedPassword: row.sealed_password,
+            requestedBy: actorOf(caller),
+          },
+          hangUpSignal(reply),
+        );
+        await recordAudit(plane.db, {
+          projectId: row.project_id,
+          actor: actorOf(caller),
+          action: 'service.connection_tested',
+          target: { kind: 'service', id: row.id },
+          details: { checkId: result.id, result: result.result, ...(result.failure ? { failure: result.failure } : {}) },
+        });
+        return result;
       },
     );
 
