@@ -53,7 +53,7 @@ export const orchestratorMigrations: Record<string, Migration> = {
   // The fair queue asks when each waiting project last had a job started.
   '0007_fair_share': sqlMigration(`CREATE INDEX jobs_project_started ON orchestrator.jobs (project_id, started_at)`),
   // Named as the control plane's migration of the same feature (issue 17), so that the two halves' numbers stay apart from other branches'.
-  '0015_connection_checks': sqlMigration(
+  '0008_connection_checks': sqlMigration(
     `ALTER TABLE orchestrator.jobs DROP CONSTRAINT jobs_kind_check`,
     `ALTER TABLE orchestrator.jobs ADD CONSTRAINT jobs_kind_check CHECK (kind IN ('backup', 'restore', 'verify', 'check'))`,
     `ALTER TABLE orchestrator.jobs ADD COLUMN check_id text`,
