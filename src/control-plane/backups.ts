@@ -120,7 +120,7 @@ const requestBackupStatement = preparedStatement(
      SELECT (SELECT r.id FROM ${controlSchema}.restores r WHERE r.service_id = s.id AND r.status = ANY ($17::text[]) LIMIT 1) AS restoring,
             (SELECT value FROM ${controlSchema}.settings WHERE key = 'kill_switch') AS kill_switch
      FROM ${controlSchema}.services s
-     WHERE s.id = $1 AND s.deleted_at IS NULL
+     WHERE s.id = $1 AND s.archived_at IS NULL
      FOR SHARE
    ),
    allowed AS (SELECT FROM guard WHERE restoring IS NULL AND NOT ${killSwitchEngagedIn('kill_switch')}),

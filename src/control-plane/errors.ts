@@ -21,6 +21,7 @@ const statusByCode = {
   restore_in_progress: 409,
   service_name_taken: 409,
   service_blocked: 409,
+  service_archived: 409,
   payload_too_large: 413,
   range_not_satisfiable: 416,
   rate_limited: 429,
@@ -70,5 +71,8 @@ export const apiErrors = {
   notFound: (what: string, id: string) => new ApiError('not_found', `no ${what} ${id}`),
   backupInProgress: (serviceName: string, backupId: string) =>
     new ApiError('backup_in_progress', `service ${serviceName} already has a backup in progress (${backupId}); wait for it to finish`),
+  /** An archived service keeps its backups readable and restorable elsewhere; nothing new starts on it. */
+  serviceArchived: (serviceName: string, doing: string) =>
+    new ApiError('service_archived', `service ${serviceName} is archived: it cannot ${doing}; its backups can still be downloaded or restored into a new database or another service`),
   backupsUnavailable: (reason: string) => new ApiError('backups_unavailable', `backups are unavailable: ${reason}`),
 } as const;

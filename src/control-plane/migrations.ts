@@ -190,6 +190,16 @@ export const controlMigrations: Record<string, Migration> = {
     `ALTER TABLE control.project_tokens ADD COLUMN last_used_at timestamptz`,
     `CREATE INDEX project_tokens_by_project ON control.project_tokens (project_id, created_at)`,
   ),
+  // A removed service is archived, not gone: its backups stay readable and restorable, and its
+  // name is free again. A purge (an owner's separate action) deletes its backups' files and
+  // leaves the row as a tombstone for the audit trail and the backups' records.
+  '0013_archived_services': sqlMigration(
+    `ALTER TABLE control.services RENAME COLUMN deleted_at TO archived_at`,
+    `ALTER TABLE control.services ADD COLUMN purged_at timestamptz`,
+    `DROP INDEX control.services_name_per_project`,
+    `CREATE UNIQUE INDEX services_name_per_project ON control.services (project_id, name) WHERE archived_at IS NULL`,
+    `CREATE INDEX services_by_target ON control.services (project_id, host, port, database_name) WHERE archived_at IS NULL`,
+  ),
   // Connection checks (POST /v1/services/:id/test-connection, and registration). service_id has
   // no foreign key: a registration is checked before its service row exists (docs/decisions.md).
   // No password here: the sealed one travels only in the check.requested command.

@@ -7,19 +7,23 @@ import { backupInProgress, recordBackupRequest } from './backups.js';
 import { ApiError, apiErrors } from './errors.js';
 import { newId } from './ids.js';
 import { refuseBlockedService } from './service-block.js';
-import { controlSchema, type ControlTables } from './tables.js';
+import { refuseArchivedService } from './services.js';
+import { controlSchema, type ControlTables, type RecordedRestoreTarget } from './tables.js';
 
 export type RestoreRow = Selectable<ControlTables['restores']>;
 
 export type RestoreRequest =
   | { kind: 'new_database'; database: string }
-  | { kind: 'in_place'; confirm: string; safetyBackup: boolean };
+  | { kind: 'in_place'; confirm: string; safetyBackup: boolean }
+  | { kind: 'service'; serviceId: string; confirm: string; safetyBackup: boolean };
 
 /**
  * Records a restore of a succeeded backup. A restore into a new database is sent to the
- * orchestrator at once; one in place first takes a safety backup of the service's current data
- * (unless told not to) and is sent once that backup has succeeded. A restore and a backup of
- * one service never run together: the service row is locked while either is recorded.
+ * orchestrator at once; one that overwrites a database (in place, or over another service of
+ * the project) first takes a safety backup of that service's current data (unless told not to)
+ * and is sent once that backup has succeeded. A restore and a backup of one service never run
+ * together: the service rows are locked while either is recorded. A backup of an archived
+ * service can still be restored into a new database or another service, never over itself.
  */
 export async function requestRestore(
   db: Kysely<ControlTables>,
@@ -29,15 +33,28 @@ export async function requestRestore(
     return await db.transaction().execute(async (trx) => {
       const backup = await trx.selectFrom('backups').selectAll().where('id', '=', input.backupId).executeTakeFirst();
       if (!backup) throw apiErrors.notFound('backup', input.backupId);
-      const service = await trx.selectFrom('services').selectAll().where('id', '=', backup.service_id).where('deleted_at', 'is', null).forUpdate().executeTakeFirst();
-      if (!service) throw apiErrors.notFound('service', backup.service_id);
+      const { request } = input;
+      if (request.kind === 'service' && request.serviceId === backup.service_id) {
+        throw apiErrors.invalidRequest(`${request.serviceId} is the backup's own service: restore it with target kind in_place`);
+      }
+      // Both rows locked in id order, so two restores across the same two services never wait on each other in a cycle.
+      const ids = request.kind === 'service' ? [backup.service_id, request.serviceId].sort() : [backup.service_id];
+      const locked = await trx.selectFrom('services').selectAll().where('id', 'in', ids).where('purged_at', 'is', null).orderBy('id').forUpdate().execute();
+      const source = locked.find((row) => row.id === backup.service_id);
+      if (!source) throw apiErrors.notFound('service', backup.service_id);
+      const service = request.kind === 'service' ? locked.find((row) => row.id === request.serviceId && row.project_id === backup.project_id) : source;
+      if (!service) throw apiErrors.notFound('service', request.kind === 'service' ? request.serviceId : backup.service_id);
       refuseBlockedService(service, input.networkPolicy);
+      if (request.kind !== 'new_database') refuseArchivedService(service, 'be restored over');
+      if (service.engine !== source.engine) {
+        throw apiErrors.invalidRequest(`${service.name} runs another engine than the backup: restore into a service of the same engine`);
+      }
       if (backup.status !== 'succeeded' || !backup.artifact_key) {
         throw new ApiError('backup_not_restorable', `backup ${backup.id} is ${backup.status}; only a succeeded backup can be restored`);
       }
-      const { request } = input;
-      if (request.kind === 'in_place' && request.confirm !== service.name) {
-        throw apiErrors.invalidRequest(`restoring in place overwrites ${service.name}: set confirm to "${service.name}" to go ahead`);
+      if (request.kind !== 'new_database' && request.confirm !== service.name) {
+        const overwrites = request.kind === 'in_place' ? 'restoring in place overwrites' : 'restoring into another service overwrites';
+        throw apiErrors.invalidRequest(`${overwrites} ${service.name}: set confirm to "${service.name}" to go ahead`);
       }
       if (request.kind === 'new_database' && request.database === service.database_name) {
         throw apiErrors.invalidRequest(`"${request.database}" is the service's own database; restore in place, or choose a new name`);
@@ -46,10 +63,11 @@ export async function requestRestore(
       if (running) throw new ApiError('backup_in_progress', `backup ${running} of ${service.name} is in progress; restore when it has finished`);
 
       const safety =
-        request.kind === 'in_place' && request.safetyBackup
+        request.kind !== 'new_database' && request.safetyBackup
           ? await recordBackupRequest(trx, { service, trigger: 'safety', idempotencyKey: null, requestedBy: input.actor, deadlineSeconds: input.deadlineSeconds })
           : undefined;
-      const target: RestoreTarget = request.kind === 'new_database' ? { kind: 'new_database', database: request.database } : { kind: 'in_place' };
+      const target: RecordedRestoreTarget =
+        request.kind === 'new_database' ? { kind: 'new_database', database: request.database } : request.kind === 'service' ? { kind: 'service', serviceId: service.id } : { kind: 'in_place' };
       const restore = await trx
         .insertInto('restores')
         .values({
@@ -74,7 +92,7 @@ export async function requestRestore(
         actor: input.actor,
         action: 'restore.requested',
         target: { kind: 'restore', id: restore.id },
-        details: { backupId: backup.id, target, safetyBackupId: safety?.id ?? null },
+        details: { backupId: backup.id, sourceServiceId: source.id, target, safetyBackupId: safety?.id ?? null },
       });
       return restore;
     });
@@ -103,11 +121,16 @@ export async function sendRestore(trx: Kysely<ControlTables>, restore: RestoreRo
         connection: { host: service.host, port: service.port, database: service.database_name, user: service.username },
         sealedPassword: service.sealed_password,
         artifact: { key: backup.artifact_key ?? '', sizeBytes: backup.size_bytes ?? 0, sha256: backup.sha256 ?? '' },
-        target: restore.target,
+        target: agentTarget(restore.target),
         deadlineSeconds,
       },
     ),
   );
+}
+
+/** What the agent is told: a restore over another service is, for it, in place on that service's connection. */
+export function agentTarget(target: RecordedRestoreTarget): RestoreTarget {
+  return target.kind === 'service' ? { kind: 'in_place' } : target;
 }
 
 /**

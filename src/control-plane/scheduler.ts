@@ -85,7 +85,7 @@ export class Scheduler {
       const serviceIds = schedules.map((schedule) => schedule.service_id);
       // Locking the services serialises this with API requests for them; in id order, so that
       // two transactions locking several services never wait on each other in a cycle.
-      const services = await trx.selectFrom('services').selectAll().where('id', 'in', serviceIds).where('deleted_at', 'is', null).orderBy('id').forUpdate().execute();
+      const services = await trx.selectFrom('services').selectAll().where('id', 'in', serviceIds).where('archived_at', 'is', null).orderBy('id').forUpdate().execute();
       const live = new Map(services.map((service) => [service.id, service]));
       const busy = await busyServices(trx, serviceIds);
       const outcomes: SlotOutcome[] = [];

@@ -49,7 +49,7 @@ type ReportedService = StoredConnection & Pick<Selectable<ControlTables['service
  * a start-up must not wait on (or burst) DNS.
  */
 export async function reportBlockedServices(db: Kysely<ControlTables>, logger: Logger, policy?: NetworkPolicy): Promise<void> {
-  const rows = await db.selectFrom('services').select(['id', 'project_id', 'name', 'host', 'port', 'database_name', 'username']).where('deleted_at', 'is', null).execute();
+  const rows = await db.selectFrom('services').select(['id', 'project_id', 'name', 'host', 'port', 'database_name', 'username']).where('archived_at', 'is', null).execute();
   const names: ReportedService[] = [];
   for (const row of rows) {
     const block = serviceBlock(row, policy);

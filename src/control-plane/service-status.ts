@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { NetworkPolicy } from '../contracts/index.js';
 import { inProgressStatuses } from './backup-status.js';
 import { upcomingFires } from './schedule-times.js';
+import { duplicateTargets } from './service-duplicates.js';
 import { listServices, serviceView } from './services.js';
 import type { ControlTables } from './tables.js';
 
@@ -12,6 +13,7 @@ import type { ControlTables } from './tables.js';
  */
 export async function serviceStatuses(db: Kysely<ControlTables>, projectId: string, jitterWindowSeconds: number, now: Date, policy?: NetworkPolicy) {
   const services = await listServices(db, projectId);
+  const duplicates = duplicateTargets(services);
   return Promise.all(
     services.map(async (service) => {
       const [lastSuccess, latest, schedule] = await Promise.all([
@@ -27,7 +29,7 @@ export async function serviceStatuses(db: Kysely<ControlTables>, projectId: stri
         stale = age > 2 * intervalMs + jitterWindowSeconds * 1000;
       }
       return {
-        service: serviceView(service, policy),
+        service: serviceView(service, policy, duplicates.get(service.id) ?? null),
         lastSuccess: lastSuccess?.finished_at ? { backupId: lastSuccess.id, finishedAt: lastSuccess.finished_at.toISOString() } : null,
         latest: latest
           ? { backupId: latest.id, status: latest.status, failure: latest.failure_code ? { code: latest.failure_code, message: latest.failure_message ?? '' } : null }

@@ -3,7 +3,6 @@ import type { Engine, NetworkPolicy } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { executePrepared, preparedStatement } from '../db/prepared-statements.js';
 import { seal } from '../secrets/sealed-box.js';
-import { backupInProgress } from './backups.js';
 import { ApiError, apiErrors } from './errors.js';
 import { newId } from './ids.js';
 import { serviceBlock } from './service-block.js';
@@ -43,48 +42,48 @@ export async function registerService(db: Kysely<ControlTables>, credentialsKey:
         database_name: input.connection.database,
         username: input.connection.user,
         sealed_password: sealed.sealedPassword,
-        deleted_at: null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
   } catch (error) {
-    if (isUniqueViolation(error, 'services_name_per_project')) {
-      throw new ApiError('service_name_taken', `this project already has a service named ${input.name}`, { cause: error });
-    }
-    throw error;
+    throw nameTakenOr(error, input.name);
   }
 }
 
-export async function listServices(db: Kysely<ControlTables>, projectId: string): Promise<ServiceRow[]> {
-  return db.selectFrom('services').selectAll().where('project_id', '=', projectId).where('deleted_at', 'is', null).orderBy('name').execute();
+/** `service_name_taken` for a name another active service of the project holds; other errors as they are. */
+export function nameTakenOr(error: unknown, name: string): unknown {
+  if (isUniqueViolation(error, 'services_name_per_project')) {
+    return new ApiError('service_name_taken', `this project already has an active service named ${name}; choose another name, or remove that one first`, { cause: error });
+  }
+  return error;
+}
+
+/** A project's active services, or (`archived`) its archived ones; purged ones never. */
+export async function listServices(db: Kysely<ControlTables>, projectId: string, options: { archived?: boolean } = {}): Promise<ServiceRow[]> {
+  const query = db.selectFrom('services').selectAll().where('project_id', '=', projectId).where('purged_at', 'is', null);
+  return (options.archived ? query.where('archived_at', 'is not', null) : query.where('archived_at', 'is', null)).orderBy('name').orderBy('archived_at', 'desc').execute();
 }
 
 // Every request about a service starts here: prepared.
-const findServiceStatement = preparedStatement('find_service', `SELECT ${serviceColumns.join(', ')} FROM ${controlSchema}.services WHERE id = $1 AND deleted_at IS NULL`);
+const findServiceStatement = preparedStatement('find_service', `SELECT ${serviceColumns.join(', ')} FROM ${controlSchema}.services WHERE id = $1 AND purged_at IS NULL`);
 
-/** A live (not removed) service, or a not-found error. */
+/**
+ * An active or archived service (its backups are still read through it), or a not-found error;
+ * a purged one is not found. Callers that start something new refuse an archived one
+ * (`refuseArchivedService`).
+ */
 export async function findService(db: Kysely<ControlTables>, serviceId: string): Promise<ServiceRow> {
   const [row] = await executePrepared<ServiceRow>(db, findServiceStatement, [serviceId]);
   if (!row) throw apiErrors.notFound('service', serviceId);
   return row;
 }
 
-/**
- * Removes a service from the catalog. Its backups stay (they are how its data comes back);
- * removal waits until no backup of it is in progress.
- */
-export async function removeService(db: Kysely<ControlTables>, service: ServiceRow): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    // Locks the service first, so a backup requested at the same moment either commits before
-    // this check sees it or finds the service gone (requestBackup takes a share lock on it).
-    await trx.selectFrom('services').select('id').where('id', '=', service.id).forUpdate().execute();
-    const running = await backupInProgress(trx, service.id);
-    if (running) throw apiErrors.backupInProgress(service.name, running);
-    await trx.updateTable('services').set({ deleted_at: new Date() }).where('id', '=', service.id).execute();
-  });
+/** Throws `service_archived` for an archived service: nothing new (backup, schedule, change, overwrite) starts on it. */
+export function refuseArchivedService(row: Pick<ServiceRow, 'name' | 'archived_at'>, doing: string): void {
+  if (row.archived_at) throw apiErrors.serviceArchived(row.name, doing);
 }
 
-export function serviceView(row: ServiceRow, policy?: NetworkPolicy) {
+export function serviceView(row: ServiceRow, policy?: NetworkPolicy, duplicateOf: string | null = null) {
   return {
     id: row.id,
     projectId: row.project_id,
@@ -93,5 +92,7 @@ export function serviceView(row: ServiceRow, policy?: NetworkPolicy) {
     connection: { host: row.host, port: row.port, database: row.database_name, user: row.username },
     blocked: serviceBlock(row, policy),
     createdAt: row.created_at.toISOString(),
+    archivedAt: row.archived_at?.toISOString() ?? null,
+    duplicateOf,
   };
 }

@@ -4,6 +4,12 @@ import type { OutboxAndInbox } from '../outbox/tables.js';
 import type { BackupStatus } from './backup-status.js';
 import type { RestoreStatus } from './restore-status.js';
 
+/**
+ * Where a restore goes, as recorded: the agent's targets, or over another service of the
+ * project (sent to the agent as in place, with that service's connection).
+ */
+export type RecordedRestoreTarget = RestoreTarget | { kind: 'service'; serviceId: string };
+
 /** The control plane's tables, in the `control` schema of the platform database. */
 export const controlSchema = 'control';
 
@@ -57,7 +63,10 @@ export interface ControlTables extends OutboxAndInbox {
     username: string;
     sealed_password: string;
     created_at: Generated<Date>;
-    deleted_at: Date | null;
+    /** Removed from the catalog: no new backups or schedules; its backups stay readable and restorable. */
+    archived_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+    /** Set with archived_at by a purge: its backups' files are deleted and nothing of it is shown. */
+    purged_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   };
   backups: {
     id: string;
@@ -94,7 +103,7 @@ export interface ControlTables extends OutboxAndInbox {
     service_id: string;
     backup_id: string;
     status: RestoreStatus;
-    target: ColumnType<RestoreTarget, string, string>;
+    target: ColumnType<RecordedRestoreTarget, string, string>;
     /** An in-place restore waits for this backup of the service's current data first. */
     safety_backup_id: string | null;
     requested_by: string;
@@ -175,7 +184,7 @@ function allColumns<Table>() {
   return <const Columns extends readonly (keyof Table & string)[]>(columns: Exclude<keyof Table, Columns[number]> extends never ? Columns : never) => columns;
 }
 
-export const serviceColumns = allColumns<ControlTables['services']>()(['id', 'project_id', 'name', 'engine', 'host', 'port', 'database_name', 'username', 'sealed_password', 'created_at', 'deleted_at']);
+export const serviceColumns = allColumns<ControlTables['services']>()(['id', 'project_id', 'name', 'engine', 'host', 'port', 'database_name', 'username', 'sealed_password', 'created_at', 'archived_at', 'purged_at']);
 
 export const backupColumns = allColumns<ControlTables['backups']>()([
   'id', 'project_id', 'service_id', 'status', 'trigger', 'idempotency_key', 'requested_by', 'requested_at', 'queued_at', 'started_at', 'finished_at', 'artifact_key',

@@ -94,7 +94,7 @@ export async function startTestControlPlane(
 /** Calls the API as `token`, returning status and parsed JSON. A string body is sent as is (for malformed-JSON tests). */
 export async function call(
   app: FastifyInstance,
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
   url: string,
   options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {

@@ -127,6 +127,50 @@ export const newServiceBody = z
 
 export const supportedEngines = engines;
 
+/** PATCH /v1/services/:id: the fields to change, validated exactly as at registration; left out, a field keeps its value. */
+export const serviceChangesBody = z
+  .object({
+    name: name.optional(),
+    connection: z
+      .object({
+        host: host.optional(),
+        port: z.number().int().min(1).max(65535).optional(),
+        database: identifier.optional(),
+        user: identifier.optional(),
+        password: z.string().max(1024).optional().describe('the new password; never returned, never audited'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((body) => body.name !== undefined || Object.values(body.connection ?? {}).some((value) => value !== undefined), {
+    message: 'must change something: give name or a connection field',
+  });
+
+export const serviceListQuery = z
+  .object({
+    archived: z.enum(['true', 'false']).default('false').describe('true: list the archived services (their backups stay readable and restorable) instead of the active ones'),
+  })
+  .strict();
+
+export const serviceRemovalQuery = z
+  .object({
+    purge: z.enum(['true', 'false']).default('false').describe("true: also delete every backup's files and records of the service, for good (owner)"),
+    confirm: z.string().max(63).optional().describe("with purge=true: the service's name, to show you mean it"),
+  })
+  .strict();
+
+export const purgeResult = z
+  .object({
+    purged: z
+      .object({
+        backups: z.number().describe('backups of the service removed from view (every status)'),
+        artifacts: z.number().describe('of them, the ones whose files are now being deleted from storage'),
+      })
+      .describe('what the purge removed'),
+  })
+  .meta({ id: 'PurgeResult' });
+
 export const service = z
   .object({
     id: z.string().describe('svc_… id'),
@@ -146,8 +190,26 @@ export const service = z
       .nullable()
       .describe('set when the stored connection breaks a rule made after it was registered: no new job of it runs'),
     createdAt: at('it was registered'),
+    archivedAt: z.string().nullable().describe('when it was removed from the catalog (ISO 8601, UTC): no new backups or schedules, its backups stay; null: active'),
+    duplicateOf: z
+      .string()
+      .nullable()
+      .describe('another active service of the project that points at the same host, port and database (usually a mistake); null: none'),
   })
   .meta({ id: 'Service' });
+
+export const serviceWarning = z
+  .object({
+    code: z.literal('duplicate_target').describe('what to look at'),
+    message: z.string().describe('for people'),
+    serviceId: z.string().describe('the other service concerned'),
+  })
+  .meta({ id: 'ServiceWarning' });
+
+/** Registration and PATCH answer the service with what was accepted but is worth a look. */
+export const serviceWithWarnings = service
+  .extend({ warnings: z.array(serviceWarning).describe('accepted, but look: duplicate_target when another active service points at the same database') })
+  .meta({ id: 'ServiceWithWarnings' });
 
 export const backup = z
   .object({
@@ -402,6 +464,14 @@ export const newRestoreBody = z
           safetyBackup: z.boolean().default(true).describe("back up the service's current data first"),
         })
         .strict(),
+      z
+        .object({
+          kind: z.literal('service'),
+          serviceId: resourceId('svc').describe('the service of the same project whose database is overwritten'),
+          confirm: z.string().max(63).describe("the target service's name, to show you mean it"),
+          safetyBackup: z.boolean().default(true).describe("back up the target service's current data first"),
+        })
+        .strict(),
     ]),
   })
   .strict();
@@ -410,13 +480,14 @@ export const restore = z
   .object({
     id: z.string().describe('rst_… id'),
     backupId: z.string().describe('the backup restored'),
-    serviceId: z.string().describe('the service whose backup it is'),
+    serviceId: z.string().describe("the service whose database it writes: the backup's own, or the target of a restore into another service"),
     projectId: z.string().describe('the project of the service'),
     status: z.enum(restoreStatuses).describe('how far it got'),
     target: z
       .union([
         z.object({ kind: z.literal('new_database').describe('into a new database on the service\'s server'), database: z.string().describe('its name') }),
         z.object({ kind: z.literal('in_place').describe("over the service's own database") }),
+        z.object({ kind: z.literal('service').describe("over another service's database"), serviceId: z.string().describe('that service (the restore is listed under it)') }),
       ])
       .describe('where it restores to'),
     safetyBackupId: z.string().nullable().describe('the backup taken of the current data before an in-place restore; null: none'),

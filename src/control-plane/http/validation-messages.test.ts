@@ -91,7 +91,7 @@ describe('validation messages', () => {
 
   it('lists the kinds of a discriminated union when the kind is wrong or missing', () => {
     for (const target of [{ kind: 'elsewhere' }, {}, { kind: 5 }]) {
-      expect(messageFor(schemas.newRestoreBody, { target })).toBe('target.kind must be one of: new_database, in_place');
+      expect(messageFor(schemas.newRestoreBody, { target })).toBe('target.kind must be one of: new_database, in_place, service');
     }
     expect(messageFor(schemas.newRestoreBody, { target: 'in_place' })).toBe('target must be a JSON object');
     expect(messageFor(schemas.newRestoreBody, { target: { kind: 'in_place', confirm: 'orders', force: true } })).toBe(

@@ -9,7 +9,7 @@ import type { ControlPlane } from '../../context.js';
 import { signDownloadLink } from '../../download-links.js';
 import { ApiError, apiErrors } from '../../errors.js';
 import { isVerificationPending, verifyBackup } from '../../verifications.js';
-import { findService } from '../../services.js';
+import { findService, refuseArchivedService } from '../../services.js';
 import { principal } from '../authenticate.js';
 import { hangUpSignal } from '../hang-up.js';
 import { backup, backupIdParam, backupListQuery, contents, downloadUrl, errorBody, idempotencyHeaders, serviceIdParam, backupWaitQuery } from '../schemas.js';
@@ -22,7 +22,7 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       {
         schema: {
           summary: 'Back up a service now (member)',
-          description: 'Answers 202 with the backup; the same Idempotency-Key returns the same backup.',
+          description: 'Answers 202 with the backup; the same Idempotency-Key returns the same backup. An archived service is 409 service_archived.',
           params: serviceIdParam,
           headers: idempotencyHeaders,
           response: { 202: backup, 404: errorBody, 409: errorBody, 503: errorBody },
@@ -32,6 +32,7 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const caller = principal(request);
         const service = await findService(plane.db, request.params.serviceId);
         authorize(caller, service.project_id, 'member', { kind: 'service', id: service.id });
+        refuseArchivedService(service, 'be backed up');
         // Fails closed (invariant 6) inside, writing nothing when backups are off.
         const { backup: row, created } = await requestBackup(
           plane.db,

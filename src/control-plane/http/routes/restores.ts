@@ -17,9 +17,9 @@ export function restoreRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       '/v1/backups/:backupId/restores',
       {
         schema: {
-          summary: 'Restore a backup into a new database (member) or over the service (owner)',
+          summary: 'Restore a backup into a new database (member), over the service or over another service of the project (owner)',
           description:
-            'in_place needs confirm set to the service name and takes a safety backup first unless safetyBackup is false. The artifact is checked against its SHA-256 before anything is touched.',
+            "in_place needs confirm set to the service name and takes a safety backup first unless safetyBackup is false. service overwrites the database of another active, unblocked service of the same project and engine: confirm is that service's name, it takes a safety backup of that service first, exactly as in_place does, and the restore is listed under it. A backup of an archived service can be restored into a new database or another service. The artifact is checked against its SHA-256 before anything is touched.",
           params: backupIdParam,
           body: newRestoreBody,
           response: { 202: restore, 400: errorBody, 404: errorBody, 409: errorBody, 503: errorBody },
@@ -29,12 +29,13 @@ export function restoreRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const caller = principal(request);
         const backup = await findBackup(plane.db, request.params.backupId);
         const { target } = request.body;
-        authorize(caller, backup.project_id, target.kind === 'in_place' ? 'owner' : 'member', { kind: 'backup', id: backup.id });
+        // Overwriting a database (in place, or another service's) is an owner's decision.
+        authorize(caller, backup.project_id, target.kind === 'new_database' ? 'member' : 'owner', { kind: 'backup', id: backup.id });
         const availability = await availabilityOf(plane);
         if (!availability.available) throw apiErrors.backupsUnavailable(availability.reason ?? 'unknown');
         const row = await requestRestore(plane.db, {
           backupId: backup.id,
-          request: target.kind === 'in_place' ? { kind: 'in_place', confirm: target.confirm, safetyBackup: target.safetyBackup } : { kind: 'new_database', database: target.database },
+          request: target,
           actor: actorOf(caller),
           deadlineSeconds: plane.settings.jobDeadlineSeconds,
           networkPolicy: plane.settings.networkPolicy,

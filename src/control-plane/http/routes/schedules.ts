@@ -5,7 +5,7 @@ import { recordAudit } from '../../audit.js';
 import type { ControlPlane } from '../../context.js';
 import { previewRetention, refreshExpiryDates } from '../../retention-sweep.js';
 import { checkScheduleInput, deleteSchedule, findSchedule, putSchedule, scheduleView } from '../../schedules.js';
-import { findService } from '../../services.js';
+import { findService, refuseArchivedService } from '../../services.js';
 import { principal } from '../authenticate.js';
 import { errorBody, retentionPreview, schedule, scheduleBody, scheduleCheck, scheduleCheckBody, serviceIdParam } from '../schemas.js';
 
@@ -28,15 +28,16 @@ export function scheduleRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         schema: {
           summary: 'Set the schedule and retention (owner)',
           description:
-            "cron (five fields) in the given IANA timezone; runs at most once per the operator's minimum interval (one hour by default); missed runs are not replayed; retention applies to succeeded backups.",
+            "cron (five fields) in the given IANA timezone; runs at most once per the operator's minimum interval (one hour by default); missed runs are not replayed; retention applies to succeeded backups. An archived service is 409 service_archived (archiving removed its schedule).",
           params: serviceIdParam,
           body: scheduleBody,
-          response: { 200: schedule, 400: errorBody, 404: errorBody },
+          response: { 200: schedule, 400: errorBody, 404: errorBody, 409: errorBody },
         },
       },
       async (request) => {
         const service = await findService(plane.db, request.params.serviceId);
         authorize(principal(request), service.project_id, 'owner', { kind: 'service', id: service.id });
+        refuseArchivedService(service, 'be scheduled');
         const now = new Date();
         const row = await putSchedule(plane.db, service, request.body, { jitterWindowSeconds: jitter(), minIntervalSeconds: plane.settings.minScheduleIntervalSeconds }, now);
         await refreshExpiryDates(plane.db, service.id);

@@ -5,12 +5,31 @@ import { recordAudit } from '../../audit.js';
 import type { ControlPlane } from '../../context.js';
 import { ApiError, apiErrors } from '../../errors.js';
 import { serviceStatuses } from '../../service-status.js';
-import { findService, listServices, registerService, removeService, sealRegistration, serviceView } from '../../services.js';
+import { refreshExpiryDates } from '../../retention-sweep.js';
+import { duplicateWarnings, projectDuplicates } from '../../service-duplicates.js';
+import { archiveService, purgeService } from '../../service-removal.js';
+import { changedFields, changesConnection, updateService } from '../../service-updates.js';
+import { findService, listServices, refuseArchivedService, registerService, sealRegistration, serviceView } from '../../services.js';
 import { checkTargetAllowed } from '../../target-check.js';
+import { seal } from '../../../secrets/sealed-box.js';
 import { checkBeforeSaving, checkConnection } from '../../connection-checks.js';
 import { hangUpSignal } from '../hang-up.js';
 import { principal } from '../authenticate.js';
-import { connectionCheckResult, errorBody, newServiceBody, projectIdParam, registrationQuery, service, serviceIdParam, supportedEngines } from '../schemas.js';
+import {
+  connectionCheckResult,
+  errorBody,
+  newServiceBody,
+  projectIdParam,
+  purgeResult,
+  registrationQuery,
+  service,
+  serviceChangesBody,
+  serviceIdParam,
+  serviceListQuery,
+  serviceRemovalQuery,
+  serviceWithWarnings,
+  supportedEngines,
+} from '../schemas.js';
 
 export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
   return async (app) => {
@@ -19,11 +38,11 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       {
         schema: {
           summary: 'Register a catalog service (admin; owner too when LIFEBOAT_SERVICE_REGISTRATION=owner)',
-          description: `An engine other than ${supportedEngines.join(', ')} is answered with 400 unsupported_engine, whatever its spelling. Before anything is saved, the connection is checked with the pre-flight a backup runs (as POST /v1/services/:serviceId/test-connection does): a check that fails answers 422 with the failure's code (auth_failed, host_not_found, permission_denied, …) and message, and saves nothing; no verdict within LIFEBOAT_CONNECTION_CHECK_WAIT_SECONDS (30 s) answers 504 check_timed_out. ?skipCheck=true saves without the check.`,
+          description: `An engine other than ${supportedEngines.join(', ')} is answered with 400 unsupported_engine, whatever its spelling. A name an archived service had is free. Another active service of the project at the same host, port and database is accepted with a duplicate_target warning. Before anything is saved, the connection is checked with the pre-flight a backup runs (as POST /v1/services/:serviceId/test-connection does): a check that fails answers 422 with the failure's code (auth_failed, host_not_found, permission_denied, …) and message, and saves nothing; no verdict within LIFEBOAT_CONNECTION_CHECK_WAIT_SECONDS (30 s) answers 504 check_timed_out. ?skipCheck=true saves without the check.`,
           params: projectIdParam,
           querystring: registrationQuery,
           body: newServiceBody,
-          response: { 201: service, 400: errorBody, 403: errorBody, 404: errorBody, 409: errorBody, 422: errorBody, 504: errorBody },
+          response: { 201: serviceWithWarnings, 400: errorBody, 403: errorBody, 404: errorBody, 409: errorBody, 422: errorBody, 504: errorBody },
         },
         // Before validation, so an engine that is no string at all is told apart from other bad input too.
         preValidation: async (request) => refuseUnsupportedEngine(request.body),
@@ -39,7 +58,7 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const sealed = sealRegistration(plane.keys.credentials, request.body.connection.password);
         if (request.query.skipCheck !== 'true') {
           // A name already taken would be refused after a check of up to half a minute: refused first.
-          const taken = await plane.db.selectFrom('services').select('id').where('project_id', '=', projectId).where('name', '=', request.body.name).where('deleted_at', 'is', null).executeTakeFirst();
+          const taken = await plane.db.selectFrom('services').select('id').where('project_id', '=', projectId).where('name', '=', request.body.name).where('archived_at', 'is', null).executeTakeFirst();
           if (taken) throw new ApiError('service_name_taken', `this project already has a service named ${request.body.name}`);
           const { password: _password, ...connection } = request.body.connection;
           await checkBeforeSaving(
@@ -50,17 +69,27 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         }
         const row = await registerService(plane.db, plane.keys.credentials, { ...request.body, projectId }, sealed);
         await recordAudit(plane.db, { projectId, actor: actorOf(principal(request)), action: 'service.registered', target: { kind: 'service', id: row.id }, details: { name: row.name } });
-        return reply.status(201).send(serviceView(row, plane.settings.networkPolicy));
+        const duplicates = await projectDuplicates(plane.db, projectId);
+        return reply.status(201).send({ ...serviceView(row, plane.settings.networkPolicy, duplicates.get(row.id) ?? null), warnings: duplicateWarnings(row, duplicates) });
       },
     );
 
     app.get(
       '/v1/projects/:projectId/services',
-      { schema: { summary: "List a project's services", params: projectIdParam, response: { 200: z.object({ services: z.array(service).describe("the project's services") }) } } },
+      {
+        schema: {
+          summary: "List a project's active services, or with archived=true its archived ones",
+          params: projectIdParam,
+          querystring: serviceListQuery,
+          response: { 200: z.object({ services: z.array(service).describe("the project's services, by name") }) },
+        },
+      },
       async (request) => {
         const { projectId } = request.params;
         authorize(principal(request), projectId, 'viewer', { kind: 'project', id: projectId });
-        return { services: (await listServices(plane.db, projectId)).map((row) => serviceView(row, plane.settings.networkPolicy)) };
+        const rows = await listServices(plane.db, projectId, { archived: request.query.archived === 'true' });
+        const duplicates = await projectDuplicates(plane.db, projectId);
+        return { services: rows.map((row) => serviceView(row, plane.settings.networkPolicy, row.archived_at ? null : (duplicates.get(row.id) ?? null))) };
       },
     );
 
@@ -115,11 +144,72 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
 
     app.get(
       '/v1/services/:serviceId',
-      { schema: { summary: 'Read a service', params: serviceIdParam, response: { 200: service, 404: errorBody } } },
+      { schema: { summary: 'Read a service (active or archived)', params: serviceIdParam, response: { 200: service, 404: errorBody } } },
       async (request) => {
         const row = await findService(plane.db, request.params.serviceId);
         authorize(principal(request), row.project_id, 'viewer', { kind: 'service', id: row.id });
-        return serviceView(row, plane.settings.networkPolicy);
+        const duplicates = row.archived_at ? new Map<string, string>() : await projectDuplicates(plane.db, row.project_id);
+        return serviceView(row, plane.settings.networkPolicy, duplicates.get(row.id) ?? null);
+      },
+    );
+
+    app.patch(
+      '/v1/services/:serviceId',
+      {
+        schema: {
+          summary: "Change a service's name or connection (owner; a connection change needs the registration role)",
+          description:
+            'Fields left out keep their value; each given one is validated as at registration, and a new host is checked against the network policy. A connection change is checked before it is saved, with the pre-flight a backup runs (as at registration: 422 with the failure code, saving nothing; ?skipCheck=true saves without it). A name another active service of the project holds is 409 service_name_taken; an archived service is 409 service_archived. Audited with the names of the fields changed, never the password.',
+          params: serviceIdParam,
+          querystring: registrationQuery,
+          body: serviceChangesBody,
+          response: { 200: serviceWithWarnings, 400: errorBody, 403: errorBody, 404: errorBody, 409: errorBody, 422: errorBody, 504: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const caller = principal(request);
+        const row = await findService(plane.db, request.params.serviceId);
+        authorize(caller, row.project_id, 'owner', { kind: 'service', id: row.id });
+        const changes = request.body;
+        // Who may set a connection is the operator's choice, as at registration; a name is the owner's.
+        if (changesConnection(changes) && plane.settings.serviceRegistration === 'admin' && caller.kind !== 'admin') throw apiErrors.registrationByOperator();
+        const given = changes.connection;
+        if (given?.host !== undefined || given?.port !== undefined) {
+          await checkTargetAllowed(plane.settings.networkPolicy, { host: given.host ?? row.host, port: given.port ?? row.port }, plane.logger);
+        }
+        refuseArchivedService(row, 'be changed');
+        if (changesConnection(changes) && request.query.skipCheck !== 'true') {
+          // Checked before the row is locked: the check is a job that may take half a minute.
+          const { password, ...connection } = { host: row.host, port: row.port, database: row.database_name, user: row.username, ...given };
+          await checkBeforeSaving(
+            plane,
+            {
+              projectId: row.project_id,
+              serviceId: row.id,
+              forRegistration: false,
+              engine: row.engine,
+              connection,
+              sealedPassword: password === undefined ? row.sealed_password : seal(plane.keys.credentials, password, row.id),
+              requestedBy: actorOf(caller),
+            },
+            hangUpSignal(reply),
+          );
+        }
+        const fields = changedFields(row, changes);
+        const updated = await updateService(plane.db, plane.keys.credentials, row, changes);
+        await recordAudit(plane.db, {
+          projectId: row.project_id,
+          actor: actorOf(caller),
+          action: 'service.updated',
+          target: { kind: 'service', id: row.id },
+          details: {
+            name: updated.name,
+            changed: fields,
+            before: { name: row.name, host: row.host, port: row.port, database: row.database_name, user: row.username },
+          },
+        });
+        const duplicates = await projectDuplicates(plane.db, row.project_id);
+        return { ...serviceView(updated, plane.settings.networkPolicy, duplicates.get(updated.id) ?? null), warnings: duplicateWarnings(updated, duplicates) };
       },
     );
 
@@ -164,12 +254,28 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
 
     app.delete(
       '/v1/services/:serviceId',
-      { schema: { summary: 'Remove a service (owner); its backups stay', params: serviceIdParam, response: { 204: z.null(), 404: errorBody, 409: errorBody } } },
+      {
+        schema: {
+          summary: 'Archive a service (owner); with purge=true&confirm=<name>, delete its backups for good',
+          description:
+            "Archiving removes it from the catalog and its schedule, frees its name, and keeps its backups listable, downloadable and restorable (204; archiving an archived one changes nothing). purge=true (owner) archives it if need be and deletes every backup's files: it answers how many backups it removed; confirm must be the service's name (400 otherwise). Either waits until no backup or restore of it runs (409).",
+          params: serviceIdParam,
+          querystring: serviceRemovalQuery,
+          response: { 200: purgeResult, 204: z.null(), 400: errorBody, 403: errorBody, 404: errorBody, 409: errorBody },
+        },
+      },
       async (request, reply) => {
+        const caller = principal(request);
         const row = await findService(plane.db, request.params.serviceId);
-        authorize(principal(request), row.project_id, 'owner', { kind: 'service', id: row.id });
-        await removeService(plane.db, row);
-        await recordAudit(plane.db, { projectId: row.project_id, actor: actorOf(principal(request)), action: 'service.removed', target: { kind: 'service', id: row.id }, details: { name: row.name } });
+        authorize(caller, row.project_id, 'owner', { kind: 'service', id: row.id });
+        if (request.query.purge === 'true') {
+          const purged = await purgeService(plane.db, row, { confirm: request.query.confirm, actor: actorOf(caller) });
+          plane.wakeRelay();
+          return reply.status(200).send({ purged });
+        }
+        await archiveService(plane.db, row, actorOf(caller));
+        // The schedule went with it: no policy expires its backups any more.
+        await refreshExpiryDates(plane.db, row.id);
         return reply.status(204).send(null);
       },
     );
