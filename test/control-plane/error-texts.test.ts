@@ -69,7 +69,7 @@ describe('API error texts', () => {
     const cases: ['POST' | 'PUT', string, unknown, string, string?][] = [
       ['POST', `/v1/backups/${backupId}/restores`, { target: { kind: 'new_database', database: '1st-copy' } }, 'target.database must be letters, digits and underscores, not starting with a digit'],
       ['POST', `/v1/backups/${backupId}/restores`, { target: { kind: 'new_database', database: 'x'.repeat(64) } }, 'target.database must be at most 63 characters'],
-      ['POST', `/v1/backups/${backupId}/restores`, { target: { kind: 'elsewhere' } }, 'target.kind must be one of: new_database, in_place'],
+      ['POST', `/v1/backups/${backupId}/restores`, { target: { kind: 'elsewhere' } }, 'target.kind must be one of: new_database, in_place, service'],
       ['POST', `/v1/backups/${backupId}/restores`, { target: { kind: 'in_place', confirm: 'orders-db', force: true } }, 'target takes only kind, confirm, safetyBackup, but has an unknown field force'],
       ['PUT', `/v1/services/${serviceId}/schedule`, { cron: '0 3 * * *', retention: { keepDaily: 1.5 } }, 'retention.keepDaily must be a whole number from 0 to 10000'],
       ['PUT', `/v1/services/${serviceId}/schedule`, { cron: '0 3 * * *', verify: 'yes' }, 'verify must be true or false'],
