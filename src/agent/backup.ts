@@ -13,7 +13,8 @@ import { findStdbufAhead, pgDumpCommand } from './pg-dump-command.js';
 import { failureFromClientError, failureFromDumpOutput, redact } from './postgres-failures.js';
 import { libpqEnvironment, type PinnedTarget, pinTarget, type ResolveAddress } from './postgres-connection.js';
 import { endSessions, SourceSession } from './source-session.js';
-import { unreadableFailure } from './unreadable-objects.js';
+import { exclusionArgs } from './dump-exclusions.js';
+import { exclusionsOf } from './unreadable-objects.js';
 
 export interface BackupDependencies {
   password: string | undefined;
@@ -62,19 +63,32 @@ export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): 
     const tool = asked.value;
     const mismatch = checkPgDumpVersion(tool, server);
     if (mismatch) throw new JobFailure(mismatch);
-    const unreadable = unreadableFailure(await session.unreadableObjects(), target);
-    if (unreadable) throw new JobFailure(unreadable);
+    const settings = spec.backupSettings ?? { skipUnreadable: false, excludeTables: [] };
+    const largeObjects = await session.unreadableLargeObjects();
+    const exclusions = exclusionsOf(
+      {
+        unreadable: [...(await session.unreadableObjects()), ...largeObjects.unreadable],
+        largeObjects: largeObjects.total,
+        configured: await session.configuredExclusions(settings.excludeTables),
+      },
+      settings.skipUnreadable,
+      target,
+    );
+    if ('failure' in exclusions) throw new JobFailure(exclusions.failure);
+    const { excluded } = exclusions;
     deps.signal.throwIfAborted();
 
     const snapshotId = await session.snapshot();
     const capturedAt = new Date().toISOString();
     const key = `${spec.artifactPrefix}backup.dump`;
     // Counted while pg_dump runs, in its snapshot: the counts add nothing to the backup's time.
-    const [dumped, inventory] = await Promise.allSettled([dumpInto(spec, deps, { target, key, snapshot: snapshotId, lockWaitTimeoutMs, applicationName }), session.inventory()]);
+    const [dumped, inventory] = await Promise.allSettled([dumpInto(spec, deps, { target, key, snapshot: snapshotId, lockWaitTimeoutMs, applicationName, excludeArgs: exclusionArgs(excluded, tool) }),
+      session.inventory(excluded),
+    ]);
     if (dumped.status === 'rejected') throw dumped.reason;
     if (inventory.status === 'rejected') throw new JobFailure(failureFromClientError(inventory.reason, target), { cause: inventory.reason });
     const { sizeBytes, sha256 } = dumped.value;
-    const contents = { serverVersion: server.text, toolVersion: tool.text, capturedAt, ...inventory.value };
+    const contents = { serverVersion: server.text, toolVersion: tool.text, capturedAt, ...inventory.value, excluded };
     // Closed while the manifest is written: the snapshot is no longer needed, and the close is a round trip.
     const closing = session.close();
     session = undefined;
@@ -90,6 +104,8 @@ export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): 
       server: { version: server.text },
       tool: { name: 'pg_dump', version: tool.text },
       contents,
+      // Said at the top too: a manifest read by hand must not hide that the dump is not the whole database.
+      excluded,
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
     };
@@ -149,10 +165,10 @@ async function askPgDumpVersion(env: BackupDependencies['env']): Promise<ToolVer
 async function dumpInto(
   spec: BackupJobSpec,
   deps: BackupDependencies,
-  dump: { target: PinnedTarget; key: string; snapshot: string; lockWaitTimeoutMs: number; applicationName: string },
+  dump: { target: PinnedTarget; key: string; snapshot: string; lockWaitTimeoutMs: number; applicationName: string; excludeArgs: string[] },
 ): Promise<{ sizeBytes: number; sha256: string }> {
   const { target, key } = dump;
-  const command = await pgDumpCommand(pgDumpArgs(target, { snapshot: dump.snapshot, lockWaitTimeoutMs: dump.lockWaitTimeoutMs }), deps.env.PATH ?? '');
+  const command = await pgDumpCommand([...pgDumpArgs(target, { snapshot: dump.snapshot, lockWaitTimeoutMs: dump.lockWaitTimeoutMs }), ...dump.excludeArgs], deps.env.PATH ?? '');
   const child = spawn(command.file, command.args, {
     env: { ...toolEnv(deps.env), ...libpqEnvironment({ password: deps.password, applicationName: dump.applicationName }) },
     stdio: ['ignore', 'pipe', 'pipe'],

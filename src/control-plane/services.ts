@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Engine, NetworkPolicy } from '../contracts/index.js';
+import { backupSettingsOf, type Engine, type NetworkPolicy, type ServiceBackupSettings } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { executePrepared, preparedStatement } from '../db/prepared-statements.js';
 import { seal } from '../secrets/sealed-box.js';
@@ -16,6 +16,8 @@ export interface NewService {
   name: string;
   engine: Engine;
   connection: { host: string; port: number; database: string; user: string; password: string };
+  /** What its backups leave out; unset: nothing. */
+  backupSettings?: ServiceBackupSettings;
 }
 
 /** Registers a catalog service. The password is sealed with the credentials key, bound to the service id. */
@@ -35,6 +37,7 @@ export async function registerService(db: Kysely<ControlTables>, credentialsKey:
         username: input.connection.user,
         sealed_password: seal(credentialsKey, input.connection.password, id),
         deleted_at: null,
+        backup_settings: JSON.stringify(backupSettingsOf(input.backupSettings)),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -83,6 +86,7 @@ export function serviceView(row: ServiceRow, policy?: NetworkPolicy) {
     engine: row.engine,
     connection: { host: row.host, port: row.port, database: row.database_name, user: row.username },
     blocked: serviceBlock(row, policy),
+    ...backupSettingsOf(row.backup_settings),
     createdAt: row.created_at.toISOString(),
   };
 }

@@ -38,6 +38,8 @@ export interface ControlTables extends OutboxAndInbox {
     sealed_password: string;
     created_at: Generated<Date>;
     deleted_at: Date | null;
+    /** `serviceBackupSettings` (contracts), as JSON; `{}` for services registered before it. */
+    backup_settings: Generated<unknown>;
   };
   backups: {
     id: string;
@@ -155,7 +157,7 @@ function allColumns<Table>() {
   return <const Columns extends readonly (keyof Table & string)[]>(columns: Exclude<keyof Table, Columns[number]> extends never ? Columns : never) => columns;
 }
 
-export const serviceColumns = allColumns<ControlTables['services']>()(['id', 'project_id', 'name', 'engine', 'host', 'port', 'database_name', 'username', 'sealed_password', 'created_at', 'deleted_at']);
+export const serviceColumns = allColumns<ControlTables['services']>()(['id', 'project_id', 'name', 'engine', 'host', 'port', 'database_name', 'username', 'sealed_password', 'created_at', 'deleted_at', 'backup_settings']);
 
 export const backupColumns = allColumns<ControlTables['backups']>()([
   'id', 'project_id', 'service_id', 'status', 'trigger', 'idempotency_key', 'requested_by', 'requested_at', 'queued_at', 'started_at', 'finished_at', 'artifact_key',

@@ -33,7 +33,8 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const project = await plane.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst();
         if (!project) throw apiErrors.notFound('project', projectId);
         await checkTargetAllowed(plane.settings.networkPolicy, request.body.connection, plane.logger);
-        const row = await registerService(plane.db, plane.keys.credentials, { ...request.body, projectId });
+        const { skipUnreadable, excludeTables, ...registration } = request.body;
+        const row = await registerService(plane.db, plane.keys.credentials, { ...registration, projectId, backupSettings: { skipUnreadable, excludeTables } });
         await recordAudit(plane.db, { projectId, actor: actorOf(principal(request)), action: 'service.registered', target: { kind: 'service', id: row.id }, details: { name: row.name } });
         return reply.status(201).send(serviceView(row, plane.settings.networkPolicy));
       },
