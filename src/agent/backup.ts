@@ -14,6 +14,7 @@ import { failureFromClientError, failureFromDumpOutput, redact } from './postgre
 import { libpqEnvironment, type PinnedTarget, type ResolveAddress } from './postgres-connection.js';
 import { runPreflight } from './preflight.js';
 import { endSessions, type SourceSession } from './source-session.js';
+import { exclusionArgs } from './dump-exclusions.js';
 
 export interface BackupDependencies {
   password: string | undefined;
@@ -51,6 +52,7 @@ export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): 
       lockWaitTimeoutMs,
       applicationName,
       toolVersion: () => pgDumpVersion(deps.env),
+      backupSettings: spec.backupSettings,
       // A session waiting on a lock does not notice its client going away: a cancel ends it on the server.
       onPinned: (pinned) => {
         endSessionsOnCancel = () => void endSessions(pinned, deps.password, applicationName).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not end the backup sessions'));
@@ -58,18 +60,20 @@ export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): 
       },
     });
     session = passed.session;
-    const { target, server, tool } = passed;
+    const { target, server, tool, excluded } = passed;
     deps.signal.throwIfAborted();
 
     const snapshotId = await session.snapshot();
     const capturedAt = new Date().toISOString();
     const key = `${spec.artifactPrefix}backup.dump`;
     // Counted while pg_dump runs, in its snapshot: the counts add nothing to the backup's time.
-    const [dumped, inventory] = await Promise.allSettled([dumpInto(spec, deps, { target, key, snapshot: snapshotId, lockWaitTimeoutMs, applicationName }), session.inventory()]);
+    const [dumped, inventory] = await Promise.allSettled([dumpInto(spec, deps, { target, key, snapshot: snapshotId, lockWaitTimeoutMs, applicationName, excludeArgs: exclusionArgs(excluded, tool) }),
+      session.inventory(excluded),
+    ]);
     if (dumped.status === 'rejected') throw dumped.reason;
     if (inventory.status === 'rejected') throw new JobFailure(failureFromClientError(inventory.reason, target), { cause: inventory.reason });
     const { sizeBytes, sha256 } = dumped.value;
-    const contents = { serverVersion: server.text, toolVersion: tool.text, capturedAt, ...inventory.value };
+    const contents = { serverVersion: server.text, toolVersion: tool.text, capturedAt, ...inventory.value, excluded };
     // Closed while the manifest is written: the snapshot is no longer needed, and the close is a round trip.
     const closing = session.close();
     session = undefined;
@@ -85,6 +89,8 @@ export async function runBackup(spec: BackupJobSpec, deps: BackupDependencies): 
       server: { version: server.text },
       tool: { name: 'pg_dump', version: tool.text },
       contents,
+      // Said at the top too: a manifest read by hand must not hide that the dump is not the whole database.
+      excluded,
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
     };
@@ -144,10 +150,10 @@ async function askPgDumpVersion(env: BackupDependencies['env']): Promise<ToolVer
 async function dumpInto(
   spec: BackupJobSpec,
   deps: BackupDependencies,
-  dump: { target: PinnedTarget; key: string; snapshot: string; lockWaitTimeoutMs: number; applicationName: string },
+  dump: { target: PinnedTarget; key: string; snapshot: string; lockWaitTimeoutMs: number; applicationName: string; excludeArgs: string[] },
 ): Promise<{ sizeBytes: number; sha256: string }> {
   const { target, key } = dump;
-  const command = await pgDumpCommand(pgDumpArgs(target, { snapshot: dump.snapshot, lockWaitTimeoutMs: dump.lockWaitTimeoutMs }), deps.env.PATH ?? '');
+  const command = await pgDumpCommand([...pgDumpArgs(target, { snapshot: dump.snapshot, lockWaitTimeoutMs: dump.lockWaitTimeoutMs }), ...dump.excludeArgs], deps.env.PATH ?? '');
   const child = spawn(command.file, command.args, {
     env: { ...toolEnv(deps.env), ...libpqEnvironment({ password: deps.password, applicationName: dump.applicationName }) },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,9 +1,9 @@
-import type { Connection } from '../contracts/index.js';
+import type { Connection, ExcludedObject, ServiceBackupSettings } from '../contracts/index.js';
 import { JobFailure } from './job-failure.js';
 import { checkPgDumpVersion, type ToolVersion } from './pg-dump.js';
 import { type PinnedTarget, pinTarget, type ResolveAddress } from './postgres-connection.js';
 import { SourceSession } from './source-session.js';
-import { unreadableFailure } from './unreadable-objects.js';
+import { exclusionsOf } from './unreadable-objects.js';
 
 /** The pre-flight's own statements (identity, version, catalog) are quick; one that hangs is a stuck server. */
 export const preflightStatementTimeoutMs = 60_000;
@@ -19,6 +19,8 @@ export interface PreflightRequest {
   applicationName: string;
   /** Asks the tool for its version (cached by the caller). */
   toolVersion: () => Promise<ToolVersion>;
+  /** What the service's backups leave out; unset: nothing, and every unreadable object fails. */
+  backupSettings?: ServiceBackupSettings;
   /** Called once the address is pinned, before the session opens: where a cancel hooks in. */
   onPinned?: (target: PinnedTarget) => void;
 }
@@ -29,6 +31,8 @@ export interface PreflightPassed {
   session: SourceSession;
   server: { major: number; text: string };
   tool: ToolVersion;
+  /** What the dump must leave out: configured, and (with skipUnreadable) unreadable objects. */
+  excluded: ExcludedObject[];
 }
 
 /**
@@ -36,7 +40,7 @@ export interface PreflightPassed {
  * the two cannot disagree: the host resolves to an address the network policy allows, the
  * server accepts the credentials and is the database and user asked for (`target_mismatch`),
  * pg_dump is installed and at least as new as the server, and the user can read every object
- * pg_dump must read (`permission_denied`). Throws a JobFailure naming what does not hold.
+ * pg_dump must read (`permission_denied`), unless the service's settings leave it out. Throws a JobFailure naming what does not hold.
  */
 export async function runPreflight(request: PreflightRequest): Promise<PreflightPassed> {
   const target = await pinTarget(request.connection, request.resolve);
@@ -54,9 +58,19 @@ export async function runPreflight(request: PreflightRequest): Promise<Preflight
     const tool = asked.value;
     const mismatch = checkPgDumpVersion(tool, session.server);
     if (mismatch) throw new JobFailure(mismatch);
-    const unreadable = unreadableFailure(await session.unreadableObjects(), target);
-    if (unreadable) throw new JobFailure(unreadable);
-    return { target, session, server: session.server, tool };
+    const settings = request.backupSettings ?? { skipUnreadable: false, excludeTables: [] };
+    const largeObjects = await session.unreadableLargeObjects();
+    const exclusions = exclusionsOf(
+      {
+        unreadable: [...(await session.unreadableObjects()), ...largeObjects.unreadable],
+        largeObjects: largeObjects.total,
+        configured: await session.configuredExclusions(settings.excludeTables),
+      },
+      settings.skipUnreadable,
+      target,
+    );
+    if ('failure' in exclusions) throw new JobFailure(exclusions.failure);
+    return { target, session, server: session.server, tool, excluded: exclusions.excluded };
   } catch (error) {
     await session.close();
     throw error;

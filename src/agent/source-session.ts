@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { BackupContents } from '../contracts/index.js';
+import type { BackupContents, ExcludedObject } from '../contracts/index.js';
 import { JobFailure } from './job-failure.js';
 import { serverMajorOf } from './pg-dump.js';
 import { checkIdentity, identityOf, pgClientConfig, type PinnedTarget } from './postgres-connection.js';
@@ -18,7 +18,40 @@ export function sessionOptions(limits: SessionLimits): string {
   return `-c lock_timeout=${Math.round(limits.lockTimeoutMs)} -c statement_timeout=${Math.round(limits.statementTimeoutMs)}`;
 }
 
-export type Inventory = Pick<BackupContents, 'schemas' | 'tables' | 'extensions'>;
+export type Inventory = Pick<BackupContents, 'schemas' | 'tables' | 'extensions' | 'views' | 'materializedViews' | 'functions' | 'sequences' | 'largeObjects' | 'roles'>;
+
+/** What the backup leaves out, as the session's queries take it: parallel arrays of schema and name. */
+interface ExcludedNames {
+  schemas: string[];
+  relationSchemas: string[];
+  relationNames: string[];
+  largeObjects: boolean;
+}
+
+function excludedNames(excluded: readonly ExcludedObject[]): ExcludedNames {
+  const relations = excluded.filter((object) => object.kind !== 'schema' && object.kind !== 'large_objects');
+  return {
+    schemas: excluded.filter((object) => object.kind === 'schema').map((object) => object.name),
+    relationSchemas: relations.map((object) => object.schema ?? ''),
+    relationNames: relations.map((object) => object.name),
+    largeObjects: excluded.some((object) => object.kind === 'large_objects'),
+  };
+}
+
+/** The relation aliased `c` in schema `n` is dumped: not an extension's, not excluded ($1 schemas, $2/$3 relations). */
+const dumpedRelation = `${userSchemaOf('n')} and n.nspname <> all ($1::text[])
+  and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
+  and (n.nspname, c.relname) not in (select * from unnest($2::text[], $3::text[]))`;
+
+function userSchemaOf(alias: string): string {
+  return `${alias}.nspname not in ('pg_catalog', 'information_schema') and ${alias}.nspname not like 'pg_toast%' and ${alias}.nspname not like 'pg_temp%'`;
+}
+
+/** Whether the session's user may read the large object aliased `m` (has_largeobject_privilege only exists from PostgreSQL 17). */
+const largeObjectReadable = `(current_setting('lo_compat_privileges')::boolean
+  or (select rolsuper from pg_roles where rolname = current_user)
+  or pg_has_role(m.lomowner, 'USAGE')
+  or exists (select 1 from aclexplode(m.lomacl) a where a.privilege_type = 'SELECT' and (a.grantee = 0 or pg_has_role(a.grantee, 'USAGE'))))`;
 
 /**
  * One connection to the database being backed up, held for the whole dump. It reads the
@@ -73,6 +106,35 @@ export class SourceSession {
     return rows;
   }
 
+  /**
+   * The large objects the user may not read (pg_dump reads every one unless told to leave them
+   * all out), the first thousand by oid, and how many large objects there are.
+   */
+  async unreadableLargeObjects(): Promise<{ unreadable: UnreadableObject[]; total: number }> {
+    const unreadable = await this.client.query<UnreadableObject>(`
+      select 'large_object' as kind, '' as schema, m.oid::text as name, pg_get_userbyid(m.lomowner) as owner, 'SELECT' as privilege
+      from pg_largeobject_metadata m where not ${largeObjectReadable} order by m.oid limit 1000`);
+    const total = await this.client.query<{ total: number }>('select count(*)::int as total from pg_largeobject_metadata');
+    return { unreadable: unreadable.rows, total: total.rows[0]?.total ?? 0 };
+  }
+
+  /**
+   * The relations the service's `excludeTables` names: an entry is "schema.name" or a bare name
+   * (that name in any schema), matched exactly, case and all.
+   */
+  async configuredExclusions(names: readonly string[]): Promise<ExcludedObject[]> {
+    if (names.length === 0) return [];
+    const { rows } = await this.client.query<{ schema: string; name: string; relkind: string }>(
+      `select n.nspname as schema, c.relname as name, c.relkind
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where c.relkind in ('r', 'p', 'S', 'v', 'm', 'f') and ${userSchemaOf('n')}
+         and (c.relname = any ($1::text[]) or n.nspname || '.' || c.relname = any ($1::text[]))
+       order by 1, 2`,
+      [names],
+    );
+    return rows.map((row) => ({ kind: relationKinds[row.relkind] ?? 'table', schema: row.schema, name: row.name, reason: 'configured' as const }));
+  }
+
   /** Exports a snapshot for pg_dump; it lives until `close`. */
   async snapshot(): Promise<string> {
     await this.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -84,25 +146,70 @@ export class SourceSession {
    * Takes the inventory in the exported snapshot: what the dump holds, row for row. Meant to run
    * while pg_dump does (counting every row of a large database takes seconds).
    */
-  async inventory(): Promise<Inventory> {
+  async inventory(excluded: readonly ExcludedObject[] = []): Promise<Inventory> {
     await this.client.query('SET LOCAL statement_timeout = 0');
-    const tables = await this.client.query<{ schema: string; name: string; bytes: string }>(`
-      select n.nspname as schema, c.relname as name, pg_total_relation_size(c.oid) as bytes
-      from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where c.relkind = 'r'
-        and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%' and n.nspname not like 'pg_temp%'
-        and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e')
-      order by 1, 2`);
+    const names = excludedNames(excluded);
+    const relationParams = [names.schemas, names.relationSchemas, names.relationNames];
+    const relations = await this.client.query<{ schema: string; name: string; relkind: string; bytes: string }>(
+      `select n.nspname as schema, c.relname as name, c.relkind, pg_total_relation_size(c.oid) as bytes
+       from pg_class c join pg_namespace n on n.oid = c.relnamespace
+       where c.relkind in ('r', 'S', 'v', 'm') and ${dumpedRelation}
+       order by 1, 2`,
+      relationParams,
+    );
     const counted: Inventory['tables'] = [];
-    for (const table of tables.rows) {
+    for (const table of relations.rows.filter((row) => row.relkind === 'r')) {
       const rows = await this.counted(`select count(*) as rows from only ${pg.escapeIdentifier(table.schema)}.${pg.escapeIdentifier(table.name)}`);
       counted.push({ schema: table.schema, name: table.name, rows, bytes: Number(table.bytes) });
     }
-    const schemas = await this.client.query<{ name: string }>(
-      "select nspname as name from pg_namespace where nspname not in ('pg_catalog', 'information_schema') and nspname not like 'pg_toast%' and nspname not like 'pg_temp%' order by 1",
-    );
+    const named = (relkind: string) => relations.rows.filter((row) => row.relkind === relkind).map(({ schema, name }) => ({ schema, name }));
+    const schemas = await this.client.query<{ name: string }>(`select n.nspname as name from pg_namespace n where ${userSchemaOf('n')} and n.nspname <> all ($1::text[]) order by 1`, [names.schemas]);
     const extensions = await this.client.query<{ name: string; version: string }>('select extname as name, extversion as version from pg_extension order by 1');
-    return { schemas: schemas.rows.map((row) => row.name), tables: counted, extensions: extensions.rows };
+    const functions = await this.client.query<{ schema: string; name: string; kind: 'function' | 'procedure' | 'aggregate' | 'window'; arguments: string }>(
+      `select n.nspname as schema, p.proname as name,
+         case p.prokind when 'p' then 'procedure' when 'a' then 'aggregate' when 'w' then 'window' else 'function' end as kind,
+         pg_get_function_identity_arguments(p.oid) as arguments
+       from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+       where ${userSchemaOf('n')} and n.nspname <> all ($1::text[])
+         and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+       order by 1, 2, 4`,
+      [names.schemas],
+    );
+    const largeObjects = names.largeObjects ? 0 : Number((await this.client.query<{ n: string }>('select count(*) as n from pg_largeobject_metadata')).rows[0]?.n ?? 0);
+    // Owners and grantees of what the dump holds: a restore elsewhere needs these roles (or --no-owner).
+    const roles = await this.client.query<{ name: string; owns: number; granted: number }>(
+      `with objects as (
+         select 'c' || c.oid as id, c.relowner as owner, c.relacl as acl from pg_class c join pg_namespace n on n.oid = c.relnamespace
+         where c.relkind in ('r', 'p', 'S', 'v', 'm', 'f') and ${dumpedRelation}
+         union all
+         select 'p' || p.oid, p.proowner, p.proacl from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+         where ${userSchemaOf('n')} and n.nspname <> all ($1::text[])
+           and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass and d.objid = p.oid and d.deptype = 'e')
+         union all
+         select 'n' || n.oid, n.nspowner, n.nspacl from pg_namespace n where ${userSchemaOf('n')} and n.nspname <> all ($1::text[])
+         union all
+         select 'l' || m.oid, m.lomowner, m.lomacl from pg_largeobject_metadata m where not $4::boolean
+       ),
+       refs as (
+         select owner as role, 'owns' as how, id from objects
+         union
+         select a.grantee, 'granted', o.id from objects o cross join lateral aclexplode(o.acl) a where a.grantee <> 0 and a.grantee <> o.owner
+       )
+       select pg_get_userbyid(role) as name, (count(*) filter (where how = 'owns'))::int as owns, (count(*) filter (where how = 'granted'))::int as granted
+       from refs group by role order by 1`,
+      [...relationParams, names.largeObjects],
+    );
+    return {
+      schemas: schemas.rows.map((row) => row.name),
+      tables: counted,
+      extensions: extensions.rows,
+      views: named('v'),
+      materializedViews: named('m'),
+      functions: functions.rows,
+      sequences: named('S'),
+      largeObjects,
+      roles: roles.rows,
+    };
   }
 
   /**
@@ -126,6 +233,8 @@ export class SourceSession {
     await this.client.end().catch(() => undefined);
   }
 }
+
+const relationKinds: Record<string, ExcludedObject['kind']> = { r: 'table', p: 'table', S: 'sequence', v: 'view', m: 'materialized_view', f: 'foreign_table' };
 
 /** The schemas that hold the database's own objects (not the catalogs, TOAST or temporary ones). */
 function userSchema(alias: string): string {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { artifactSchema, connectionSchema, engines } from './backup-messages.js';
+import { serviceBackupSettings } from './backup-settings.js';
 import { backupContents } from './contents.js';
 import { failureSchema } from './failures.js';
 import { networkPolicySchema } from './network-policy.js';
@@ -26,6 +27,8 @@ export const backupJobSpec = z.object({
   lockWaitTimeoutSeconds: lockWaitTimeoutSeconds,
   /** The addresses the job may connect to (the operator's policy); absent: any, as under `serve`. */
   networkPolicy: networkPolicySchema.optional(),
+  /** What the dump leaves out (the service's `skipUnreadable` and `excludeTables`); absent: nothing. */
+  backupSettings: serviceBackupSettings.optional(),
 });
 export type BackupJobSpec = z.infer<typeof backupJobSpec>;
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { envelopeOf } from './envelope.js';
 import { backupContents } from './contents.js';
 import { failureSchema } from './failures.js';
+import { serviceBackupSettings } from './backup-settings.js';
 
 export const engines = ['postgresql'] as const;
 export type Engine = (typeof engines)[number];
@@ -39,6 +40,8 @@ export const backupRequested = envelopeOf(
     /** AES-256-GCM sealed password, bound to the service id; never the plain text. */
     sealedPassword: z.string().min(1),
     deadlineSeconds: z.number().int().positive(),
+    /** What the backup leaves out; commands recorded before it existed leave out nothing. */
+    backupSettings: serviceBackupSettings.optional(),
   }),
 );
 

@@ -4,6 +4,7 @@ export * from './backup-messages.js';
 export * from './check-messages.js';
 export * from './connection-rules.js';
 export * from './contents.js';
+export * from './backup-settings.js';
 export * from './envelope.js';
 export * from './failures.js';
 export * from './restore-messages.js';

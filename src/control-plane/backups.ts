@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { envelope, type BackupTrigger, type NetworkPolicy } from '../contracts/index.js';
+import { backupSettingsOf, envelope, type BackupTrigger, type NetworkPolicy } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { executePrepared, preparedStatement } from '../db/prepared-statements.js';
 import { notifyRelayAtCommit, outboxRow } from '../outbox/outbox.js';
@@ -90,6 +90,7 @@ function requestRows(request: BackupRequest) {
       connection: { host: service.host, port: service.port, database: service.database_name, user: service.username },
       sealedPassword: service.sealed_password,
       deadlineSeconds: request.deadlineSeconds,
+      backupSettings: backupSettingsOf(service.backup_settings),
     },
   );
   return {

@@ -190,6 +190,9 @@ export const controlMigrations: Record<string, Migration> = {
     `ALTER TABLE control.project_tokens ADD COLUMN last_used_at timestamptz`,
     `CREATE INDEX project_tokens_by_project ON control.project_tokens (project_id, created_at)`,
   ),
+  // What a service's backups leave out (skipUnreadable, excludeTables): one document, so that
+  // settings added later (and PATCH) need no migration of their own.
+  '0012_backup_exclusions': sqlMigration(`ALTER TABLE control.services ADD COLUMN backup_settings jsonb NOT NULL DEFAULT '{}'::jsonb`),
   // A removed service is archived, not gone: its backups stay readable and restorable, and its
   // name is free again. A purge (an owner's separate action) deletes its backups' files and
   // leaves the row as a tombstone for the audit trail and the backups' records.

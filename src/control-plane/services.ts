@@ -1,5 +1,5 @@
 import type { Kysely, Selectable } from 'kysely';
-import type { Engine, NetworkPolicy } from '../contracts/index.js';
+import { backupSettingsOf, type Engine, type NetworkPolicy, type ServiceBackupSettings } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { executePrepared, preparedStatement } from '../db/prepared-statements.js';
 import { seal } from '../secrets/sealed-box.js';
@@ -15,6 +15,8 @@ export interface NewService {
   name: string;
   engine: Engine;
   connection: { host: string; port: number; database: string; user: string; password: string };
+  /** What its backups leave out; unset: nothing. */
+  backupSettings?: ServiceBackupSettings;
 }
 
 /** A new service's id and its password sealed to it: what a connection check of the registration carries before it is saved. */
@@ -42,6 +44,7 @@ export async function registerService(db: Kysely<ControlTables>, credentialsKey:
         database_name: input.connection.database,
         username: input.connection.user,
         sealed_password: sealed.sealedPassword,
+        backup_settings: JSON.stringify(backupSettingsOf(input.backupSettings)),
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -91,6 +94,7 @@ export function serviceView(row: ServiceRow, policy?: NetworkPolicy, duplicateOf
     engine: row.engine,
     connection: { host: row.host, port: row.port, database: row.database_name, user: row.username },
     blocked: serviceBlock(row, policy),
+    ...backupSettingsOf(row.backup_settings),
     createdAt: row.created_at.toISOString(),
     archivedAt: row.archived_at?.toISOString() ?? null,
     duplicateOf,

@@ -67,6 +67,8 @@ export interface ControlTables extends OutboxAndInbox {
     archived_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
     /** Set with archived_at by a purge: its backups' files are deleted and nothing of it is shown. */
     purged_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+    /** `serviceBackupSettings` (contracts), as JSON; `{}` for services registered before it. */
+    backup_settings: Generated<unknown>;
   };
   backups: {
     id: string;
@@ -184,7 +186,7 @@ function allColumns<Table>() {
   return <const Columns extends readonly (keyof Table & string)[]>(columns: Exclude<keyof Table, Columns[number]> extends never ? Columns : never) => columns;
 }
 
-export const serviceColumns = allColumns<ControlTables['services']>()(['id', 'project_id', 'name', 'engine', 'host', 'port', 'database_name', 'username', 'sealed_password', 'created_at', 'archived_at', 'purged_at']);
+export const serviceColumns = allColumns<ControlTables['services']>()(['id', 'project_id', 'name', 'engine', 'host', 'port', 'database_name', 'username', 'sealed_password', 'created_at', 'archived_at', 'purged_at', 'backup_settings']);
 
 export const backupColumns = allColumns<ControlTables['backups']>()([
   'id', 'project_id', 'service_id', 'status', 'trigger', 'idempotency_key', 'requested_by', 'requested_at', 'queued_at', 'started_at', 'finished_at', 'artifact_key',

@@ -94,6 +94,7 @@ function prepareBackup(job: JobRow, deps: JobKindDependencies): PreparedJob | { 
     artifactPrefix,
     lockWaitTimeoutSeconds: deps.lockWaitTimeoutSeconds ?? defaultLockWaitTimeoutSeconds,
     networkPolicy: deps.networkPolicy,
+    backupSettings: command.payload.backupSettings,
   };
   return {
     what: 'backup',

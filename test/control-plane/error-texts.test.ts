@@ -54,7 +54,7 @@ describe('API error texts', () => {
       [{ name: 'cache', engine: 'postgresql', connection: { ...connection, port: 70000 } }, 'connection.port must be a whole number from 1 to 65535'],
       [{ name: 'cache', engine: 'postgresql', connection: { ...connection, database: 'd'.repeat(64) } }, 'connection.database must be at most 63 characters'],
       [{ name: 'cache', engine: 'postgresql', connection: { ...connection, sslmode: 'disable' } }, 'connection takes only host, port, database, user, password, but has an unknown field sslmode'],
-      [{ name: 'cache', engine: 'postgresql', connection, owner: 'me' }, 'the body takes only name, engine, connection, but has an unknown field owner'],
+      [{ name: 'cache', engine: 'postgresql', connection, owner: 'me' }, 'the body takes only name, engine, connection, skipUnreadable, excludeTables, but has an unknown field owner'],
       [{ engine: 'postgresql', connection }, 'name is required'],
       [[], 'the body must be a JSON object'],
       [{ name: 'cache', engine: 'postgresql', connection: { ...connection, password: 7 } }, 'connection.password must be a string'],

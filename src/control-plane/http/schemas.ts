@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { backupContents, backupTriggers, engines, failureCodes, hostProblem, nameProblem } from '../../contracts/index.js';
+import { backupContents, backupTriggers, engines, failureCodes, hostProblem, nameProblem, serviceBackupSettings } from '../../contracts/index.js';
 import { projectRoles } from '../access.js';
 import { backupStatuses } from '../backup-status.js';
 import { restoreStatuses } from '../restore-status.js';
@@ -122,6 +122,8 @@ export const newServiceBody = z
         password: z.string().max(1024),
       })
       .strict(),
+    skipUnreadable: serviceBackupSettings.shape.skipUnreadable,
+    excludeTables: serviceBackupSettings.shape.excludeTables,
   })
   .strict();
 
@@ -189,6 +191,8 @@ export const service = z
       .object({ code: z.literal('target_not_allowed').describe('why it is blocked'), message: z.string().describe('which rule the connection breaks') })
       .nullable()
       .describe('set when the stored connection breaks a rule made after it was registered: no new job of it runs'),
+    skipUnreadable: z.boolean().describe(serviceBackupSettings.shape.skipUnreadable.description ?? ''),
+    excludeTables: z.array(z.string()).describe(serviceBackupSettings.shape.excludeTables.description ?? ''),
     createdAt: at('it was registered'),
     archivedAt: z.string().nullable().describe('when it was removed from the catalog (ISO 8601, UTC): no new backups or schedules, its backups stay; null: active'),
     duplicateOf: z

@@ -55,6 +55,7 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const project = await plane.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst();
         if (!project) throw apiErrors.notFound('project', projectId);
         await checkTargetAllowed(plane.settings.networkPolicy, request.body.connection, plane.logger);
+        const { skipUnreadable, excludeTables, ...registration } = request.body;
         const sealed = sealRegistration(plane.keys.credentials, request.body.connection.password);
         if (request.query.skipCheck !== 'true') {
           // A name already taken would be refused after a check of up to half a minute: refused first.
@@ -67,7 +68,7 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
             hangUpSignal(reply),
           );
         }
-        const row = await registerService(plane.db, plane.keys.credentials, { ...request.body, projectId }, sealed);
+        const row = await registerService(plane.db, plane.keys.credentials, { ...registration, projectId, backupSettings: { skipUnreadable, excludeTables } }, sealed);
         await recordAudit(plane.db, { projectId, actor: actorOf(principal(request)), action: 'service.registered', target: { kind: 'service', id: row.id }, details: { name: row.name } });
         const duplicates = await projectDuplicates(plane.db, projectId);
         return reply.status(201).send({ ...serviceView(row, plane.settings.networkPolicy, duplicates.get(row.id) ?? null), warnings: duplicateWarnings(row, duplicates) });
