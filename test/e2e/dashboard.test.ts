@@ -124,11 +124,75 @@ describe('dashboard', () => {
     await dialog.getByRole('button', { name: 'Restore' }).click();
     await page.locator('table.restores tr', { hasText: database }).getByText('Succeeded').waitFor({ timeout: 30_000 });
     expect((await adminQuery('SELECT count(*)::int AS n FROM pg_database WHERE datname = $1', [database])).rows[0].n).toBe(1);
+    // The restore links to its backup.
+    const link = page.locator('table.restores tr', { hasText: database }).locator('a[href^="#/backups/bkp_"]');
+    expect(await link.getAttribute('href')).toBe(`#/backups/${await latestBackupId(shopId)}`);
   });
 
   it('shows the next runs of the schedule in its timezone', async () => {
     await page.getByRole('heading', { name: 'Next runs (Europe/Berlin)' }).waitFor();
     expect(await page.locator('ol.upcoming li').count()).toBe(5);
+  });
+
+  it('describes the cron expression in words, checks it as it is typed, and removes the schedule', async () => {
+    const cron = page.getByLabel('Cron expression');
+    await page.locator('#cron-words', { hasText: '03:00' }).waitFor();
+    expect(await page.getByLabel('Timezone').inputValue()).toBe('Europe/Berlin');
+    expect(await page.locator('#timezone option').count()).toBeGreaterThan(300);
+    await cron.fill('* * * * *');
+    // The server's own rule (the operator's minimum interval), shown before anything is saved.
+    await page.getByRole('alert').filter({ hasText: 'runs every 1 minute at the shortest' }).waitFor();
+    expect(await cron.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByRole('button', { name: 'Save schedule' }).isDisabled()).toBe(true);
+    await cron.fill('0 0 3 * * *');
+    await page.getByRole('alert').filter({ hasText: 'use five fields' }).waitFor();
+    await cron.fill('30 4 * * 1');
+    await page.locator('#cron-words', { hasText: '04:30' }).waitFor();
+    // 04:30 plus the service's fixed offset within the jitter window.
+    await expect.poll(() => page.locator('ol.upcoming li').first().innerText()).toMatch(/ 04:3\d /);
+    expect(await page.getByRole('button', { name: 'Save schedule' }).isDisabled()).toBe(false);
+    // Nothing was saved by typing.
+    expect((await api('GET', `/v1/services/${shopId}/schedule`)).body.cron).toBe('0 3 * * *');
+    await page.getByRole('button', { name: 'Remove schedule' }).click();
+    await page.getByText('No schedule.').waitFor();
+    expect(await cron.inputValue()).toBe('');
+    expect((await api('GET', `/v1/services/${shopId}/schedule`)).status).toBe(404);
+    await page.reload();
+    await page.getByText('No schedule.').waitFor();
+    expect(await page.getByLabel('Cron expression').inputValue()).toBe('');
+    expect(await page.getByRole('button', { name: 'Remove schedule' }).count()).toBe(0);
+  });
+
+  it('pages through the audit log, filters it, and names the objects', async () => {
+    // More entries than one page holds (50).
+    for (let i = 0; i < 26; i++) {
+      await api('PUT', `/v1/services/${brokenId}/schedule`, { cron: '0 3 * * *', timezone: 'UTC', retention: { keepLast: i + 1 } });
+      await api('DELETE', `/v1/services/${brokenId}/schedule`);
+    }
+    await page.goto(`${lifeboat.url}/#/audit`);
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    await expect.poll(() => page.locator('table.audit tbody tr').count()).toBe(50);
+    await page.getByRole('button', { name: 'Older entries' }).click();
+    await expect.poll(() => page.locator('table.audit tbody tr').count()).toBeGreaterThan(50);
+    const ids = await page.locator('table.audit tbody tr').evaluateAll((rows) => rows.map((row) => (row as unknown as { dataset: { auditId: string } }).dataset.auditId));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(await page.locator('table.audit tbody tr', { hasText: 'backup of shop' }).count()).toBeGreaterThan(0);
+
+    await page.getByLabel('Action').selectOption('schedule.removed');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.locator('table.audit tbody tr').count()).toBe(27);
+    expect(await page.locator('table.audit tbody tr', { hasText: 'broken' }).count()).toBe(26);
+    await page.getByLabel('Object id').fill(shopId);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.locator('table.audit tbody tr').count()).toBe(1);
+    await page.getByLabel('Actor').fill('scheduler');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('No entries match.').waitFor();
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.getByLabel('From').fill('2099-01-01T00:00');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('No entries match.').waitFor();
+    await page.screenshot({ path: join(screenshots, 'audit.png'), fullPage: true });
   });
 
   it('shows a failed backup with its reason in words', async () => {
