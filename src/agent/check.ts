@@ -28,6 +28,7 @@ export async function runCheck(spec: CheckJobSpec, deps: CheckDependencies): Pro
       lockWaitTimeoutMs: spec.lockWaitTimeoutSeconds * 1000,
       applicationName: `lifeboat-check ${spec.checkId}`,
       toolVersion: () => pgDumpVersion(deps.env),
+      backupSettings: spec.backupSettings,
     });
     await passed.session.close();
     return { outcome: 'succeeded', serverVersion: passed.server.text, toolVersion: passed.tool.text, warnings: [] };

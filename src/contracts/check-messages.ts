@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { lockWaitTimeoutSeconds } from './agent-job.js';
 import { connectionSchema, engines } from './backup-messages.js';
+import { serviceBackupSettings } from './backup-settings.js';
 import { envelopeOf } from './envelope.js';
 import { failureSchema } from './failures.js';
 import { networkPolicySchema } from './network-policy.js';
@@ -21,6 +22,8 @@ export const checkRequested = envelopeOf(
     /** AES-256-GCM sealed password, bound to the service id; never the plain text. */
     sealedPassword: z.string().min(1),
     deadlineSeconds: z.number().int().positive(),
+    /** What its backups leave out: what they may leave out unread, the check does not fail on. */
+    backupSettings: serviceBackupSettings.optional(),
   }),
 );
 
@@ -50,6 +53,7 @@ export const checkJobSpec = z.object({
   connection: connectionSchema,
   lockWaitTimeoutSeconds: lockWaitTimeoutSeconds,
   networkPolicy: networkPolicySchema.optional(),
+  backupSettings: serviceBackupSettings.optional(),
 });
 export type CheckJobSpec = z.infer<typeof checkJobSpec>;
 

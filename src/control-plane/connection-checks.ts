@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { type CheckEvent, type Connection, type Engine, envelope, type Failure, type FailureCode } from '../contracts/index.js';
+import { type CheckEvent, type Connection, type Engine, envelope, type Failure, type FailureCode, type ServiceBackupSettings } from '../contracts/index.js';
 import { enqueue, receiveOnce, recordOutcome } from '../outbox/outbox.js';
 import type { ControlPlane } from './context.js';
 import { ApiError } from './errors.js';
@@ -18,6 +18,8 @@ export interface CheckCandidate {
   connection: Connection;
   sealedPassword: string;
   requestedBy: string;
+  /** The service's skipUnreadable and excludeTables: a check fails on what its backups would. */
+  backupSettings?: ServiceBackupSettings;
 }
 
 /** The verdict, as `POST /v1/services/:id/test-connection` answers it. */
@@ -69,7 +71,7 @@ export async function requestCheck(db: Kysely<ControlTables>, candidate: CheckCa
       envelope(
         'check.requested',
         { correlationId: checkId, projectId: candidate.projectId },
-        { checkId, serviceId: candidate.serviceId, engine: candidate.engine, connection: candidate.connection, sealedPassword: candidate.sealedPassword, deadlineSeconds: checkJobDeadlineSeconds },
+        { checkId, serviceId: candidate.serviceId, engine: candidate.engine, connection: candidate.connection, sealedPassword: candidate.sealedPassword, deadlineSeconds: checkJobDeadlineSeconds, backupSettings: candidate.backupSettings },
       ),
     );
     return row;

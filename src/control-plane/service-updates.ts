@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { backupSettingsOf, type ServiceBackupSettings } from '../contracts/index.js';
 import { seal, unseal } from '../secrets/sealed-box.js';
 import { apiErrors } from './errors.js';
 import { nameTakenOr, refuseArchivedService, type ServiceRow } from './services.js';
@@ -16,6 +17,14 @@ export interface ServiceConnection {
 export interface ServiceChanges {
   name?: string;
   connection?: Partial<ServiceConnection>;
+  skipUnreadable?: boolean;
+  excludeTables?: string[];
+}
+
+/** The backup settings a change leaves the service with: the stored ones, with what it gives. Pure. */
+export function changedBackupSettings(service: ServiceRow, changes: ServiceChanges): ServiceBackupSettings {
+  const stored = backupSettingsOf(service.backup_settings);
+  return { skipUnreadable: changes.skipUnreadable ?? stored.skipUnreadable, excludeTables: changes.excludeTables ?? stored.excludeTables };
 }
 
 /** The names of the fields a change sets to a new value (never the password's value): for the audit trail. */
@@ -28,6 +37,9 @@ export function changedFields(service: ServiceRow, changes: ServiceChanges): str
     if (connection[field] !== undefined && connection[field] !== stored[field]) fields.push(`connection.${field}`);
   }
   if (connection.password !== undefined) fields.push('connection.password');
+  const settings = backupSettingsOf(service.backup_settings);
+  if (changes.skipUnreadable !== undefined && changes.skipUnreadable !== settings.skipUnreadable) fields.push('skipUnreadable');
+  if (changes.excludeTables !== undefined && JSON.stringify(changes.excludeTables) !== JSON.stringify(settings.excludeTables)) fields.push('excludeTables');
   return fields;
 }
 
@@ -71,6 +83,7 @@ export async function updateService(
           port: connection.port,
           database_name: connection.database,
           username: connection.user,
+          backup_settings: JSON.stringify(changedBackupSettings(current, changes)),
           ...(given.password === undefined ? {} : { sealed_password: seal(credentialsKey, given.password, current.id) }),
         })
         .where('id', '=', current.id)

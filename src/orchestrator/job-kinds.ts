@@ -177,6 +177,7 @@ function prepareCheck(job: JobRow, deps: JobKindDependencies): PreparedJob | { f
     connection: command.payload.connection,
     lockWaitTimeoutSeconds: deps.lockWaitTimeoutSeconds ?? defaultLockWaitTimeoutSeconds,
     networkPolicy: deps.networkPolicy,
+    backupSettings: command.payload.backupSettings,
   };
   return {
     what: 'connection check',

@@ -30,6 +30,13 @@ describe.each(platformKinds)('service lifecycle on %s', (kind) => {
     const clash = await call(cp.app, 'PATCH', `/v1/services/${serviceId}`, { token, body: { name: 'taken' } });
     expect(clash.status).toBe(409);
     expect(clash.body.error.code).toBe('service_name_taken');
+    // What its backups leave out is changed the same way, and audited by name.
+    const settings = await call(cp.app, 'PATCH', `/v1/services/${serviceId}?skipCheck=true`, { token, body: { skipUnreadable: true, excludeTables: ['public.audit_log'] } });
+    expect(settings.body).toMatchObject({ skipUnreadable: true, excludeTables: ['public.audit_log'] });
+    expect((await call(cp.app, 'GET', `/v1/services/${serviceId}`, { token })).body).toMatchObject({ skipUnreadable: true, excludeTables: ['public.audit_log'] });
+    const settingsAudit = await call(cp.app, 'GET', `/v1/audit?targetId=${serviceId}&action=service.updated`, { token });
+    expect(settingsAudit.body.entries[0].details.changed).toEqual(['skipUnreadable', 'excludeTables']);
+    expect((await call(cp.app, 'PATCH', `/v1/services/${serviceId}`, { token, body: { excludeTables: ['bad\u0007name'] } })).status).toBe(400);
   });
 
   it('archives on removal: backups stay listable and downloadable, nothing new starts, the name is free again', async () => {

@@ -143,11 +143,14 @@ export const serviceChangesBody = z
       })
       .strict()
       .optional(),
+    skipUnreadable: serviceBackupSettings.shape.skipUnreadable.unwrap().optional(),
+    excludeTables: serviceBackupSettings.shape.excludeTables.unwrap().optional(),
   })
   .strict()
-  .refine((body) => body.name !== undefined || Object.values(body.connection ?? {}).some((value) => value !== undefined), {
-    message: 'must change something: give name or a connection field',
-  });
+  .refine(
+    (body) => body.name !== undefined || body.skipUnreadable !== undefined || body.excludeTables !== undefined || Object.values(body.connection ?? {}).some((value) => value !== undefined),
+    { message: 'must change something: give name, skipUnreadable, excludeTables or a connection field' },
+  );
 
 export const serviceListQuery = z
   .object({

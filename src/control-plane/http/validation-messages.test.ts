@@ -67,7 +67,7 @@ describe('validation messages', () => {
   });
 
   it('names an unknown key of a strict object, and the keys it takes', () => {
-    expect(messageFor(schemas.newServiceBody, service({ extra: 1 }))).toBe('the body takes only name, engine, connection, but has an unknown field extra');
+    expect(messageFor(schemas.newServiceBody, service({ extra: 1 }))).toBe('the body takes only name, engine, connection, skipUnreadable, excludeTables, but has an unknown field extra');
     expect(messageFor(schemas.newServiceBody, service({}, { sslmode: 'disable' }))).toBe(
       'connection takes only host, port, database, user, password, but has an unknown field sslmode',
     );

@@ -8,10 +8,11 @@ import { serviceStatuses } from '../../service-status.js';
 import { refreshExpiryDates } from '../../retention-sweep.js';
 import { duplicateWarnings, projectDuplicates } from '../../service-duplicates.js';
 import { archiveService, purgeService } from '../../service-removal.js';
-import { changedFields, changesConnection, updateService } from '../../service-updates.js';
+import { changedBackupSettings, changedFields, changesConnection, updateService } from '../../service-updates.js';
 import { findService, listServices, refuseArchivedService, registerService, sealRegistration, serviceView } from '../../services.js';
 import { checkTargetAllowed } from '../../target-check.js';
 import { seal } from '../../../secrets/sealed-box.js';
+import { backupSettingsOf } from '../../../contracts/index.js';
 import { checkBeforeSaving, checkConnection } from '../../connection-checks.js';
 import { hangUpSignal } from '../hang-up.js';
 import { principal } from '../authenticate.js';
@@ -64,7 +65,7 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
           const { password: _password, ...connection } = request.body.connection;
           await checkBeforeSaving(
             plane,
-            { projectId, serviceId: sealed.id, forRegistration: true, engine: request.body.engine, connection, sealedPassword: sealed.sealedPassword, requestedBy: actorOf(caller) },
+            { projectId, serviceId: sealed.id, forRegistration: true, engine: request.body.engine, connection, sealedPassword: sealed.sealedPassword, requestedBy: actorOf(caller), backupSettings: { skipUnreadable, excludeTables } },
             hangUpSignal(reply),
           );
         }
@@ -179,7 +180,7 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
           await checkTargetAllowed(plane.settings.networkPolicy, { host: given.host ?? row.host, port: given.port ?? row.port }, plane.logger);
         }
         refuseArchivedService(row, 'be changed');
-        if (changesConnection(changes) && request.query.skipCheck !== 'true') {
+        if ((changesConnection(changes) || changes.skipUnreadable !== undefined || changes.excludeTables !== undefined) && request.query.skipCheck !== 'true') {
           // Checked before the row is locked: the check is a job that may take half a minute.
           const { password, ...connection } = { host: row.host, port: row.port, database: row.database_name, user: row.username, ...given };
           await checkBeforeSaving(
@@ -192,6 +193,7 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
               connection,
               sealedPassword: password === undefined ? row.sealed_password : seal(plane.keys.credentials, password, row.id),
               requestedBy: actorOf(caller),
+              backupSettings: changedBackupSettings(row, changes),
             },
             hangUpSignal(reply),
           );
@@ -239,6 +241,7 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
             connection: { host: row.host, port: row.port, database: row.database_name, user: row.username },
             sealedPassword: row.sealed_password,
             requestedBy: actorOf(caller),
+            backupSettings: backupSettingsOf(row.backup_settings),
           },
           hangUpSignal(reply),
         );
