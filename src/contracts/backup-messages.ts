@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { envelopeOf } from './envelope.js';
 import { backupContents } from './contents.js';
 import { failureSchema } from './failures.js';
+import { lockWaitSchema } from './lock-wait.js';
 
 export const engines = ['postgresql'] as const;
 export type Engine = (typeof engines)[number];
@@ -49,7 +50,12 @@ export const backupStarted = envelopeOf(
 
 export const backupProgress = envelopeOf(
   'backup.progress',
-  z.object({ backupId: z.string().min(1), bytesWritten: z.number().int().nonnegative() }),
+  z.object({
+    backupId: z.string().min(1),
+    bytesWritten: z.number().int().nonnegative(),
+    /** Set when the wait changed: what the backup now waits on, or null once it no longer waits; absent: unchanged. */
+    lockWait: lockWaitSchema.nullable().optional(),
+  }),
 );
 
 export const backupSucceeded = envelopeOf(

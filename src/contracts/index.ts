@@ -5,6 +5,7 @@ export * from './connection-rules.js';
 export * from './contents.js';
 export * from './envelope.js';
 export * from './failures.js';
+export * from './lock-wait.js';
 export * from './restore-messages.js';
 export * from './subjects.js';
 export * from './verification-messages.js';

@@ -190,4 +190,9 @@ export const controlMigrations: Record<string, Migration> = {
     `ALTER TABLE control.project_tokens ADD COLUMN last_used_at timestamptz`,
     `CREATE INDEX project_tokens_by_project ON control.project_tokens (project_id, created_at)`,
   ),
+  // What a running backup waits on (its live state), and what an in-place restore dropped that the backup did not hold.
+  '0014_restore_drops_lock_waits': sqlMigration(
+    `ALTER TABLE control.backups ADD COLUMN lock_wait jsonb`,
+    `ALTER TABLE control.restores ADD COLUMN dropped jsonb`,
+  ),
 };

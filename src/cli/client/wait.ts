@@ -19,7 +19,8 @@ export async function waitForBackup(api: ApiClient, backupId: string): Promise<B
       bar.done();
       return backup;
     }
-    bar.update(`backup ${backup.status}`, backup.bytesWritten, undefined);
+    // A lock wait is what a user most needs to see: it says who holds the backup up.
+    bar.update(backup.lockWait ? `backup ${backup.status}, ${backup.lockWait.message}` : `backup ${backup.status}`, backup.bytesWritten, undefined);
   }
 }
 
