@@ -222,7 +222,7 @@ describe('agent backup', () => {
       env: { PATH: path },
       signal: controller.signal,
       logger,
-      onProgress: (bytes) => {
+      onProgress: ({ bytesWritten: bytes }) => {
         written = bytes;
         if (bytes > 500_000) controller.abort();
       },

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
-import type { AgentReport, BackupJobSpec, Failure } from '../contracts/index.js';
+import type { AgentProgress, AgentReport, BackupJobSpec, Failure } from '../contracts/index.js';
 import { type ObjectStore, StorageUnavailableError } from '../storage/object-store.js';
 import { JobFailure } from './job-failure.js';
 import { DigestStream } from './digest-stream.js';
@@ -13,6 +13,7 @@ import { findStdbufAhead, pgDumpCommand } from './pg-dump-command.js';
 import { failureFromClientError, failureFromDumpOutput, redact } from './postgres-failures.js';
 import { libpqEnvironment, type PinnedTarget, type ResolveAddress } from './postgres-connection.js';
 import { runPreflight } from './preflight.js';
+import { LockWatch } from './lock-waits.js';
 import { endSessions, type SourceSession } from './source-session.js';
 import { exclusionArgs } from './dump-exclusions.js';
 
@@ -22,7 +23,8 @@ export interface BackupDependencies {
   /** PATH (where pg_dump is found) and locale for pg_dump; nothing else is passed on. */
   env: Readonly<Record<string, string | undefined>>;
   signal: AbortSignal;
-  onProgress?: (bytesWritten: number) => void;
+  /** Bytes written so far; with `lockWait` when the backup's lock wait changed (started, moved or ended). */
+  onProgress?: (progress: AgentProgress) => void;
   logger: Logger;
   /** Turns the service's host into the one address every connection of the job uses (and the network policy allows). */
   resolve?: ResolveAddress;
@@ -166,7 +168,13 @@ async function dumpInto(
   const stopDump = () => child.kill('SIGTERM');
   deps.signal.addEventListener('abort', stopDump, { once: true });
 
-  const digest = new DigestStream(deps.onProgress);
+  let bytesWritten = 0;
+  const digest = new DigestStream((bytes) => {
+    bytesWritten = bytes;
+    deps.onProgress?.({ bytesWritten });
+  });
+  // pg_dump (and the counting beside it) may wait on a lock a user's session holds: the live state says which.
+  const lockWatch = new LockWatch({ target, password: deps.password, applicationName: dump.applicationName, onChange: (lockWait) => deps.onProgress?.({ bytesWritten, lockWait }) });
   child.stdout.pipe(digest);
   let uploadError: Error | undefined;
   try {
@@ -176,6 +184,7 @@ async function dumpInto(
     child.kill('SIGKILL');
   } finally {
     deps.signal.removeEventListener('abort', stopDump);
+    await lockWatch.stop();
   }
   const [exitCode, signal] = await exited;
   if (deps.signal.aborted) throw new Error('canceled');

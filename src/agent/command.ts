@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 import type { z } from 'zod';
-import { backupJobSpec, checkJobSpec, decodeMessage, restoreJobSpec, standbyAssignment, verifyJobSpec } from '../contracts/index.js';
+import { type AgentProgress, backupJobSpec, checkJobSpec, decodeMessage, restoreJobSpec, standbyAssignment, verifyJobSpec } from '../contracts/index.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { openObjectStore } from '../storage/open-object-store.js';
 import { askPgDumpVersionAhead, runBackup } from './backup.js';
@@ -28,7 +28,7 @@ interface JobContext {
   env: Readonly<Record<string, string | undefined>>;
   signal: AbortSignal;
   logger: Logger;
-  progress: (bytesWritten: number) => void;
+  progress: (progress: AgentProgress) => void;
 }
 
 /** `lifeboat agent backup`: dump the database LIFEBOAT_JOB names into LIFEBOAT_STORAGE_URL. */
@@ -186,10 +186,11 @@ async function runAgentJob<Spec extends z.ZodType>(
       env,
       signal: controller.signal,
       logger,
-      progress: (bytesWritten) => {
-        if (Date.now() - lastProgress < 1000) return;
+      progress: (progress) => {
+        // Bytes at most once a second; a change of lock wait at once (it is rare, and the point is to see it).
+        if (progress.lockWait === undefined && Date.now() - lastProgress < 1000) return;
         lastProgress = Date.now();
-        io.stdout.write(`${JSON.stringify({ progress: { bytesWritten } })}\n`);
+        io.stdout.write(`${JSON.stringify({ progress })}\n`);
       },
     });
     logger.info({ jobId: job.jobId, outcome: report.outcome }, 'job finished');

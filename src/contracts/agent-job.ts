@@ -3,6 +3,7 @@ import { artifactSchema, connectionSchema, engines } from './backup-messages.js'
 import { serviceBackupSettings } from './backup-settings.js';
 import { backupContents } from './contents.js';
 import { failureSchema } from './failures.js';
+import { lockWaitSchema } from './lock-wait.js';
 import { networkPolicySchema } from './network-policy.js';
 
 /** The operator's bound on lock waits (LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS), carried by every job that touches a service. */
@@ -46,7 +47,14 @@ export const agentReport = z.discriminatedUnion('outcome', [
 export type AgentReport = z.infer<typeof agentReport>;
 
 /** A progress line the agent prints while it streams, so the orchestrator can report bytes written. */
-export const agentProgress = z.object({ progress: z.object({ bytesWritten: z.number().int().nonnegative() }) });
+export const agentProgress = z.object({
+  progress: z.object({
+    bytesWritten: z.number().int().nonnegative(),
+    /** Present when it changed: the lock the backup's sessions now wait on, or null once they no longer wait. */
+    lockWait: lockWaitSchema.nullable().optional(),
+  }),
+});
+export type AgentProgress = z.infer<typeof agentProgress>['progress'];
 
 /** Where a backup's files live: the layout DESIGN.md promises. */
 export function artifactPrefixOf(ids: { projectId: string; serviceId: string; backupId: string }): string {

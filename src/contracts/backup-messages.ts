@@ -3,6 +3,7 @@ import { envelopeOf } from './envelope.js';
 import { backupContents } from './contents.js';
 import { failureSchema } from './failures.js';
 import { serviceBackupSettings } from './backup-settings.js';
+import { lockWaitSchema } from './lock-wait.js';
 
 export const engines = ['postgresql'] as const;
 export type Engine = (typeof engines)[number];
@@ -52,7 +53,12 @@ export const backupStarted = envelopeOf(
 
 export const backupProgress = envelopeOf(
   'backup.progress',
-  z.object({ backupId: z.string().min(1), bytesWritten: z.number().int().nonnegative() }),
+  z.object({
+    backupId: z.string().min(1),
+    bytesWritten: z.number().int().nonnegative(),
+    /** Set when the wait changed: what the backup now waits on, or null once it no longer waits; absent: unchanged. */
+    lockWait: lockWaitSchema.nullable().optional(),
+  }),
 );
 
 export const backupSucceeded = envelopeOf(

@@ -7,6 +7,7 @@ export * from './contents.js';
 export * from './backup-settings.js';
 export * from './envelope.js';
 export * from './failures.js';
+export * from './lock-wait.js';
 export * from './restore-messages.js';
 export * from './subjects.js';
 export * from './verification-messages.js';

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { EventBus, Subscription } from '../bus/event-bus.js';
@@ -33,12 +33,27 @@ export interface EventSettings {
 export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupEvent, options: EventSettings = { jobDeadlineSeconds: 6 * 3600, verificationConfigured: false }): Promise<string> {
   if (event.type === 'backup.progress') {
     // Progress is advisory and frequent: no inbox, and it only ever grows while the backup runs.
+    const { bytesWritten, lockWait } = event.payload;
+    if (lockWait !== undefined) {
+      // A change of lock wait is written whatever the bytes did (they stand still while it waits).
+      await db
+        .updateTable('backups')
+        .set({
+          lock_wait: lockWait === null ? null : JSON.stringify(lockWait),
+          bytes_written: sql<number | null>`case when ${bytesWritten} > coalesce(bytes_written, 0) then ${bytesWritten}::bigint else bytes_written end`,
+          updated_at: new Date(),
+        })
+        .where('id', '=', event.payload.backupId)
+        .where('status', 'in', ['queued', 'running'])
+        .execute();
+      return 'progress';
+    }
     await db
       .updateTable('backups')
-      .set({ bytes_written: event.payload.bytesWritten, updated_at: new Date() })
+      .set({ bytes_written: bytesWritten, updated_at: new Date() })
       .where('id', '=', event.payload.backupId)
       .where('status', 'in', ['queued', 'running'])
-      .where((eb) => eb.or([eb('bytes_written', 'is', null), eb('bytes_written', '<', event.payload.bytesWritten)]))
+      .where((eb) => eb.or([eb('bytes_written', 'is', null), eb('bytes_written', '<', bytesWritten)]))
       .execute();
     return 'progress';
   }

@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { backupSettingsOf, envelope, type BackupTrigger, type NetworkPolicy } from '../contracts/index.js';
+import { backupSettingsOf, envelope, type BackupTrigger, type LockWait, type NetworkPolicy } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { executePrepared, preparedStatement } from '../db/prepared-statements.js';
 import { notifyRelayAtCommit, outboxRow } from '../outbox/outbox.js';
@@ -255,5 +255,7 @@ export function backupView(row: BackupRow, now = new Date()) {
     failure: row.failure_code ? { code: row.failure_code, message: row.failure_message ?? '' } : null,
     verification: row.verification ?? null,
     bytesWritten: row.status === 'succeeded' ? row.size_bytes : row.bytes_written,
+    // Only a backup still in progress can be waiting: the last wait seen is not shown after its end.
+    lockWait: row.status === 'queued' || row.status === 'running' ? ((row.lock_wait as LockWait | null) ?? null) : null,
   };
 }

@@ -203,6 +203,8 @@ export const controlMigrations: Record<string, Migration> = {
     `CREATE UNIQUE INDEX services_name_per_project ON control.services (project_id, name) WHERE archived_at IS NULL`,
     `CREATE INDEX services_by_target ON control.services (project_id, host, port, database_name) WHERE archived_at IS NULL`,
   ),
+  // What a running backup waits on: its live state, shown until the wait ends.
+  '0014_lock_waits': sqlMigration(`ALTER TABLE control.backups ADD COLUMN lock_wait jsonb`),
   // Connection checks (POST /v1/services/:id/test-connection, and registration). service_id has
   // no foreign key: a registration is checked before its service row exists (docs/decisions.md).
   // No password here: the sealed one travels only in the check.requested command.

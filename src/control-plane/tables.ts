@@ -98,6 +98,8 @@ export interface ControlTables extends OutboxAndInbox {
     contents: ColumnType<unknown, string | null | undefined, string | null>;
     /** How far a running backup has got, from its progress events. */
     bytes_written: ColumnType<number | null, number | null | undefined, number | null>;
+    /** The lock a running backup waits on (a LockWait), from its progress events; null when it waits on none. */
+    lock_wait: ColumnType<unknown, string | null | undefined, string | null>;
   };
   restores: {
     id: string;
@@ -115,6 +117,8 @@ export interface ControlTables extends OutboxAndInbox {
     failure_code: string | null;
     failure_message: string | null;
     updated_at: Generated<Date>;
+    /** What an in-place restore dropped because the backup did not hold it: [{kind, schema, name}]. */
+    dropped: ColumnType<unknown, string | null | undefined, string | null>;
   };
   audit_events: {
     id: Generated<number>;
@@ -191,5 +195,5 @@ export const serviceColumns = allColumns<ControlTables['services']>()(['id', 'pr
 export const backupColumns = allColumns<ControlTables['backups']>()([
   'id', 'project_id', 'service_id', 'status', 'trigger', 'idempotency_key', 'requested_by', 'requested_at', 'queued_at', 'started_at', 'finished_at', 'artifact_key',
   'manifest_key', 'size_bytes', 'sha256', 'server_version', 'tool_version', 'expires_at', 'failure_code', 'failure_message', 'verification', 'updated_at',
-  'artifact_deleted_at', 'cancel_requested_at', 'contents', 'bytes_written',
+  'artifact_deleted_at', 'cancel_requested_at', 'contents', 'bytes_written', 'lock_wait',
 ]);

@@ -22,6 +22,8 @@ export interface Backup {
   failure: Failure | null;
   verification: { status: 'pending' | 'passed' | 'failed'; checkedAt?: string; details?: { problems: string[] } } | null;
   bytesWritten: number | null;
+  /** What a running backup waits on; null when it waits on nothing. */
+  lockWait: { relation: string | null; mode: string; heldBy: number | null; since: string; message: string } | null;
 }
 
 export interface Service {

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { WakeSignal } from '../polling/wake-signal.js';
-import { envelope } from '../contracts/index.js';
+import { type AgentProgress, envelope } from '../contracts/index.js';
 import { enqueue } from '../outbox/outbox.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { JobRunner, RunningJob } from '../runner/job-runner.js';
@@ -223,16 +223,16 @@ export class JobLauncher {
     }
   }
 
-  /** Announces bytes written every few seconds, for live progress in the dashboard. */
-  private progressReporter(job: JobRow): (bytesWritten: number) => void {
+  /** Announces bytes written every few seconds, and a change of lock wait at once, for the backup's live state. */
+  private progressReporter(job: JobRow): (progress: AgentProgress) => void {
     let last = 0;
-    return (bytesWritten) => {
-      if (Date.now() - last < (this.options.progressIntervalMs ?? 5000)) return;
+    return ({ bytesWritten, lockWait }) => {
+      if (lockWait === undefined && Date.now() - last < (this.options.progressIntervalMs ?? 5000)) return;
       last = Date.now();
       void this.options.db
         .transaction()
         .execute((trx) =>
-          enqueue<OrchestratorTables>(trx, orchestratorSchema, envelope('backup.progress', { correlationId: job.correlation_id, projectId: job.project_id }, { backupId: job.backup_id, bytesWritten })),
+          enqueue<OrchestratorTables>(trx, orchestratorSchema, envelope('backup.progress', { correlationId: job.correlation_id, projectId: job.project_id }, { backupId: job.backup_id, bytesWritten, ...(lockWait === undefined ? {} : { lockWait }) })),
         )
         .catch((error: unknown) => this.options.logger.debug({ err: error }, 'progress not recorded'));
     };

@@ -1,3 +1,5 @@
+import type { AgentProgress } from '../contracts/index.js';
+
 /**
  * Job runner port: starts an agent somewhere (a child process here, a Kubernetes Job in
  * production), lets the orchestrator kill it, and hands back what it reported.
@@ -13,7 +15,7 @@ export interface JobLaunch {
   /** The runner kills the job after this long, whatever the orchestrator does. */
   deadlineMs: number;
   /** Called for each progress line the agent prints. */
-  onProgress?: (bytesWritten: number) => void;
+  onProgress?: (progress: AgentProgress) => void;
 }
 
 export interface JobExit {

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { hostname } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
-import { agentProgress, type StandbyAssignment, standbyAssignment } from '../contracts/index.js';
+import { agentProgress, type AgentProgress, type StandbyAssignment, standbyAssignment } from '../contracts/index.js';
 import type { JobExit, JobLaunch, JobRunner, RunningJob } from './job-runner.js';
 
 export interface LocalRunnerOptions {
@@ -170,11 +170,11 @@ export class LocalRunner implements JobRunner {
   }
 }
 
-function tryProgress(line: string): number | undefined {
+function tryProgress(line: string): AgentProgress | undefined {
   if (!line.startsWith('{"progress"')) return undefined;
   try {
     const parsed = agentProgress.safeParse(JSON.parse(line));
-    return parsed.success ? parsed.data.progress.bytesWritten : undefined;
+    return parsed.success ? parsed.data.progress : undefined;
   } catch {
     return undefined;
   }

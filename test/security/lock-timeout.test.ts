@@ -28,14 +28,17 @@ function servedOrders(label: string, env: Record<string, string> = {}) {
   return fixture;
 }
 
-/** Runs `work` while another session holds `orders` in ACCESS EXCLUSIVE mode. */
-async function whileLocked(source: TestDatabase, work: () => Promise<void>): Promise<void> {
+/** Runs `work` while another session (whose pid `work` is given) holds `orders` in ACCESS EXCLUSIVE mode. */
+async function whileLocked(source: TestDatabase, work: (holderPid: number, release: () => Promise<void>) => Promise<void>): Promise<void> {
   const holder = new pg.Client({ connectionString: source.url });
   await holder.connect();
   try {
+    const holderPid = (await holder.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
     await holder.query('BEGIN');
     await holder.query('LOCK TABLE orders IN ACCESS EXCLUSIVE MODE');
-    await work();
+    await work(holderPid, async () => {
+      await holder.query('ROLLBACK');
+    });
   } finally {
     await holder.query('ROLLBACK').catch(() => undefined);
     await holder.end();
@@ -89,5 +92,29 @@ describe('canceling a backup that waits on a lock', () => {
       for (let tries = 0; tries < 50 && (await backupSessions()) > 0; tries++) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(await backupSessions()).toBe(0);
     });
+  });
+});
+
+describe('a backup waiting on a lock says so in its live state', () => {
+  const served = servedOrders('lock_wait_shown');
+
+  it('shows the table, the holder\'s pid and since when; clears it once the lock is released', async () => {
+    const { api, serviceId, source } = served;
+    let backupId = '';
+    await whileLocked(source, async (holderPid, release) => {
+      backupId = (await api('POST', `/v1/services/${serviceId}/backups`)).body.id as string;
+      let view: { status: string; lockWait: { relation: string; mode: string; heldBy: number; since: string; message: string } | null } | undefined;
+      for (let tries = 0; tries < 40; tries++) {
+        view = (await api('GET', `/v1/backups/${backupId}?waitSeconds=1`)).body;
+        if (view?.lockWait) break;
+      }
+      expect(view?.status).toBe('running');
+      expect(view?.lockWait).toMatchObject({ relation: 'orders', mode: 'ACCESS SHARE', heldBy: holderPid });
+      expect(Date.parse(view!.lockWait!.since)).toBeGreaterThan(Date.now() - 60_000);
+      expect(view?.lockWait?.message).toContain(`waiting for a lock on "orders" held by pid ${holderPid} since `);
+      await release();
+    });
+    const done = await waitForBackup(api, backupId);
+    expect(done).toMatchObject({ status: 'succeeded', lockWait: null });
   });
 });

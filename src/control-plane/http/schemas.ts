@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { backupContents, backupTriggers, engines, failureCodes, hostProblem, nameProblem, serviceBackupSettings } from '../../contracts/index.js';
+import { backupContents, backupTriggers, engines, failureCodes, hostProblem, lockWaitSchema, nameProblem, serviceBackupSettings } from '../../contracts/index.js';
 import { projectRoles } from '../access.js';
 import { backupStatuses } from '../backup-status.js';
 import { restoreStatuses } from '../restore-status.js';
@@ -249,6 +249,9 @@ export const backup = z
       .nullable()
       .describe('the restore drill: {status: pending, verificationId, requestedAt} until its verdict, then the verdict with its checks; null: never drilled'),
     bytesWritten: z.number().nullable().describe('how much a running backup has written so far, in bytes; null when it is not running or has written nothing yet'),
+    lockWait: lockWaitSchema
+      .nullable()
+      .describe("what a running backup's sessions on the source wait on, looked at about once a second: the relation, the mode wanted, the pid of a session holding it, since when, and a message; null when it waits on nothing or has ended"),
   })
   .meta({ id: 'Backup' });
 

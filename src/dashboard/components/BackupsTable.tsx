@@ -64,6 +64,7 @@ export function BackupsTable({ backups, actions }: { backups: Backup[]; actions:
             <td data-label="Status">
               <StatusBadge status={backup.status} />
               {backup.status === 'running' && backup.bytesWritten !== null && <span className="progress"> {bytes(backup.bytesWritten)} written</span>}
+              {backup.lockWait && <p className="lock-wait">{backup.lockWait.message}</p>}
               {backup.failure && <p className="failure">{backup.failure.message}</p>}
             </td>
             <td data-label="Trigger">{backup.trigger}</td>
