@@ -117,8 +117,6 @@ export interface ControlTables extends OutboxAndInbox {
     failure_code: string | null;
     failure_message: string | null;
     updated_at: Generated<Date>;
-    /** What an in-place restore dropped because the backup did not hold it: [{kind, schema, name}]. */
-    dropped: ColumnType<unknown, string | null | undefined, string | null>;
   };
   audit_events: {
     id: Generated<number>;
