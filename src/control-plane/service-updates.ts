@@ -49,10 +49,11 @@ export function changesConnection(changes: ServiceChanges): boolean {
 }
 
 /**
- * Changes a service's name or connection. The new connection (with the stored password when
- * none is given) goes through `testBeforeSaving` first; the row is locked meanwhile, so two
- * changes do not interleave. A name another active service of the project holds is
- * `service_name_taken`. The password is sealed, bound to the service id, as at registration.
+ * Changes a service's name or connection. The route checks a new connection (with the stored
+ * password when none is given) before this is called, not under the row lock: the check may
+ * take half a minute (docs/decisions.md). The row is locked here, so two changes do not
+ * interleave, and an archive that landed meanwhile is refused. A name another active service
+ * of the project holds is `service_name_taken`. The password is sealed, bound to the service id, as at registration.
  */
 export async function updateService(
   db: Kysely<ControlTables>,

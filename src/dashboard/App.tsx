@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, ApiError } from './api.js';
 import { session } from './session.js';
 import type { Capabilities, ProjectRole } from './types.js';
+import { ArchivedServices } from './views/ArchivedServices.js';
 import { Audit } from './views/Audit.js';
 import { BackupPage } from './views/BackupPage.js';
 import { ServicePage } from './views/ServicePage.js';
@@ -100,6 +101,8 @@ export function App() {
           <BackupPage backupId={backupMatch[1]!} />
         ) : route === '/audit' ? (
           <Audit />
+        ) : route === '/archived' ? (
+          <ArchivedServices projectId={projectId} role={role} />
         ) : (
           <Services projectId={projectId} />
         )}

@@ -33,6 +33,17 @@ export interface Service {
   connection: { host: string; port: number; database: string; user: string };
   /** Set when the stored connection breaks a rule made after it was registered: no new job of it runs. */
   blocked: Failure | null;
+  /** Another active service of the project at the same host, port and database (usually a mistake). */
+  duplicateOf: string | null;
+  /** Set once archived: out of the catalog, its backups still downloadable and restorable. */
+  archivedAt: string | null;
+}
+
+/** What registration and PATCH accepted but is worth a look. */
+export interface ServiceWarning {
+  code: 'duplicate_target';
+  message: string;
+  serviceId: string;
 }
 
 export interface ServiceStatus {
@@ -49,7 +60,7 @@ export interface Restore {
   backupId: string;
   serviceId: string;
   status: string;
-  target: { kind: 'new_database'; database: string } | { kind: 'in_place' };
+  target: { kind: 'new_database'; database: string } | { kind: 'in_place' } | { kind: 'service'; serviceId: string };
   safetyBackupId: string | null;
   requestedAt: string;
   finishedAt: string | null;

@@ -108,4 +108,24 @@ describe('the lifeboat command line in a terminal', () => {
     expect(confirmed.code).toBe(0);
     expect(confirmed.output).toMatch(/status:\s+deleted/);
   }, 30_000);
+
+  it('asks for a new password only with --new-password, without echoing it, and the name before a purge', async () => {
+    const updated = await inTerminal(['services', 'update', 'shop', '--new-password'], [{ after: passwordPrompt, type: 'rotated-secret-7\r' }]);
+    expect(updated.output).toContain(passwordPrompt);
+    expect(updated.output).not.toContain('rotated-secret-7');
+    expect(updated.output).toMatch(/updated shop \(svc_[0-9a-z]{16}\)/);
+    expect(updated.code).toBe(0);
+    const renamed = await inTerminal(['services', 'update', 'shop', '--name', 'shop-old']);
+    expect(renamed.output).not.toContain(passwordPrompt);
+    expect(renamed.code).toBe(0);
+    const prompt = 'Type shop-old to go ahead: ';
+    const refused = await inTerminal(['services', 'purge', 'shop-old'], [{ after: prompt, type: 'shop\r' }]);
+    expect(refused.output).toContain('services purge deletes every backup of shop-old for good.');
+    expect(refused.output).toContain('lifeboat: shop is not shop-old; nothing was done');
+    expect(refused.code).toBe(2);
+    const purged = await inTerminal(['services', 'purge', 'shop-old'], [{ after: prompt, type: 'shop-old\r' }]);
+    expect(purged.output).toMatch(/purged shop-old: \d+ backups removed, the files of \d+ being deleted/);
+    expect(purged.code).toBe(0);
+    expect((await inTerminal(['services', 'list', '--archived'])).output).not.toContain('shop-old');
+  }, 60_000);
 });

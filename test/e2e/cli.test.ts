@@ -14,6 +14,7 @@ const cliPath = resolve(import.meta.dirname, '../../bin/lifeboat.js');
 /** The real `lifeboat` binary as a platform user drives it: login, services, backups, download, restore. */
 describe('the lifeboat command line', () => {
   let source: TestDatabase;
+  let target: TestDatabase;
   let work: string;
   let lifeboat: LifeboatProcess;
   let env: Record<string, string>;
@@ -39,6 +40,7 @@ describe('the lifeboat command line', () => {
     await lifeboat?.stop();
     for (const name of created) await adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     await source?.drop();
+    await target?.drop();
     await rm(work, { recursive: true, force: true });
   });
 
@@ -305,5 +307,53 @@ describe('the lifeboat command line', () => {
     expect(deleted.code).toBe(0);
     expect(json(deleted.stdout).status).toBe('deleted');
     expect(await lifeboat_(['services', 'remove', 'ghost', '--confirm', 'ghost'])).toMatchObject({ code: 0, stdout: 'removed ghost\n' });
+  });
+
+  it('updates a service: a rename, a connection checked before it is saved, and duplicate_target warnings', async () => {
+    const added = await lifeboat_(['services', 'add', 'shop-copy', '--host', postgresHost, '--port', String(postgresPort), '--database', source.name, '--user', postgresUser], {
+      LIFEBOAT_SERVICE_PASSWORD: 'not-needed-by-trust',
+    });
+    expect(added.code).toBe(0);
+    expect(added.stderr).toMatch(/^warning: duplicate_target: service svc_[0-9a-z]{16} of this project already points at /);
+    const renamed = await lifeboat_(['services', 'update', 'shop-copy', '--name', 'staging']);
+    expect(renamed.code).toBe(0);
+    expect(renamed.stdout).toMatch(new RegExp(`^updated staging \\(svc_[0-9a-z]{16}\\): ${postgresUser}@${postgresHost}:${postgresPort}/${source.name}\n$`));
+    expect(renamed.stderr).toContain('warning: duplicate_target');
+    // A connection that does not work is refused, and nothing changes.
+    const broken = await lifeboat_(['services', 'update', 'staging', '--database', 'no_such_database', '--json']);
+    expect(broken.code).toBe(3);
+    expect(json(broken.stdout).error.code).toBe('database_not_found');
+    expect(json((await lifeboat_(['services', 'list', '--json'])).stdout).find((service: { name: string }) => service.name === 'staging').connection.database).toBe(source.name);
+    target = await createTestDatabase('cli_target');
+    const moved = await lifeboat_(['services', 'update', 'staging', '--database', target.name, '--json']);
+    expect(moved.code).toBe(0);
+    expect(json(moved.stdout)).toMatchObject({ name: 'staging', duplicateOf: null, warnings: [], connection: { database: target.name } });
+    expect(moved.stderr).toBe('');
+    expect(await lifeboat_(['services', 'update', 'staging'])).toMatchObject({ code: 2, stderr: 'lifeboat: nothing to change: give --name, --host, --port, --database, --user, --password-stdin or --new-password\n' });
+  });
+
+  it('restores a backup over another service, after its name is confirmed', async () => {
+    const { id } = json((await lifeboat_(['backups', 'list', 'shop', '--json'])).stdout).find((backup: { status: string }) => backup.status === 'succeeded');
+    const unconfirmed = await lifeboat_(['backups', 'restore', id, '--to-service', 'staging']);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain('pass --confirm staging to go ahead');
+    expect((await lifeboat_(['backups', 'restore', id, '--to-service', 'staging', '--in-place', '--confirm', 'staging'])).code).toBe(2);
+    const restored = await lifeboat_(['backups', 'restore', id, '--to-service', 'staging', '--confirm', 'staging', '--wait']);
+    expect(restored.code).toBe(0);
+    expect(restored.stdout).toMatch(/\nstatus:\s+succeeded\ntarget:\s+over service svc_[0-9a-z]{16}\nsafety backup:\s+bkp_[0-9a-z]{16}\n/);
+    expect((await target.query('SELECT count(*)::int AS n FROM customers')).rows[0].n).toBe(500);
+  });
+
+  it('lists archived services and purges one, only with its name', async () => {
+    expect((await lifeboat_(['services', 'list'])).stdout).not.toContain('ghost');
+    const archived = await lifeboat_(['services', 'list', '--archived']);
+    expect(archived.stdout.split('\n')[0]).toMatch(/^ID\s+NAME\s+ENGINE\s+CONNECTION$/);
+    expect(archived.stdout).toMatch(/\nsvc_[0-9a-z]{16}\s+ghost\s+postgresql\s/);
+    expect((await lifeboat_(['services', 'purge', 'ghost'])).stderr).toBe('lifeboat: services purge deletes every backup of ghost for good: pass --confirm ghost to go ahead when not on a terminal; nothing was done\n');
+    expect((await lifeboat_(['services', 'purge', 'ghost', '--confirm', 'shop'])).code).toBe(2);
+    const purged = await lifeboat_(['services', 'purge', 'ghost', '--confirm', 'ghost', '--json']);
+    expect(purged.code).toBe(0);
+    expect(json(purged.stdout)).toMatchObject({ backups: 1, artifacts: 0 });
+    expect((await lifeboat_(['services', 'purge', 'nobody', '--confirm', 'nobody'])).stderr).toBe('lifeboat: no service named nobody in this project, active or archived\n');
   });
 });

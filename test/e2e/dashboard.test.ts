@@ -235,6 +235,47 @@ describe('dashboard', () => {
     }
   });
 
+  it('edits a service through its dialog (the API refusal inline, the warnings after), archives it, and finds it under archived services', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${lifeboat.url}/#/services/${brokenId}`);
+    await page.getByRole('heading', { name: 'broken' }).waitFor();
+    await page.getByRole('button', { name: 'Edit' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit broken' });
+    await dialog.getByLabel('Name').fill('broken-db');
+    await dialog.getByLabel('Database').fill('still_missing');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    // The connection check fails: nothing is saved, and the API's words are shown in the dialog.
+    await dialog.getByRole('alert').getByText('database "still_missing" does not exist').waitFor({ timeout: 30_000 });
+    expect((await api('GET', `/v1/services/${brokenId}`)).body.name).toBe('broken');
+    await dialog.getByLabel('Database').fill(source.name);
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'broken-db' }).waitFor({ timeout: 30_000 });
+    expect(await dialog.count()).toBe(0);
+    await page.getByRole('status').getByText(/^Warning: .*already points at/).waitFor();
+    await page.getByText('duplicate target', { exact: true }).waitFor();
+    expect((await api('GET', `/v1/services/${brokenId}`)).body).toMatchObject({ name: 'broken-db', duplicateOf: shopId, connection: { database: source.name } });
+    await page.screenshot({ path: join(screenshots, 'service-edited.png'), fullPage: true });
+
+    await page.getByRole('button', { name: 'Archive…' }).click();
+    await page.getByRole('dialog', { name: 'Archive broken-db' }).getByRole('button', { name: 'Archive' }).click();
+    await page.getByText(/· archived /).waitFor();
+    expect(await page.getByRole('button', { name: 'Back up now' }).isDisabled()).toBe(true);
+    expect((await api('GET', `/v1/services/${brokenId}`)).body.archivedAt).not.toBeNull();
+
+    await page.goto(`${lifeboat.url}/#/`);
+    await page.getByRole('heading', { name: 'Services' }).waitFor();
+    await expect.poll(() => page.getByRole('link', { name: 'shop' }).count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'broken-db' }).count()).toBe(0);
+    await page.getByRole('link', { name: 'Archived services' }).click();
+    await page.getByRole('heading', { name: 'Archived services' }).waitFor();
+    const archivedRow = page.locator(`tr[data-service-id="${brokenId}"]`);
+    await archivedRow.getByRole('button', { name: 'Purge…' }).waitFor();
+    await page.screenshot({ path: join(screenshots, 'archived-services.png'), fullPage: true });
+    await archivedRow.getByRole('link', { name: 'broken-db' }).click();
+    await page.getByRole('heading', { name: 'broken-db' }).waitFor();
+    await page.getByText('This service is archived').waitFor();
+  });
+
   it('shows the Delete action to owners only', async () => {
     const memberToken = (await admin('POST', `/v1/projects/${projectId}/tokens`, { role: 'member' })).body.token as string;
     await page.goto(`${lifeboat.url}/#/services/${shopId}`);

@@ -11,6 +11,7 @@ import { CliError, exitCodes } from './errors.js';
 import { formatBytes, formatDuration, printFields, printJson, printTable } from './output.js';
 import { ProgressBar } from './progress.js';
 import { confirmByName } from './prompts.js';
+import { targetText } from './restore-commands.js';
 import { drillVerdict, formatExpiry, formatTime } from './times.js';
 import { waitForBackup, waitForRestore, waitForVerification } from './wait.js';
 
@@ -171,24 +172,30 @@ export function registerBackupCommands(program: Command, run: Run): void {
     );
 
   backupArgument(backups.command('restore'))
-    .description('restore into a new database, or over the service (which takes a safety backup first)')
+    .description("restore into a new database, over the service, or over another service of the project (the last two take a safety backup first)")
     .option('--new-database <name>', 'restore into a new database of this name on the service’s server')
     .option('--in-place', "restore over the service's own database; asks for the service name on a terminal, needs --confirm <service> elsewhere")
-    .option('--confirm <service>', 'with --in-place: the service name, to show you mean it')
-    .option('--no-safety-backup', 'with --in-place: skip the safety backup')
+    .option('--to-service <service>', "restore over another service's database (by name or id); asks for its name on a terminal, needs --confirm <service> elsewhere")
+    .option('--confirm <service>', 'with --in-place or --to-service: the name of the service overwritten, to show you mean it')
+    .option('--no-safety-backup', 'with --in-place or --to-service: skip the safety backup')
     .option('--wait', 'wait until it has finished (exit 1 if it failed)')
     .action(
-      run(async (context, reference: BackupReference, options: BackupOptions & { newDatabase?: string; inPlace?: boolean; confirm?: string; safetyBackup: boolean; wait?: boolean }) => {
-        if (Boolean(options.newDatabase) === Boolean(options.inPlace)) throw new CliError('say where: --new-database <name> or --in-place --confirm <service>', exitCodes.usage, 'usage');
+      run(async (context, reference: BackupReference, options: BackupOptions & { newDatabase?: string; inPlace?: boolean; toService?: string; confirm?: string; safetyBackup: boolean; wait?: boolean }) => {
+        const targets = [options.newDatabase, options.inPlace, options.toService].filter(Boolean).length;
+        if (targets !== 1) throw new CliError('say where, once: --new-database <name>, --in-place --confirm <service> or --to-service <service> --confirm <service>', exitCodes.usage, 'usage');
         const backupId = await backupIdOf(context, reference, options);
-        let confirm = '';
+        const safety = options.safetyBackup ? 'after a safety backup of what it holds now' : 'without a safety backup';
+        let target: Record<string, unknown>;
         if (options.inPlace) {
           const backup = await context.api.request<Backup>('GET', `/v1/backups/${backupId}`);
           const service = await context.api.request<Service>('GET', `/v1/services/${backup.serviceId}`);
-          const safety = options.safetyBackup ? 'after a safety backup of what it holds now' : 'without a safety backup';
-          confirm = await confirmByName({ name: service.name, given: options.confirm, command: 'backups restore --in-place', action: `replaces the database of ${service.name} with backup ${backupId}, ${safety}` });
-        }
-        const target = options.inPlace ? { kind: 'in_place', confirm, safetyBackup: options.safetyBackup } : { kind: 'new_database', database: options.newDatabase };
+          const confirm = await confirmByName({ name: service.name, given: options.confirm, command: 'backups restore --in-place', action: `replaces the database of ${service.name} with backup ${backupId}, ${safety}` });
+          target = { kind: 'in_place', confirm, safetyBackup: options.safetyBackup };
+        } else if (options.toService) {
+          const service = await context.service(options.toService);
+          const confirm = await confirmByName({ name: service.name, given: options.confirm, command: 'backups restore --to-service', action: `replaces the database of ${service.name} with backup ${backupId}, ${safety}` });
+          target = { kind: 'service', serviceId: service.id, confirm, safetyBackup: options.safetyBackup };
+        } else target = { kind: 'new_database', database: options.newDatabase };
         let restore = await context.api.request<Restore>('POST', `/v1/backups/${backupId}/restores`, { target });
         if (options.wait) restore = await waitForRestore(context.api, restore.id);
         if (context.out.json) printJson(context.out, restore);
@@ -196,7 +203,7 @@ export function registerBackupCommands(program: Command, run: Run): void {
           printFields(context.out, [
             ['restore', restore.id],
             ['status', restore.status],
-            ['target', restore.target.kind === 'new_database' ? `new database ${restore.target.database}` : 'in place'],
+            ['target', targetText(restore)],
             ['safety backup', restore.safetyBackupId],
             ['failure', restore.failure ? `${restore.failure.code}: ${restore.failure.message}` : null],
           ]);

@@ -9,7 +9,12 @@ const restoreId = (value: string) => {
   throw new CliError(`${value} is not a restore id (rst_…)`, exitCodes.usage, 'usage');
 };
 
-const targetText = (restore: Restore) => (restore.target.kind === 'new_database' ? `new database ${restore.target.database}` : 'in place');
+/** Where a restore went, in words. */
+export function targetText(restore: Restore): string {
+  if (restore.target.kind === 'new_database') return `new database ${restore.target.database}`;
+  if (restore.target.kind === 'service') return `over service ${restore.target.serviceId}`;
+  return 'in place';
+}
 
 /** `lifeboat restores list|info`: restores of a service, and one restore. */
 export function registerRestoreCommands(program: Command, run: Run): void {

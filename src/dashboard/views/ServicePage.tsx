@@ -2,18 +2,20 @@ import { useEffect, useState } from 'react';
 import { api, ApiError, followEvents } from '../api.js';
 import { BackupsTable } from '../components/BackupsTable.js';
 import { ContentsDialog } from '../components/ContentsDialog.js';
+import { Dialog } from '../components/Dialog.js';
 import { RestoreDialog } from '../components/RestoreDialog.js';
 import { ScheduleEditor } from '../components/ScheduleEditor.js';
+import { ServiceEditDialog } from '../components/ServiceEditDialog.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { shortId, when } from '../format.js';
-import { type Backup, type Capabilities, inProgress, type ProjectRole, type Restore, type Service } from '../types.js';
+import { type Backup, type Capabilities, inProgress, type ProjectRole, type Restore, type Service, type ServiceWarning } from '../types.js';
 
 function upsert<T extends { id: string }>(list: T[], item: T, newestFirst: (a: T, b: T) => number): T[] {
   const rest = list.filter((existing) => existing.id !== item.id);
   return [...rest, item].sort(newestFirst);
 }
 
-/** One service: back it up, watch its backups live, fetch, restore, and set its schedule. */
+/** One service: back it up, watch its backups live, fetch, restore, set its schedule, edit or archive it. */
 export function ServicePage({ projectId, serviceId, capabilities, role }: { projectId: string; serviceId: string; capabilities: Capabilities; role: ProjectRole | null }) {
   const [service, setService] = useState<Service | null>(null);
   const [backups, setBackups] = useState<Backup[]>([]);
@@ -21,6 +23,9 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
   const [error, setError] = useState<string | null>(null);
   const [restoring, setRestoring] = useState<Backup | null>(null);
   const [inspecting, setInspecting] = useState<Backup | null>(null);
+  const [editing, setEditing] = useState(false);
+  const [archiving, setArchiving] = useState(false);
+  const [warnings, setWarnings] = useState<ServiceWarning[]>([]);
 
   useEffect(() => {
     let live = true;
@@ -52,7 +57,9 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
   if (!service) return error ? <p className="error">{error}</p> : <p aria-busy="true">Loading…</p>;
   const running = backups.find((backup) => inProgress(backup.status)) ?? null;
   const restoreRunning = restores.find((restore) => inProgress(restore.status)) ?? null;
-  const blockedBecause = service.blocked
+  const blockedBecause = service.archivedAt
+    ? 'This service is archived: its backups can still be downloaded and restored into a new database.'
+    : service.blocked
     ? `This service cannot be backed up or restored: ${service.blocked.message}.`
     : !capabilities.backups.available
       ? `Backups are unavailable: ${capabilities.backups.reason ?? ''}`
@@ -70,7 +77,19 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
       <h1>{service.name}</h1>
       <p className="muted">
         {service.engine} · {service.connection.user}@{service.connection.host}:{service.connection.port}/{service.connection.database}
+        {service.archivedAt && <> · archived {when(service.archivedAt)}</>}
       </p>
+      {service.duplicateOf && (
+        <p>
+          <span className="badge badge-expiring">duplicate target</span>{' '}
+          <a href={`#/services/${service.duplicateOf}`}>Another service</a> of this project backs up the same database: usually a mistake.
+        </p>
+      )}
+      {warnings.map((warning) => (
+        <p key={`${warning.code}-${warning.serviceId}`} className="warning" role="status">
+          Warning: {warning.message}
+        </p>
+      ))}
       <div className="toolbar">
         <button
           type="button"
@@ -85,6 +104,16 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
         >
           Back up now
         </button>
+        {role === 'owner' && !service.archivedAt && (
+          <>
+            <button type="button" className="secondary" onClick={() => setEditing(true)}>
+              Edit
+            </button>
+            <button type="button" className="danger" disabled={running !== null || restoreRunning !== null} onClick={() => setArchiving(true)}>
+              Archive…
+            </button>
+          </>
+        )}
         <span id="backup-now-why" className="muted">
           {blockedBecause}
         </span>
@@ -119,7 +148,9 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
                     <StatusBadge status={restore.status} />
                     {restore.failure && <p className="failure">{restore.failure.message}</p>}
                   </td>
-                  <td data-label="Target">{restore.target.kind === 'new_database' ? `new database ${restore.target.database}` : 'in place'}</td>
+                  <td data-label="Target">
+                    {restore.target.kind === 'new_database' ? `new database ${restore.target.database}` : restore.target.kind === 'service' ? <a href={`#/services/${restore.target.serviceId}`}>another service</a> : 'in place'}
+                  </td>
                   <td data-label="Requested" className="nowrap">{when(restore.requestedAt)}</td>
                   <td data-label="Backup">
                     <a href={`#/backups/${restore.backupId}`} className="nowrap" title={restore.backupId}>
@@ -147,6 +178,55 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
         <RestoreDialog backup={restoring} service={service} onClose={() => setRestoring(null)} onStarted={(restore) => setRestores((list) => upsert(list, restore, (a, b) => b.requestedAt.localeCompare(a.requestedAt)))} />
       )}
       {inspecting && <ContentsDialog backupId={inspecting.id} onClose={() => setInspecting(null)} />}
+      {editing && (
+        <ServiceEditDialog
+          service={service}
+          onClose={() => setEditing(false)}
+          onSaved={(updated, given) => {
+            setService(updated);
+            setWarnings(given);
+          }}
+        />
+      )}
+      {archiving && <ArchiveDialog service={service} onClose={() => setArchiving(false)} onArchived={() => setService({ ...service, archivedAt: new Date().toISOString(), duplicateOf: null })} />}
     </>
+  );
+}
+
+function ArchiveDialog({ service, onClose, onArchived }: { service: Service; onClose: () => void; onArchived: () => void }) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const archive = async () => {
+    setBusy(true);
+    setError(null);
+    try {
+      await api('DELETE', `/v1/services/${service.id}`);
+      onArchived();
+      onClose();
+    } catch (failure) {
+      setError(failure instanceof ApiError ? failure.message : String(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog title={`Archive ${service.name}`} onClose={onClose}>
+      <p>
+        {service.name} leaves the catalog and its schedule, and its name is free again. Its backups stay: they can still be downloaded and restored, from <a href="#/archived">Archived services</a>.
+      </p>
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="actions">
+        <button type="button" className="secondary" onClick={onClose}>
+          Cancel
+        </button>
+        <button type="button" className="danger" disabled={busy} onClick={() => void archive()}>
+          Archive
+        </button>
+      </div>
+    </Dialog>
   );
 }

@@ -52,6 +52,9 @@ export function Services({ projectId }: { projectId: string }) {
           ))}
         </tbody>
       </table>
+      <p>
+        <a href="#/archived">Archived services</a>
+      </p>
     </section>
   );
 }
