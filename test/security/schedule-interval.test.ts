@@ -34,10 +34,10 @@ describe('minimum schedule interval', () => {
 
   it('refuses sub-hour and six-field cron on the defaults, naming the minimum, and keeps no schedule', async () => {
     const refusals: [string, RegExp][] = [
-      ['*/5 * * * *', /^cron: runs every 5 minutes at the shortest; this Lifeboat runs a schedule at most once every 1 hour/],
-      ['* * * * *', /^cron: runs every 1 minute at the shortest; .*once every 1 hour/],
-      ['0,30 3 * * *', /^cron: runs every 30 minutes/],
-      ['0 0 * * * *', /^cron: use five fields \(minute hour day-of-month month day-of-week\), not 6/],
+      ['*/5 * * * *', /^The schedule "[^"]+": runs every 5 minutes at the shortest; this Lifeboat runs a schedule at most once every 1 hour/],
+      ['* * * * *', /^The schedule "[^"]+": runs every 1 minute at the shortest; .*once every 1 hour/],
+      ['0,30 3 * * *', /^The schedule "[^"]+": runs every 30 minutes/],
+      ['0 0 * * * *', /^The schedule "[^"]+": use five fields \(minute hour day-of-month month day-of-week\), not 6/],
       ['*/10 * * * * *', /not 6/],
     ];
     for (const [cron, message] of refusals) {

@@ -68,6 +68,8 @@ describe('security sweep over every route', () => {
     if (path.endsWith('/services')) return { name: 'evil', engine: 'postgresql', connection: { host: 'h', database: 'd', user: 'u', password: 'p' } };
     if (path.endsWith('/tokens')) return { role: 'owner' };
     if (path.endsWith('/schedule')) return { cron: '* * * * *' };
+    if (path.endsWith('/schedule/check')) return { cron: '0 3 * * *' };
+    if (method === 'PATCH' && path.endsWith('/services/{serviceId}')) return { name: 'evil' };
     if (path.endsWith('/webhooks')) return { url: 'http://attacker.example/hook' };
     if (path.endsWith('/projects')) return { name: 'evil' };
     if (path.endsWith('/kill-switch')) return { engaged: true, reason: 'x' };
