@@ -82,6 +82,12 @@ describe('the lifeboat command line', () => {
     expect(createHash('sha256').update(await readFile(join(work, 'shop.dump'))).digest('hex')).toBe(sha256);
     const contents = await lifeboat_(['backups', 'contents', id]);
     expect(contents.stdout).toMatch(/public\.customers\s+500/);
+    // Besides the tables: counts of the other kinds, and the roles a restore elsewhere needs.
+    expect(contents.stdout).toMatch(/^views:\s+0$/m);
+    expect(contents.stdout).toMatch(/^sequences:\s+[1-9]\d*$/m);
+    expect(contents.stdout).toMatch(/^large objects:\s+0$/m);
+    expect(contents.stdout).toMatch(/^roles:\s+\S+ \(owns [1-9]\d*, granted \d+\)/m);
+    expect(contents.stdout).not.toMatch(/^left out:/m);
   });
 
   it('restores into a new database with --wait', async () => {

@@ -110,6 +110,9 @@ describe('dashboard', () => {
     await row(await latestBackupId(shopId)).getByRole('button', { name: 'Contents' }).click();
     const dialog = page.getByRole('dialog', { name: 'What this backup holds' });
     await dialog.getByText('public.orders').waitFor();
+    // The other kinds of object, counted, and the roles a restore elsewhere needs.
+    await dialog.getByText(/^Also: 0 views, 0 materialized views, 0 functions, [1-9]\d* sequences, 0 large objects\.$/).waitFor();
+    await dialog.getByText(/^Roles it refers to/).waitFor();
     await page.screenshot({ path: join(screenshots, 'contents.png') });
     await dialog.getByRole('button', { name: 'Close' }).click();
   });

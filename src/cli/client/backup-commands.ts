@@ -152,7 +152,7 @@ export function registerBackupCommands(program: Command, run: Run): void {
     );
 
   backupArgument(backups.command('contents'))
-    .description('what a backup holds: tables and their row counts, taken when it was made')
+    .description('what a backup holds: tables and their row counts, views, functions, sequences, large objects, roles, and what it left out, taken when it was made')
     .action(
       run(async (context, reference: BackupReference, options: BackupOptions) => {
         const backupId = await backupIdOf(context, reference, options);
@@ -162,6 +162,7 @@ export function registerBackupCommands(program: Command, run: Run): void {
           ['server', `PostgreSQL ${contents.serverVersion}`],
           ['pg_dump', contents.toolVersion],
           ['extensions', contents.extensions.map((extension) => `${extension.name} ${extension.version}`).join(', ')],
+          ...contentsCounts(contents),
         ]);
         printTable(
           context.out,
@@ -255,3 +256,26 @@ async function scheduleTimeZone(context: CommandContext, service: Service): Prom
   );
 }
 
+
+/**
+ * The lines of `backups contents` after the versions: how many of each kind of object, which
+ * roles a restore elsewhere needs, and what the backup left out (so nobody is surprised later).
+ * Contents recorded before these fields existed have none of them: no line is printed then.
+ */
+function contentsCounts(contents: Contents): [string, string | number | null][] {
+  const count = (items: readonly unknown[] | undefined) => (items === undefined ? undefined : items.length);
+  const lines: [string, string | number | null][] = [];
+  const counted: [string, number | undefined][] = [
+    ['views', count(contents.views)],
+    ['materialized views', count(contents.materializedViews)],
+    ['functions', count(contents.functions)],
+    ['sequences', count(contents.sequences)],
+    ['large objects', contents.largeObjects],
+  ];
+  for (const [label, value] of counted) if (value !== undefined) lines.push([label, value]);
+  if (contents.roles) lines.push(['roles', contents.roles.map((role) => `${role.name} (owns ${role.owns}, granted ${role.granted})`).join(', ') || 'none']);
+  if (contents.excluded && contents.excluded.length > 0) {
+    lines.push(['left out', contents.excluded.map((object) => `${object.kind.replace('_', ' ')} ${object.schema ? `${object.schema}.` : ''}${object.name} (${object.reason})`).join(', ')]);
+  }
+  return lines;
+}

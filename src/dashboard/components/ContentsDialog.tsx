@@ -8,6 +8,27 @@ interface Contents {
   toolVersion: string;
   tables: { schema: string; name: string; rows: number; bytes: number }[];
   extensions: { name: string; version: string }[];
+  // Absent from contents recorded before they were counted.
+  views?: unknown[];
+  materializedViews?: unknown[];
+  functions?: unknown[];
+  sequences?: unknown[];
+  largeObjects?: number;
+  roles?: { name: string; owns: number; granted: number }[];
+  excluded?: { kind: string; schema: string | null; name: string; reason: 'unreadable' | 'configured'; detail?: string }[];
+}
+
+/** "3 views, 1 function, 2 sequences": the kinds the backup counted, none for old contents. */
+function otherObjects(contents: Contents): string | null {
+  const counted: [number | undefined, string][] = [
+    [contents.views?.length, 'view'],
+    [contents.materializedViews?.length, 'materialized view'],
+    [contents.functions?.length, 'function'],
+    [contents.sequences?.length, 'sequence'],
+    [contents.largeObjects, 'large object'],
+  ];
+  const shown = counted.filter((entry): entry is [number, string] => entry[0] !== undefined).map(([count, what]) => `${count} ${what}${count === 1 ? '' : 's'}`);
+  return shown.length > 0 ? shown.join(', ') : null;
 }
 
 /** What a backup holds, from its manifest: no download needed. */
@@ -25,6 +46,24 @@ export function ContentsDialog({ backupId, onClose }: { backupId: string; onClos
           <p>
             PostgreSQL {contents.serverVersion}, dumped with pg_dump {contents.toolVersion}. Extensions: {contents.extensions.map((extension) => extension.name).join(', ') || 'none'}.
           </p>
+          {otherObjects(contents) && <p className="contents-other">Also: {otherObjects(contents)}.</p>}
+          {contents.roles && contents.roles.length > 0 && (
+            <p className="contents-roles">Roles it refers to (a restore elsewhere needs them): {contents.roles.map((role) => role.name).join(', ')}.</p>
+          )}
+          {contents.excluded && contents.excluded.length > 0 && (
+            <div className="contents-excluded">
+              <p className="warning">Left out of this backup:</p>
+              <ul>
+                {contents.excluded.map((object) => (
+                  <li key={`${object.kind}:${object.schema ?? ''}.${object.name}`}>
+                    {object.kind.replace('_', ' ')} {object.schema ? `${object.schema}.` : ''}
+                    {object.name}: {object.reason === 'unreadable' ? "the service's user may not read it" : "the service's settings exclude it"}
+                    {object.detail ? ` (${object.detail})` : ''}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
           <table>
             <thead>
               <tr>
