@@ -1,28 +1,22 @@
 import { useState } from 'react';
-import { api, ApiError } from '../api.js';
+import { api } from '../api.js';
 import type { Backup, Restore, Service } from '../types.js';
 import { Dialog } from './Dialog.js';
+import { SubmissionError, useSubmission } from './Submission.js';
 
 /** Restore into a new database, or over the service after typing its name. */
 export function RestoreDialog({ backup, service, onClose, onStarted }: { backup: Backup; service: Service; onClose: () => void; onStarted: (restore: Restore) => void }) {
   const [kind, setKind] = useState<'new_database' | 'in_place'>('new_database');
   const [database, setDatabase] = useState(`${service.connection.database}_restored`);
   const [confirm, setConfirm] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit: send } = useSubmission();
   const ready = kind === 'new_database' ? database.trim() !== '' : confirm === service.name;
   const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await send(async () => {
       const target = kind === 'new_database' ? { kind, database: database.trim() } : { kind, confirm };
       onStarted(await api<Restore>('POST', `/v1/backups/${backup.id}/restores`, { target }));
       onClose();
-    } catch (failure) {
-      setError(failure instanceof ApiError ? failure.message : String(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -56,11 +50,7 @@ export function RestoreDialog({ backup, service, onClose, onStarted }: { backup:
             <input id="restore-confirm" value={confirm} onChange={(event) => setConfirm(event.target.value)} autoComplete="off" />
           </p>
         )}
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <SubmissionError error={error} />
         <div className="actions">
           <button type="button" className="secondary" onClick={onClose}>
             Cancel

@@ -1,7 +1,8 @@
 import { useState } from 'react';
-import { api, ApiError } from '../api.js';
+import { api } from '../api.js';
 import type { Service, ServiceWarning } from '../types.js';
 import { Dialog } from './Dialog.js';
+import { SubmissionError, useSubmission } from './Submission.js';
 
 /**
  * Change a service's name, connection or password (PATCH). Only the fields that differ are sent,
@@ -16,8 +17,7 @@ export function ServiceEditDialog({ service, onClose, onSaved }: { service: Serv
   const [user, setUser] = useState(service.connection.user);
   const [password, setPassword] = useState('');
   const [skipCheck, setSkipCheck] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit: send } = useSubmission();
 
   const connection: Record<string, string | number> = {};
   if (host.trim() !== service.connection.host) connection.host = host.trim();
@@ -29,18 +29,12 @@ export function ServiceEditDialog({ service, onClose, onSaved }: { service: Serv
   const changesConnection = 'connection' in changes;
 
   const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await send(async () => {
       const saved = await api<Service & { warnings: ServiceWarning[] }>('PATCH', `/v1/services/${service.id}${changesConnection && skipCheck ? '?skipCheck=true' : ''}`, changes);
       const { warnings, ...updated } = saved;
       onSaved(updated, warnings);
       onClose();
-    } catch (failure) {
-      setError(failure instanceof ApiError ? failure.message : String(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -87,11 +81,7 @@ export function ServiceEditDialog({ service, onClose, onSaved }: { service: Serv
             <input type="checkbox" checked={skipCheck} onChange={(event) => setSkipCheck(event.target.checked)} /> Save without checking the new connection first
           </label>
         </fieldset>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <SubmissionError error={error} />
         <div className="actions">
           <button type="button" className="secondary" onClick={onClose}>
             Cancel

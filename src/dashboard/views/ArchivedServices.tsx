@@ -1,8 +1,9 @@
 import { useEffect, useState } from 'react';
-import { api, ApiError } from '../api.js';
+import { api } from '../api.js';
 import { Dialog } from '../components/Dialog.js';
 import { when } from '../format.js';
 import type { ProjectRole, Service } from '../types.js';
+import { SubmissionError, useSubmission } from '../components/Submission.js';
 
 /** Archived services: each page keeps its backups downloadable and restorable; owners can purge them for good. */
 export function ArchivedServices({ projectId, role }: { projectId: string; role: ProjectRole | null }) {
@@ -84,20 +85,13 @@ export function ArchivedServices({ projectId, role }: { projectId: string; role:
 
 function PurgeDialog({ service, onClose, onPurged }: { service: Service; onClose: () => void; onPurged: (counts: { backups: number; artifacts: number }) => void }) {
   const [confirm, setConfirm] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit: send } = useSubmission();
   const submit = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await send(async () => {
       const { purged } = await api<{ purged: { backups: number; artifacts: number } }>('DELETE', `/v1/services/${service.id}?purge=true&confirm=${encodeURIComponent(confirm)}`);
       onPurged(purged);
       onClose();
-    } catch (failure) {
-      setError(failure instanceof ApiError ? failure.message : String(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Dialog title={`Purge ${service.name}`} onClose={onClose}>
@@ -115,11 +109,7 @@ function PurgeDialog({ service, onClose, onPurged }: { service: Service; onClose
           </label>
           <input id="purge-confirm" value={confirm} onChange={(event) => setConfirm(event.target.value)} autoComplete="off" />
         </p>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
+        <SubmissionError error={error} />
         <div className="actions">
           <button type="button" className="secondary" onClick={onClose}>
             Cancel

@@ -9,6 +9,7 @@ import { ServiceEditDialog } from '../components/ServiceEditDialog.js';
 import { StatusBadge } from '../components/StatusBadge.js';
 import { shortId, when } from '../format.js';
 import { type Backup, type Capabilities, inProgress, type ProjectRole, type Restore, type Service, type ServiceWarning } from '../types.js';
+import { SubmissionError, useSubmission } from '../components/Submission.js';
 
 function upsert<T extends { id: string }>(list: T[], item: T, newestFirst: (a: T, b: T) => number): T[] {
   const rest = list.filter((existing) => existing.id !== item.id);
@@ -118,11 +119,7 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
           {blockedBecause}
         </span>
       </div>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <SubmissionError error={error} />
       <section aria-labelledby="backups-title">
         <h2 id="backups-title">Backups</h2>
         <BackupsTable backups={backups} actions={{ onRestore: setRestoring, onContents: setInspecting, onError: setError, canAct: role !== 'viewer', restoreBlockedBecause: blockedBecause, canDelete: role === 'owner' }} />
@@ -194,31 +191,20 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
 }
 
 function ArchiveDialog({ service, onClose, onArchived }: { service: Service; onClose: () => void; onArchived: () => void }) {
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, submit: send } = useSubmission();
   const archive = async () => {
-    setBusy(true);
-    setError(null);
-    try {
+    await send(async () => {
       await api('DELETE', `/v1/services/${service.id}`);
       onArchived();
       onClose();
-    } catch (failure) {
-      setError(failure instanceof ApiError ? failure.message : String(failure));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <Dialog title={`Archive ${service.name}`} onClose={onClose}>
       <p>
         {service.name} leaves the catalog and its schedule, and its name is free again. Its backups stay: they can still be downloaded and restored, from <a href="#/archived">Archived services</a>.
       </p>
-      {error && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <SubmissionError error={error} />
       <div className="actions">
         <button type="button" className="secondary" onClick={onClose}>
           Cancel
