@@ -71,7 +71,7 @@ export function runAgentVerifyCommand(env: Readonly<Record<string, string | unde
 /** `lifeboat agent check`: the backup's pre-flight alone, against the connection LIFEBOAT_JOB names. */
 export function runAgentCheckCommand(env: Readonly<Record<string, string | undefined>>, io: AgentIo): Promise<number> {
   return runAgentJob(env, io, checkJobSpec, (spec, context) =>
-    runCheck(spec, { password: context.password, env: context.env, signal: context.signal, logger: context.logger, resolve: resolveWithin(spec.networkPolicy) }),
+    runCheck(spec, { password: context.password, env: context.env, signal: context.signal, logger: context.logger, resolve: resolveWithin(spec.networkPolicy), store: context.store }),
   );
 }
 

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { pgRestoreArgs } from './pg-restore.js';
+import { pgRestoreArgs, pgRestoreScriptArgs, psqlArgs } from './pg-restore.js';
 
 const target = { host: 'db', address: '10.0.0.7', port: 5432, database: 'shop', user: 'app' };
+const connection = "--dbname=host='db' hostaddr='10.0.0.7' port='5432' dbname='shop' user='app'";
 
-describe('pg_restore arguments', () => {
+describe('restore tool arguments', () => {
   it('restores a new database in parallel, connecting by one quoted connection string', () => {
-    expect(pgRestoreArgs(target, { database: 'shop_copy', file: '/tmp/x.dump', inPlace: false, jobs: 4 })).toEqual([
+    expect(pgRestoreArgs(target, { database: 'shop_copy', file: '/tmp/x.dump', jobs: 4 })).toEqual([
       '--no-password',
       '--no-owner',
       '--exit-on-error',
@@ -15,9 +16,16 @@ describe('pg_restore arguments', () => {
     ]);
   });
 
-  it('restores in place in one transaction, replacing what exists', () => {
-    const args = pgRestoreArgs(target, { database: 'shop', file: '/tmp/x.dump', inPlace: true, jobs: 4 });
-    expect(args).toEqual(expect.arrayContaining(['--clean', '--if-exists', '--single-transaction', "--dbname=host='db' hostaddr='10.0.0.7' port='5432' dbname='shop' user='app'"]));
-    expect(args.some((arg) => arg.startsWith('--jobs'))).toBe(false);
+  it('writes an in-place restore as one transaction of drops and creates, connecting nowhere itself', () => {
+    const args = pgRestoreScriptArgs('/dev/fd/3');
+    expect(args).toEqual(expect.arrayContaining(['--clean', '--if-exists', '--single-transaction', '--file=-']));
+    expect(args.at(-1)).toBe('/dev/fd/3');
+    expect(args.some((arg) => arg.startsWith('--dbname') || arg.startsWith('--jobs'))).toBe(false);
+  });
+
+  it('runs the script with psql: stop at the first error, no psqlrc, the quoted connection string', () => {
+    expect(psqlArgs(target)).toEqual(['--no-psqlrc', '--quiet', '--no-password', '--set=ON_ERROR_STOP=1', connection, '--file=-']);
+    const hostile = psqlArgs({ ...target, database: "x' host=evil" });
+    expect(hostile).toContain("--dbname=host='db' hostaddr='10.0.0.7' port='5432' dbname='x\\' host=evil' user='app'");
   });
 });

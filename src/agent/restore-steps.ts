@@ -4,10 +4,12 @@ import { type FileHandle, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { DatabaseObject } from '../contracts/index.js';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
 import { type ArtifactDigest, copyWithDigest, digestOfFile } from './artifact-digest.js';
 import { JobFailure } from './job-failure.js';
 import { pgRestoreArgs } from './pg-restore.js';
+import { type DroppableObject, objectsInDatabase, objectsNotInBackup, tableOfContentsEntries } from './restore-drops.js';
 import { failureFromClientError, failureFromDumpOutput } from './postgres-failures.js';
 import { checkIdentity, identityOf, libpqEnvironment, pgClientConfig, type PinnedTarget, type ResolveAddress } from './postgres-connection.js';
 import { toolEnv } from './tool-env.js';
@@ -108,6 +110,12 @@ export async function checkRestoreTarget(target: PinnedTarget, password: string 
   await withClient(target, password, async (client) => checkIdentity(target, await identityOf(client)));
 }
 
+/** What an in-place restore drops: the objects of the target database its table of contents lacks, less `keep`. */
+export async function objectsToDrop(target: PinnedTarget, password: string | undefined, tableOfContents: string, keep: readonly DatabaseObject[]): Promise<DroppableObject[]> {
+  const inDatabase = await withClient(target, password, objectsInDatabase);
+  return objectsNotInBackup(inDatabase, tableOfContentsEntries(tableOfContents), keep);
+}
+
 /** Creates a database; one that exists already is `target_exists`, never touched. */
 export async function createDatabase(target: PinnedTarget, password: string | undefined, database: string): Promise<void> {
   await withClient(target, password, async (client) => {
@@ -159,7 +167,7 @@ export async function dropDatabase(target: PinnedTarget, password: string | unde
 export async function restoreFile(
   target: PinnedTarget,
   deps: StepDependencies,
-  options: { database: string; file: ArtifactFile; inPlace: boolean; lockWaitTimeoutMs?: number },
+  options: { database: string; file: ArtifactFile; lockWaitTimeoutMs?: number },
 ): Promise<void> {
   const jobs = Math.min(4, availableParallelism());
   const { file, lockWaitTimeoutMs, ...rest } = options;

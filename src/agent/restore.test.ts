@@ -109,7 +109,7 @@ describe('agent restore', () => {
     const before = await databaseState(source);
     await source.query(`DELETE FROM billing.invoices WHERE id > 100; UPDATE billing.accounts SET name = 'changed'; DROP VIEW billing.balances; SELECT setval('billing.invoice_numbers', 9999)`);
     expect(await databaseState(source)).not.toEqual(before);
-    expect(await restore({ kind: 'in_place' })).toEqual({ outcome: 'succeeded', database: source.name });
+    expect(await restore({ kind: 'in_place' })).toEqual({ outcome: 'succeeded', database: source.name, dropped: { total: 0, objects: [] } });
     expect(await databaseState(source)).toEqual(before);
     expect((await source.query('SELECT count(*)::int AS n FROM billing.balances')).rows[0].n).toBe(500);
   });

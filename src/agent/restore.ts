@@ -2,12 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { type Failure, nameProblem, type RestoreJobSpec, type RestoreReport } from '../contracts/index.js';
+import { type DroppedObjects, type Failure, nameProblem, type RestoreJobSpec, type RestoreReport } from '../contracts/index.js';
 import { StorageUnavailableError } from '../storage/object-store.js';
 import { JobFailure } from './job-failure.js';
 import { redact } from './postgres-failures.js';
 import { type PinnedTarget, pinTarget } from './postgres-connection.js';
-import { checkedArtifactFile, checkRestoreTarget, DatabaseCreation, dropDatabase, restoreFile, type StepDependencies } from './restore-steps.js';
+import { restoreInPlace, tableOfContents } from './in-place-restore.js';
+import { listed } from './restore-drops.js';
+import { checkedArtifactFile, checkRestoreTarget, DatabaseCreation, dropDatabase, objectsToDrop, restoreFile, type StepDependencies } from './restore-steps.js';
 
 export interface RestoreDependencies extends StepDependencies {
   logger: Logger;
@@ -18,9 +20,10 @@ export interface RestoreDependencies extends StepDependencies {
 /**
  * One restore. The artifact's SHA-256 and size are checked against the backup's record before
  * pg_restore touches the target (on a file downloaded from object storage, or on the filesystem
- * store's own file, held open); then `pg_restore` runs into a new database or over the service's
- * database in one transaction, at the address the job pinned, and in place only once the server
- * there has said it is the service's database. A new database is created while the artifact is checked, and
+ * store's own file, held open); then `pg_restore` runs into a new database, or over the service's
+ * database in one transaction that also drops what the backup does not hold (in-place-restore.ts),
+ * at the address the job pinned, and in place only once the server there has said it is the
+ * service's database. A new database is created while the artifact is checked, and
  * dropped again if the check or the restore fails: a half-restored new database is worse than none.
  */
 export async function runRestore(spec: RestoreJobSpec, deps: RestoreDependencies): Promise<RestoreReport> {
@@ -37,16 +40,24 @@ export async function runRestore(spec: RestoreJobSpec, deps: RestoreDependencies
     }
     creation = inPlace ? undefined : new DatabaseCreation(target, deps.password, database);
     const file = await checkedArtifactFile(spec.artifact, deps, work);
+    const lockWaitTimeoutMs = spec.lockWaitTimeoutSeconds * 1000;
+    let dropped: DroppedObjects | undefined;
     try {
       deps.signal.throwIfAborted();
       await creation?.done();
-      // Checked again just before anything is overwritten: the pinned address still answers as the service's database.
-      if (inPlace) await checkRestoreTarget(target, deps.password);
-      await restoreFile(target, deps, { database, file, inPlace, lockWaitTimeoutMs: spec.lockWaitTimeoutSeconds * 1000 });
+      if (inPlace) {
+        // Checked again just before anything is overwritten: the pinned address still answers as the service's database.
+        await checkRestoreTarget(target, deps.password);
+        const drops = await objectsToDrop(target, deps.password, await tableOfContents(file, deps), spec.keep ?? []);
+        await restoreInPlace(target, deps, { file, drops, lockWaitTimeoutMs });
+        dropped = listed(drops);
+      } else {
+        await restoreFile(target, deps, { database, file, lockWaitTimeoutMs });
+      }
     } finally {
       await file.close();
     }
-    return { outcome: 'succeeded', database };
+    return { outcome: 'succeeded', database, ...(dropped ? { dropped } : {}) };
   } catch (error) {
     if (target && (await creation?.wasMade())) {
       await dropDatabase(target, deps.password, database).catch((dropError: unknown) => deps.logger.warn({ err: dropError }, 'could not drop the half-restored database'));

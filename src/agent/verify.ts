@@ -47,7 +47,7 @@ export async function runVerify(spec: VerifyJobSpec, deps: VerifyDependencies): 
     }
     try {
       await creation.done();
-      await restoreFile(target, deps, { database: scratch, file, inPlace: false });
+      await restoreFile(target, deps, { database: scratch, file });
     } catch (error) {
       // Only pg_restore's failure says the backup does not restore; the scratch server's is the job's.
       if ((await creation.wasMade()) && error instanceof JobFailure) return failed(`the backup does not restore: ${error.failure.message}`);

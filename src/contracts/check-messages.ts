@@ -2,9 +2,21 @@ import { z } from 'zod';
 import { lockWaitTimeoutSeconds } from './agent-job.js';
 import { connectionSchema, engines } from './backup-messages.js';
 import { serviceBackupSettings } from './backup-settings.js';
+import { databaseObject, droppedObjects } from './contents.js';
 import { envelopeOf } from './envelope.js';
 import { failureSchema } from './failures.js';
 import { networkPolicySchema } from './network-policy.js';
+import { storedArtifact } from './restore-messages.js';
+
+/**
+ * Asks a check to also say what an in-place restore of this artifact would drop now: the
+ * objects of the database its table of contents lacks (`GET /v1/backups/:id/restore-plan`).
+ */
+export const restorePlan = z.object({
+  artifact: storedArtifact,
+  keep: z.array(databaseObject),
+});
+export type RestorePlanRequest = z.infer<typeof restorePlan>;
 
 /**
  * Connection checks: the pre-flight a backup runs (the network policy, the credentials, the
@@ -24,6 +36,7 @@ export const checkRequested = envelopeOf(
     deadlineSeconds: z.number().int().positive(),
     /** What its backups leave out: what they may leave out unread, the check does not fail on. */
     backupSettings: serviceBackupSettings.optional(),
+    restorePlan: restorePlan.optional(),
   }),
 );
 
@@ -31,7 +44,7 @@ const checkedAt = z.iso.datetime({ offset: true });
 
 export const checkSucceeded = envelopeOf(
   'check.succeeded',
-  z.object({ checkId: z.string().min(1), serverVersion: z.string(), toolVersion: z.string(), warnings: z.array(z.string()), checkedAt }),
+  z.object({ checkId: z.string().min(1), serverVersion: z.string(), toolVersion: z.string(), warnings: z.array(z.string()), drops: droppedObjects.optional(), checkedAt }),
 );
 
 export const checkFailed = envelopeOf('check.failed', z.object({ checkId: z.string().min(1), failure: failureSchema, checkedAt }));
@@ -54,11 +67,12 @@ export const checkJobSpec = z.object({
   lockWaitTimeoutSeconds: lockWaitTimeoutSeconds,
   networkPolicy: networkPolicySchema.optional(),
   backupSettings: serviceBackupSettings.optional(),
+  restorePlan: restorePlan.optional(),
 });
 export type CheckJobSpec = z.infer<typeof checkJobSpec>;
 
 export const checkReport = z.discriminatedUnion('outcome', [
-  z.object({ outcome: z.literal('succeeded'), serverVersion: z.string(), toolVersion: z.string(), warnings: z.array(z.string()) }),
+  z.object({ outcome: z.literal('succeeded'), serverVersion: z.string(), toolVersion: z.string(), warnings: z.array(z.string()), drops: droppedObjects.optional() }),
   z.object({ outcome: z.literal('failed'), failure: failureSchema }),
   z.object({ outcome: z.literal('canceled') }),
 ]);

@@ -52,3 +52,41 @@ export const backupContents = z.object({
   excluded: z.array(excludedObject).optional().describe('what the backup left out, and why; absent or empty: nothing'),
 });
 export type BackupContents = z.infer<typeof backupContents>;
+
+/** The kinds of object an in-place restore removes when the backup does not hold them. */
+export const databaseObjectKinds = ['schema', 'table', 'view', 'materialized_view', 'foreign_table', 'sequence', 'function', 'procedure', 'aggregate', 'type', 'domain', 'large_object'] as const;
+
+export const databaseObject = z.object({
+  kind: z.enum(databaseObjectKinds).describe('what kind of object'),
+  schema: z.string().nullable().describe('its schema; null for schemas and large objects'),
+  name: z.string().describe("its name (functions with their argument types; large objects: the OID)"),
+});
+export type DatabaseObject = z.infer<typeof databaseObject>;
+
+/** The objects an in-place restore dropped (or would drop): all counted, the first 1000 named. */
+export const droppedObjects = z.object({
+  total: z.number().int().nonnegative().describe('how many objects'),
+  objects: z.array(databaseObject).max(1000).describe('the first 1000 of them, dependants first'),
+});
+export type DroppedObjects = z.infer<typeof droppedObjects>;
+export const droppedObjectsListed = 1000;
+
+/** What an in-place restore must leave standing: what the backup left out on purpose is not "not in the backup". Pure. */
+export function keptFromExclusions(excluded: readonly ExcludedObject[] | undefined): DatabaseObject[] {
+  return (excluded ?? []).map((object) =>
+    object.kind === 'large_objects' ? { kind: 'large_object', schema: null, name: '*' } : object.kind === 'schema' ? { kind: 'schema', schema: null, name: object.name } : { kind: object.kind, schema: object.schema, name: object.name },
+  );
+}
+
+/** How a person reads the list: `will drop 2 objects not in the backup: table public.audit, view public.recent`. */
+export function describeDrops(objects: readonly DatabaseObject[], total: number = objects.length, shown = 10): string {
+  if (total === 0) return 'drops nothing: every object in the database is in the backup';
+  const names = objects.slice(0, shown).map(describeObject);
+  const more = total > names.length ? `, and ${total - names.length} more` : '';
+  return `will drop ${total} object${total === 1 ? '' : 's'} not in the backup: ${names.join(', ')}${more}`;
+}
+
+function describeObject(object: DatabaseObject): string {
+  const what = object.kind.replace('_', ' ');
+  return object.schema === null ? `${what} ${object.name}` : `${what} ${object.schema}.${object.name}`;
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { lockWaitTimeoutSeconds } from './agent-job.js';
 import { connectionSchema } from './backup-messages.js';
+import { databaseObject, droppedObjects } from './contents.js';
 import { envelopeOf } from './envelope.js';
 import { failureSchema } from './failures.js';
 import { networkPolicySchema } from './network-policy.js';
@@ -12,7 +13,7 @@ export const restoreTarget = z.discriminatedUnion('kind', [
 ]);
 export type RestoreTarget = z.infer<typeof restoreTarget>;
 
-const storedArtifact = z.object({ key: z.string().min(1), sizeBytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+export const storedArtifact = z.object({ key: z.string().min(1), sizeBytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 
 export const restoreRequested = envelopeOf(
   'restore.requested',
@@ -25,6 +26,8 @@ export const restoreRequested = envelopeOf(
     /** The artifact as recorded when its backup succeeded: the agent checks it before restoring anything. */
     artifact: storedArtifact,
     target: restoreTarget,
+    /** What an in-place restore leaves standing though the backup lacks it: what the backup left out on purpose. */
+    keep: z.array(databaseObject).optional(),
     deadlineSeconds: z.number().int().positive(),
   }),
 );
@@ -36,7 +39,14 @@ export const restoreStarted = envelopeOf(
 
 export const restoreSucceeded = envelopeOf(
   'restore.succeeded',
-  z.object({ restoreId: z.string().min(1), database: z.string(), startedAt: z.iso.datetime({ offset: true }), finishedAt: z.iso.datetime({ offset: true }) }),
+  z.object({
+    restoreId: z.string().min(1),
+    database: z.string(),
+    /** In place: the objects not in the backup that were dropped. */
+    dropped: droppedObjects.optional(),
+    startedAt: z.iso.datetime({ offset: true }),
+    finishedAt: z.iso.datetime({ offset: true }),
+  }),
 );
 
 export const restoreFailed = envelopeOf(
@@ -56,13 +66,14 @@ export const restoreJobSpec = z.object({
   connection: connectionSchema,
   artifact: storedArtifact,
   target: restoreTarget,
+  keep: z.array(databaseObject).optional(),
   lockWaitTimeoutSeconds,
   networkPolicy: networkPolicySchema.optional(),
 });
 export type RestoreJobSpec = z.infer<typeof restoreJobSpec>;
 
 export const restoreReport = z.discriminatedUnion('outcome', [
-  z.object({ outcome: z.literal('succeeded'), database: z.string() }),
+  z.object({ outcome: z.literal('succeeded'), database: z.string(), dropped: droppedObjects.optional() }),
   z.object({ outcome: z.literal('failed'), failure: failureSchema }),
   z.object({ outcome: z.literal('canceled') }),
 ]);

@@ -121,9 +121,10 @@ export async function applyRestoreEvent(db: Kysely<ControlTables>, event: Restor
     } else {
       const decision = decideRestoreEvent(restore.status, event);
       if (decision.apply) {
+        const { dropped, ...change } = decision.change;
         const updated = await trx
           .updateTable('restores')
-          .set({ ...decision.change, updated_at: new Date() })
+          .set({ ...change, ...(dropped ? { dropped: JSON.stringify(dropped) } : {}), updated_at: new Date() })
           .where('id', '=', event.payload.restoreId)
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -132,7 +133,7 @@ export async function applyRestoreEvent(db: Kysely<ControlTables>, event: Restor
           actor: 'system',
           action: event.type,
           target: { kind: 'restore', id: event.payload.restoreId },
-          details: decision.change.failure_code ? { failure: { code: decision.change.failure_code, message: decision.change.failure_message } } : {},
+          details: change.failure_code ? { failure: { code: change.failure_code, message: change.failure_message } } : dropped ? { dropped: dropped.total } : {},
         });
         await queueWebhookDeliveries(trx, { id: event.id, type: event.type, projectId: updated.project_id, occurredAt: event.occurredAt, data: { restore: restoreView(updated) } });
         outcome = `applied: ${restore.status} -> ${decision.change.status}`;

@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { backupSettingsOf, envelope, type BackupTrigger, type LockWait, type NetworkPolicy } from '../contracts/index.js';
+import { type BackupContents, backupContents, backupSettingsOf, envelope, type BackupTrigger, type LockWait, type NetworkPolicy } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { executePrepared, preparedStatement } from '../db/prepared-statements.js';
 import { notifyRelayAtCommit, outboxRow } from '../outbox/outbox.js';
@@ -16,6 +16,12 @@ import type { ServiceRow } from './services.js';
 import { backupColumns, controlSchema, type ControlTables } from './tables.js';
 
 export type BackupRow = Selectable<ControlTables['backups']>;
+
+/** A backup's recorded contents, decoded; undefined for a backup that has none (not succeeded, or made before contents were). */
+export function contentsOf(backup: Pick<BackupRow, 'contents'>): BackupContents | undefined {
+  const parsed = backupContents.safeParse(backup.contents);
+  return parsed.success ? parsed.data : undefined;
+}
 
 export interface BackupRequest {
   service: ServiceRow;

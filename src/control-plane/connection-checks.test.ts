@@ -16,6 +16,7 @@ const row = (change: Partial<CheckRow>): CheckRow => ({
   server_version: null,
   tool_version: null,
   warnings: [],
+  drops: null,
   requested_by: 'admin',
   requested_at: new Date('2026-01-01T00:00:00Z'),
   finished_at: null,

@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { type CheckEvent, type Connection, type Engine, envelope, type Failure, type FailureCode, type ServiceBackupSettings } from '../contracts/index.js';
+import { type CheckEvent, type Connection, type DroppedObjects, type Engine, envelope, type Failure, type FailureCode, type RestorePlanRequest, type ServiceBackupSettings } from '../contracts/index.js';
 import { enqueue, receiveOnce, recordOutcome } from '../outbox/outbox.js';
 import type { ControlPlane } from './context.js';
 import { ApiError } from './errors.js';
@@ -20,6 +20,8 @@ export interface CheckCandidate {
   requestedBy: string;
   /** The service's skipUnreadable and excludeTables: a check fails on what its backups would. */
   backupSettings?: ServiceBackupSettings;
+  /** Also work out what an in-place restore of this artifact would drop (restore-plans.ts). */
+  restorePlan?: RestorePlanRequest;
 }
 
 /** The verdict, as `POST /v1/services/:id/test-connection` answers it. */
@@ -30,6 +32,8 @@ export interface CheckResult {
   serverVersion: string | null;
   toolVersion: string | null;
   warnings: string[];
+  /** Asked for a restore plan: what the restore would drop. */
+  drops?: DroppedObjects;
   checkedAt: string;
 }
 
@@ -71,7 +75,10 @@ export async function requestCheck(db: Kysely<ControlTables>, candidate: CheckCa
       envelope(
         'check.requested',
         { correlationId: checkId, projectId: candidate.projectId },
-        { checkId, serviceId: candidate.serviceId, engine: candidate.engine, connection: candidate.connection, sealedPassword: candidate.sealedPassword, deadlineSeconds: checkJobDeadlineSeconds, backupSettings: candidate.backupSettings },
+        { checkId, serviceId: candidate.serviceId, engine: candidate.engine, connection: candidate.connection, sealedPassword: candidate.sealedPassword, deadlineSeconds: checkJobDeadlineSeconds,
+          backupSettings: candidate.backupSettings,
+          ...(candidate.restorePlan ? { restorePlan: candidate.restorePlan } : {}),
+        },
       ),
     );
     return row;
@@ -121,6 +128,7 @@ export function checkResultOf(row: CheckRow): CheckResult | undefined {
     serverVersion: row.server_version,
     toolVersion: row.tool_version,
     warnings: row.warnings,
+    ...(row.drops ? { drops: row.drops } : {}),
     checkedAt: row.finished_at.toISOString(),
   };
 }
@@ -131,7 +139,13 @@ export async function applyCheckEvent(db: Kysely<ControlTables>, event: CheckEve
     if (!(await receiveOnce<ControlTables>(trx, event, 'received'))) return 'duplicate';
     const change =
       event.type === 'check.succeeded'
-        ? { status: 'succeeded' as const, server_version: event.payload.serverVersion, tool_version: event.payload.toolVersion, warnings: JSON.stringify(event.payload.warnings) }
+        ? {
+            status: 'succeeded' as const,
+            server_version: event.payload.serverVersion,
+            tool_version: event.payload.toolVersion,
+            warnings: JSON.stringify(event.payload.warnings),
+            ...(event.payload.drops ? { drops: JSON.stringify(event.payload.drops) } : {}),
+          }
         : { status: 'failed' as const, failure_code: event.payload.failure.code, failure_message: event.payload.failure.message };
     const updated = await trx
       .updateTable('connection_checks')

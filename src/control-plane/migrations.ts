@@ -230,4 +230,7 @@ export const controlMigrations: Record<string, Migration> = {
     )`,
     `CREATE INDEX connection_checks_by_service ON control.connection_checks (service_id, requested_at DESC)`,
   ),
+  // What an in-place restore dropped because the backup did not hold it, and what a restore
+  // plan (GET /v1/backups/:id/restore-plan, a check job) found it would drop.
+  '0016_restore_drops': sqlMigration(`ALTER TABLE control.restores ADD COLUMN dropped jsonb`, `ALTER TABLE control.connection_checks ADD COLUMN drops jsonb`),
 };

@@ -1,4 +1,4 @@
-import type { RestoreEvent } from '../contracts/index.js';
+import type { DroppedObjects, RestoreEvent } from '../contracts/index.js';
 
 export const restoreStatuses = ['requested', 'queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
 export type RestoreStatus = (typeof restoreStatuses)[number];
@@ -14,6 +14,7 @@ export interface RestoreChange {
   finished_at?: Date;
   failure_code?: string;
   failure_message?: string;
+  dropped?: DroppedObjects;
 }
 
 /** What a restore event does to a restore in `current` status: forward only, like backups. Pure. */
@@ -24,7 +25,10 @@ export function decideRestoreEvent(current: RestoreStatus, event: RestoreEvent):
     case 'restore.started':
       return { apply: true, change: { status: 'running', started_at: new Date(event.payload.startedAt) } };
     case 'restore.succeeded':
-      return { apply: true, change: { status: 'succeeded', started_at: new Date(event.payload.startedAt), finished_at: new Date(event.payload.finishedAt) } };
+      return {
+        apply: true,
+        change: { status: 'succeeded', started_at: new Date(event.payload.startedAt), finished_at: new Date(event.payload.finishedAt), ...(event.payload.dropped ? { dropped: event.payload.dropped } : {}) },
+      };
     case 'restore.failed':
       return {
         apply: true,

@@ -1,9 +1,9 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { envelope, type NetworkPolicy, type RestoreTarget } from '../contracts/index.js';
+import { envelope, keptFromExclusions, type NetworkPolicy, type RestoreTarget } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { enqueue } from '../outbox/outbox.js';
 import { recordAudit } from './audit.js';
-import { backupInProgress, recordBackupRequest } from './backups.js';
+import { backupInProgress, contentsOf, recordBackupRequest } from './backups.js';
 import { ApiError, apiErrors } from './errors.js';
 import { newId } from './ids.js';
 import { refuseBlockedService } from './service-block.js';
@@ -122,6 +122,7 @@ export async function sendRestore(trx: Kysely<ControlTables>, restore: RestoreRo
         sealedPassword: service.sealed_password,
         artifact: { key: backup.artifact_key ?? '', sizeBytes: backup.size_bytes ?? 0, sha256: backup.sha256 ?? '' },
         target: agentTarget(restore.target),
+        keep: keptFromExclusions(contentsOf(backup)?.excluded),
         deadlineSeconds,
       },
     ),
@@ -178,5 +179,6 @@ export function restoreView(row: RestoreRow) {
     startedAt: row.started_at?.toISOString() ?? null,
     finishedAt: row.finished_at?.toISOString() ?? null,
     failure: row.failure_code ? { code: row.failure_code, message: row.failure_message ?? '' } : null,
+    dropped: row.dropped ?? null,
   };
 }

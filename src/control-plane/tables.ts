@@ -1,5 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { BackupTrigger, RestoreTarget } from '../contracts/index.js';
+import type { BackupTrigger, DroppedObjects, RestoreTarget } from '../contracts/index.js';
 import type { OutboxAndInbox } from '../outbox/tables.js';
 import type { BackupStatus } from './backup-status.js';
 import type { RestoreStatus } from './restore-status.js';
@@ -48,6 +48,8 @@ export interface ControlTables extends OutboxAndInbox {
     server_version: string | null;
     tool_version: string | null;
     warnings: ColumnType<string[], string | undefined, string>;
+    /** A restore plan's answer (DroppedObjects): what an in-place restore would drop. */
+    drops: ColumnType<DroppedObjects | null, string | null | undefined, string | null>;
     requested_by: string;
     requested_at: Generated<Date>;
     finished_at: Date | null;
@@ -116,6 +118,8 @@ export interface ControlTables extends OutboxAndInbox {
     finished_at: Date | null;
     failure_code: string | null;
     failure_message: string | null;
+    /** In place: the objects not in the backup it dropped (DroppedObjects); null otherwise, or before it ended. */
+    dropped: ColumnType<DroppedObjects | null, string | null | undefined, string | null>;
     updated_at: Generated<Date>;
   };
   audit_events: {

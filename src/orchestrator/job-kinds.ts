@@ -133,6 +133,7 @@ function prepareRestore(job: JobRow, deps: JobKindDependencies): PreparedJob | {
     connection: command.payload.connection,
     artifact: command.payload.artifact,
     target: command.payload.target,
+    ...(command.payload.keep ? { keep: command.payload.keep } : {}),
     lockWaitTimeoutSeconds: deps.lockWaitTimeoutSeconds ?? defaultLockWaitTimeoutSeconds,
     networkPolicy: deps.networkPolicy,
   };
@@ -178,6 +179,7 @@ function prepareCheck(job: JobRow, deps: JobKindDependencies): PreparedJob | { f
     lockWaitTimeoutSeconds: deps.lockWaitTimeoutSeconds ?? defaultLockWaitTimeoutSeconds,
     networkPolicy: deps.networkPolicy,
     backupSettings: command.payload.backupSettings,
+    ...(command.payload.restorePlan ? { restorePlan: command.payload.restorePlan } : {}),
   };
   return {
     what: 'connection check',

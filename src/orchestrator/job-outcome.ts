@@ -1,4 +1,4 @@
-import { agentReport, type Artifact, type BackupContents, checkReport, type Failure, restoreReport, type Verification, verifyReport } from '../contracts/index.js';
+import { agentReport, type Artifact, type BackupContents, checkReport, type DroppedObjects, type Failure, restoreReport, type Verification, verifyReport } from '../contracts/index.js';
 import type { z } from 'zod';
 import type { JobExit } from '../runner/job-runner.js';
 import type { ObjectInfo } from '../storage/object-store.js';
@@ -8,11 +8,11 @@ export type JobOutcome =
   | { status: 'failed'; failure: Failure }
   | { status: 'canceled' };
 
-export type RestoreOutcome = { status: 'succeeded'; database: string } | { status: 'failed'; failure: Failure } | { status: 'canceled' };
+export type RestoreOutcome = { status: 'succeeded'; database: string; dropped?: DroppedObjects } | { status: 'failed'; failure: Failure } | { status: 'canceled' };
 
 export type VerifyOutcome = { status: 'succeeded'; verification: Verification } | { status: 'failed'; failure: Failure } | { status: 'canceled' };
 
-export type CheckOutcome = { status: 'succeeded'; serverVersion: string; toolVersion: string; warnings: string[] } | { status: 'failed'; failure: Failure } | { status: 'canceled' };
+export type CheckOutcome = { status: 'succeeded'; serverVersion: string; toolVersion: string; warnings: string[]; drops?: DroppedObjects } | { status: 'failed'; failure: Failure } | { status: 'canceled' };
 
 /** What a finished connection check amounts to; like `outcomeOfExit`. Pure. */
 export function checkOutcomeOfExit(exit: JobExit, deadlineSeconds: number): CheckOutcome {
@@ -21,7 +21,7 @@ export function checkOutcomeOfExit(exit: JobExit, deadlineSeconds: number): Chec
   if (report) {
     switch (report.outcome) {
       case 'succeeded':
-        return { status: 'succeeded', serverVersion: report.serverVersion, toolVersion: report.toolVersion, warnings: report.warnings };
+        return { status: 'succeeded', serverVersion: report.serverVersion, toolVersion: report.toolVersion, warnings: report.warnings, ...(report.drops ? { drops: report.drops } : {}) };
       case 'failed':
         return { status: 'failed', failure: report.failure };
       case 'canceled':
@@ -43,7 +43,7 @@ export function verifyOutcomeOfExit(exit: JobExit, deadlineSeconds: number): Ver
 export function restoreOutcomeOfExit(exit: JobExit, deadlineSeconds: number): RestoreOutcome {
   if (exit.deadlineExceeded) return timedOut('restore', deadlineSeconds);
   const report = parse(restoreReport, exit.report);
-  if (report) return report.outcome === 'succeeded' ? { status: 'succeeded', database: report.database } : report.outcome === 'failed' ? { status: 'failed', failure: report.failure } : { status: 'canceled' };
+  if (report) return report.outcome === 'succeeded' ? { status: 'succeeded', database: report.database, ...(report.dropped ? { dropped: report.dropped } : {}) } : report.outcome === 'failed' ? { status: 'failed', failure: report.failure } : { status: 'canceled' };
   return crashed('restore', exit);
 }
 

@@ -199,7 +199,7 @@ export function terminalEvent(job: JobRow, outcome: Outcome) {
   if (job.kind === 'check') {
     const checkId = job.check_id ?? '';
     if (outcome.status === 'succeeded' && 'warnings' in outcome) {
-      return envelope('check.succeeded', fields, { checkId, serverVersion: outcome.serverVersion, toolVersion: outcome.toolVersion, warnings: outcome.warnings, checkedAt: finishedAt });
+      return envelope('check.succeeded', fields, { checkId, serverVersion: outcome.serverVersion, toolVersion: outcome.toolVersion, warnings: outcome.warnings, ...(outcome.drops ? { drops: outcome.drops } : {}), checkedAt: finishedAt });
     }
     const failure = outcome.status === 'failed' ? outcome.failure : { code: 'job_lost' as const, message: 'the connection check was stopped before it finished; run it again' };
     return envelope('check.failed', fields, { checkId, failure, checkedAt: finishedAt });
@@ -221,7 +221,13 @@ export function terminalEvent(job: JobRow, outcome: Outcome) {
     const startedAt = job.started_at?.toISOString() ?? null;
     switch (outcome.status) {
       case 'succeeded':
-        return envelope('restore.succeeded', fields, { restoreId, database: 'database' in outcome ? outcome.database : '', startedAt: startedAt ?? finishedAt, finishedAt });
+        return envelope('restore.succeeded', fields, {
+          restoreId,
+          database: 'database' in outcome ? outcome.database : '',
+          ...('dropped' in outcome && outcome.dropped ? { dropped: outcome.dropped } : {}),
+          startedAt: startedAt ?? finishedAt,
+          finishedAt,
+        });
       case 'failed':
         return envelope('restore.failed', fields, { restoreId, failure: outcome.failure, startedAt, finishedAt });
       case 'canceled':

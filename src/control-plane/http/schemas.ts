@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { backupContents, backupTriggers, engines, failureCodes, hostProblem, lockWaitSchema, nameProblem, serviceBackupSettings } from '../../contracts/index.js';
+import { backupContents, backupTriggers, databaseObject, droppedObjects, engines, failureCodes, hostProblem, lockWaitSchema, nameProblem, serviceBackupSettings } from '../../contracts/index.js';
 import { projectRoles } from '../access.js';
 import { backupStatuses } from '../backup-status.js';
 import { restoreStatuses } from '../restore-status.js';
@@ -508,5 +508,33 @@ export const restore = z
       .object({ code: z.string().describe('why it failed (README "HTTP API", failure codes)'), message: z.string().describe('what happened and what to do, for people') })
       .nullable()
       .describe('set when it failed'),
+    dropped: droppedObjects
+      .nullable()
+      .describe(
+        'over a database (in_place, service), once succeeded: the objects that were in the database but not in the backup, dropped in the same transaction so that the database equals the backup; null otherwise',
+      ),
   })
   .meta({ id: 'Restore' });
+
+export const restorePlanQuery = z
+  .object({
+    target: z.enum(['in_place', 'service']).describe("in_place: over the backup's own service; service: over another service of the project (serviceId)"),
+    serviceId: resourceId('svc').optional().describe('with target=service: the service whose database would be overwritten'),
+  })
+  .refine((query) => (query.target === 'service') === (query.serviceId !== undefined), { message: 'serviceId is given with target=service, and only then', path: ['serviceId'] });
+
+export const restorePlan = z
+  .object({
+    target: z
+      .union([
+        z.object({ kind: z.literal('in_place').describe("over the backup's own service") }),
+        z.object({ kind: z.literal('service').describe('over another service of the project'), serviceId: z.string().describe('that service') }),
+      ])
+      .describe('the restore asked about'),
+    drops: z.array(databaseObject).describe('what the restore would drop, dependants first (the first 1000)'),
+    total: z.number().int().nonnegative().describe('how many objects it would drop'),
+    message: z.string().describe('for people: "will drop 2 objects not in the backup: table public.audit, view public.recent"'),
+    basis: z.string().describe('what the answer is based on, and what it leaves standing'),
+    checkedAt: at('the database was looked at'),
+  })
+  .meta({ id: 'RestorePlan' });

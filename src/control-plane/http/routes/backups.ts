@@ -4,7 +4,7 @@ import { actorOf, authorize } from '../../access.js';
 import { recordAudit } from '../../audit.js';
 import { cancelBackup, deleteBackup } from '../../backup-actions.js';
 import { isTerminal } from '../../backup-status.js';
-import { type BackupRow, backupView, findBackup, listBackups, requestBackup } from '../../backups.js';
+import { type BackupRow, backupView, contentsOf, findBackup, listBackups, requestBackup } from '../../backups.js';
 import type { ControlPlane } from '../../context.js';
 import { signDownloadLink } from '../../download-links.js';
 import { ApiError, apiErrors } from '../../errors.js';
@@ -13,7 +13,6 @@ import { findService, refuseArchivedService } from '../../services.js';
 import { principal } from '../authenticate.js';
 import { hangUpSignal } from '../hang-up.js';
 import { backup, backupIdParam, backupListQuery, contents, downloadUrl, errorBody, idempotencyHeaders, serviceIdParam, backupWaitQuery } from '../schemas.js';
-import { backupContents } from '../../../contracts/index.js';
 
 export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
   return async (app) => {
@@ -100,9 +99,9 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       async (request) => {
         const row = await findBackup(plane.db, request.params.backupId);
         authorize(principal(request), row.project_id, 'viewer', { kind: 'backup', id: row.id });
-        const parsed = backupContents.safeParse(row.contents);
-        if (!parsed.success) throw apiErrors.notFound('recorded contents for backup', row.id);
-        return parsed.data;
+        const recorded = contentsOf(row);
+        if (!recorded) throw apiErrors.notFound('recorded contents for backup', row.id);
+        return recorded;
       },
     );
 

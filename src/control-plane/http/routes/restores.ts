@@ -5,11 +5,12 @@ import { findBackup } from '../../backups.js';
 import { availabilityOf, type ControlPlane } from '../../context.js';
 import { apiErrors } from '../../errors.js';
 import { restoreInProgress } from '../../restore-status.js';
+import { planRestore } from '../../restore-plans.js';
 import { findRestore, requestRestore, restoreView } from '../../restores.js';
 import { findService } from '../../services.js';
 import { principal } from '../authenticate.js';
 import { hangUpSignal } from '../hang-up.js';
-import { backupIdParam, errorBody, newRestoreBody, restore, restoreIdParam, serviceIdParam, waitQuery } from '../schemas.js';
+import { backupIdParam, errorBody, newRestoreBody, restore, restoreIdParam, restorePlan, restorePlanQuery, serviceIdParam, waitQuery } from '../schemas.js';
 
 export function restoreRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
   return async (app) => {
@@ -41,6 +42,27 @@ export function restoreRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
           networkPolicy: plane.settings.networkPolicy,
         });
         return reply.status(202).header('location', `/v1/restores/${row.id}`).send(restoreView(row));
+      },
+    );
+
+    app.get(
+      '/v1/backups/:backupId/restore-plan',
+      {
+        schema: {
+          summary: 'What a restore over a database would drop (owner)',
+          description:
+            "An in-place restore (and one over another service) leaves the database equal to the backup: the objects in it that the backup does not hold (tables, views, materialized views, sequences, foreign tables, functions, procedures, aggregates, types, domains, schemas, large objects) are dropped in the same transaction as the restore, after the safety backup. This runs a job that looks at the database now and at the backup's table of contents, and answers what the restore would drop; it changes nothing. Extensions and their objects, and what the backup left out on purpose, stay. Failures are the connection check's (422 with its code); 504 check_timed_out when no answer arrives within LIFEBOAT_CONNECTION_CHECK_WAIT_SECONDS.",
+          params: backupIdParam,
+          querystring: restorePlanQuery,
+          response: { 200: restorePlan, 400: errorBody, 404: errorBody, 409: errorBody, 422: errorBody, 504: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const caller = principal(request);
+        const backup = await findBackup(plane.db, request.params.backupId);
+        authorize(caller, backup.project_id, 'owner', { kind: 'backup', id: backup.id });
+        const { target, serviceId } = request.query;
+        return planRestore(plane, { backup, target: target === 'service' && serviceId ? { kind: 'service', serviceId } : { kind: 'in_place' }, actor: actorOf(caller), gone: hangUpSignal(reply) });
       },
     );
 
