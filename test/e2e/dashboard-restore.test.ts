@@ -106,7 +106,7 @@ describe('dashboard restore dialog', () => {
     await dialog.getByLabel('Type copy to overwrite its data').fill('shop');
     expect(await restore.isDisabled()).toBe(true);
     await dialog.getByLabel('Type copy to overwrite its data').fill('copy');
-    expect(await restore.isDisabled()).toBe(false);
+    await expect.poll(() => restore.isDisabled()).toBe(false);
     await screenshotBothWidths('restore-over-service');
     await restore.click();
     await expect.poll(() => dialog.count()).toBe(0);
@@ -134,7 +134,7 @@ describe('dashboard restore dialog', () => {
     await dialog.getByLabel('Over shop itself').check();
     await planShown(dialog);
     await dialog.getByLabel('Type shop to overwrite its data').fill('shop');
-    expect(await dialog.getByRole('button', { name: 'Restore' }).isDisabled()).toBe(false);
+    await expect.poll(() => dialog.getByRole('button', { name: 'Restore' }).isDisabled()).toBe(false);
     await screenshotBothWidths('restore-in-place');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await expect.poll(() => dialog.count()).toBe(0);
@@ -146,7 +146,8 @@ describe('dashboard restore dialog', () => {
     const inPlace = dialog.getByLabel('Over shop itself');
     expect(await inPlace.isDisabled()).toBe(true);
     await dialog.getByText('shop is archived: its backups restore into a new database or over another service, never over itself').waitFor();
-    expect(await dialog.getByLabel('Over another service of this project').isDisabled()).toBe(false);
+    // Disabled only while the project's services are listed.
+    await expect.poll(() => dialog.getByLabel('Over another service of this project').isDisabled()).toBe(false);
     await dialog.getByLabel('Over another service of this project').check();
     await planShown(dialog);
     await screenshotBothWidths('restore-archived');
