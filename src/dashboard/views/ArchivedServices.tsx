@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api.js';
+import { ConfirmName, confirmed } from '../components/ConfirmName.js';
 import { Dialog } from '../components/Dialog.js';
 import { when } from '../format.js';
 import type { ProjectRole, Service } from '../types.js';
@@ -103,18 +104,13 @@ function PurgeDialog({ service, onClose, onPurged }: { service: Service; onClose
         }}
       >
         <p>Every backup of {service.name} is deleted for good. This cannot be undone.</p>
-        <p>
-          <label htmlFor="purge-confirm">
-            Type <strong>{service.name}</strong> to purge it
-          </label>
-          <input id="purge-confirm" value={confirm} onChange={(event) => setConfirm(event.target.value)} autoComplete="off" />
-        </p>
+        <ConfirmName id="purge-confirm" name={service.name} consequence="purge it" value={confirm} onChange={setConfirm} />
         <SubmissionError error={error} />
         <div className="actions">
           <button type="button" className="secondary" onClick={onClose}>
             Cancel
           </button>
-          <button type="submit" className="danger" disabled={confirm !== service.name || busy}>
+          <button type="submit" className="danger" disabled={!confirmed(confirm, service.name) || busy}>
             Purge
           </button>
         </div>

@@ -47,7 +47,9 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
     })();
     const stop = followEvents((type, data) => {
       if (type === 'backup' && (data as Backup).serviceId === serviceId) setBackups((list) => upsert(list, data as Backup, (a, b) => b.requestedAt.localeCompare(a.requestedAt)));
-      if (type === 'restore' && (data as Restore).serviceId === serviceId) setRestores((list) => upsert(list, data as Restore, (a, b) => b.requestedAt.localeCompare(a.requestedAt)));
+      // A restore over another service is that service's, but one started here stays followed here.
+      if (type === 'restore')
+        setRestores((list) => ((data as Restore).serviceId === serviceId || list.some((restore) => restore.id === (data as Restore).id) ? upsert(list, data as Restore, (a, b) => b.requestedAt.localeCompare(a.requestedAt)) : list));
     });
     return () => {
       live = false;
@@ -58,9 +60,9 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
   if (!service) return error ? <p className="error">{error}</p> : <p aria-busy="true">Loading…</p>;
   const running = backups.find((backup) => inProgress(backup.status)) ?? null;
   const restoreRunning = restores.find((restore) => inProgress(restore.status)) ?? null;
-  const blockedBecause = service.archivedAt
-    ? 'This service is archived: its backups can still be downloaded and restored into a new database.'
-    : service.blocked
+  // What stops a restore stops a backup too; an archived service is only never backed up again:
+  // its backups still restore (the dialog offers a new database or another service, not itself).
+  const restoreBlockedBecause = service.blocked
     ? `This service cannot be backed up or restored: ${service.blocked.message}.`
     : !capabilities.backups.available
       ? `Backups are unavailable: ${capabilities.backups.reason ?? ''}`
@@ -69,6 +71,7 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
         : restoreRunning
           ? 'A restore of this service is running.'
           : null;
+  const backupBlockedBecause = service.archivedAt ? 'This service is archived: its backups can still be downloaded, and restored into a new database or over another service.' : restoreBlockedBecause;
 
   return (
     <>
@@ -94,7 +97,7 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
       <div className="toolbar">
         <button
           type="button"
-          disabled={blockedBecause !== null}
+          disabled={backupBlockedBecause !== null}
           aria-describedby="backup-now-why"
           onClick={() =>
             void api<Backup>('POST', `/v1/services/${serviceId}/backups`).then(
@@ -116,13 +119,13 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
           </>
         )}
         <span id="backup-now-why" className="muted">
-          {blockedBecause}
+          {backupBlockedBecause}
         </span>
       </div>
       <SubmissionError error={error} />
       <section aria-labelledby="backups-title">
         <h2 id="backups-title">Backups</h2>
-        <BackupsTable backups={backups} actions={{ onRestore: setRestoring, onContents: setInspecting, onError: setError, canAct: role !== 'viewer', restoreBlockedBecause: blockedBecause, canDelete: role === 'owner' }} />
+        <BackupsTable backups={backups} actions={{ onRestore: setRestoring, onContents: setInspecting, onError: setError, canAct: role !== 'viewer', restoreBlockedBecause, canDelete: role === 'owner' }} />
       </section>
       <section aria-labelledby="restores-title">
         <h2 id="restores-title">Restores</h2>
@@ -146,7 +149,7 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
                     {restore.failure && <p className="failure">{restore.failure.message}</p>}
                   </td>
                   <td data-label="Target">
-                    {restore.target.kind === 'new_database' ? `new database ${restore.target.database}` : restore.target.kind === 'service' ? <a href={`#/services/${restore.target.serviceId}`}>another service</a> : 'in place'}
+                    {restore.target.kind === 'new_database' ? `new database ${restore.target.database}` : restore.target.kind === 'service' ? restore.target.serviceId === serviceId ? "this service, from another one's backup" : <a href={`#/services/${restore.target.serviceId}`}>another service</a> : 'in place'}
                   </td>
                   <td data-label="Requested" className="nowrap">{when(restore.requestedAt)}</td>
                   <td data-label="Backup">
