@@ -61,7 +61,9 @@ describe('security sweep over every route', () => {
     return counts;
   }
   const fill = (path: string, ids: Partial<Record<string, string>>) =>
-    path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name] ?? (name === 'restoreId' ? 'rst_0000000000000000' : name === 'webhookId' ? 'whk_0000000000000000' : 'x'));
+    path.replace(/\{(\w+)\}/g, (_, name: string) => ids[name] ?? (name === 'restoreId' ? 'rst_0000000000000000' : name === 'webhookId' ? 'whk_0000000000000000' : 'x')) +
+    // A route whose query is required gets a valid one: what is swept is who may ask.
+    (path.endsWith('/restore-plan') ? '?target=in_place' : '');
   const victimIds = () => ({ projectId: victim.projectId, serviceId: victim.serviceId, backupId: victim.backupId, tokenId: victim.tokenId });
   const validBody = (path: string, method: string): unknown => {
     if (path.endsWith('/restores')) return { target: { kind: 'new_database', database: 'stolen' } };
