@@ -27,8 +27,8 @@ export async function tableOfContents(source: ArtifactFile | Readable, deps: Pic
   }
   let listing = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (listing += chunk));
-  const stderr = tail(child);
-  const [code] = await exit(child, 'pg_restore');
+  const stderr = stderrTail(child);
+  const [code] = await toolExit(child, 'pg_restore');
   if (!fromFile) source.destroy();
   if (code !== 0) throw new JobFailure({ code: 'restore_failed', message: `pg_restore could not read the backup's table of contents: ${stderr().trim().split('\n')[0] ?? ''}` });
   return listing;
@@ -51,8 +51,8 @@ export async function restoreInPlace(target: PinnedTarget, deps: StepDependencie
     env: { ...toolEnv(deps.env), ...libpqEnvironment({ password: deps.password, applicationName: 'lifeboat-restore' }) },
     stdio: ['pipe', 'ignore', 'pipe'],
   });
-  const scriptErrors = tail(script);
-  const psqlErrors = tail(psql);
+  const scriptErrors = stderrTail(script);
+  const psqlErrors = stderrTail(psql);
   // The script sets lock_timeout = 0 before its BEGIN: the bound is set again inside the transaction.
   const bound = options.lockWaitTimeoutMs ? `SET LOCAL lock_timeout = ${Math.round(options.lockWaitTimeoutMs)};\n` : '';
   const withDrops = new DropsAfterBegin(bound + dropScript(options.drops));
@@ -64,7 +64,7 @@ export async function restoreInPlace(target: PinnedTarget, deps: StepDependencie
     psql.kill('SIGTERM');
   };
   deps.signal.addEventListener('abort', stop, { once: true });
-  const applied = exit(psql, 'psql');
+  const applied = toolExit(psql, 'psql');
   // psql stopping at an error leaves pg_restore blocked on a full pipe: it is stopped too.
   applied.then(
     () => script.kill('SIGTERM'),
@@ -77,7 +77,7 @@ export async function restoreInPlace(target: PinnedTarget, deps: StepDependencie
     return new JobFailure(failureFromDumpOutput(scriptErrors() || said || 'pg_restore and psql ended without saying why', target, 'pg_restore'));
   };
   try {
-    const [scriptCode] = await exit(script, 'pg_restore');
+    const [scriptCode] = await toolExit(script, 'pg_restore');
     if (scriptCode !== 0 || withDrops.problem) {
       psql.kill('SIGTERM');
       await applied.catch(() => undefined);
@@ -151,13 +151,15 @@ export class DropsAfterBegin extends Transform {
   }
 }
 
-function tail(child: ChildProcess): () => string {
+/** The last 16 KiB a tool wrote to its standard error, read when it has ended. */
+export function stderrTail(child: ChildProcess): () => string {
   let text = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (text = (text + chunk).slice(-stderrTailBytes)));
   return () => text;
 }
 
-function exit(child: ChildProcess, tool: string): Promise<[number | null, NodeJS.Signals | null]> {
+/** How a restore tool ended; one not installed is `restore_failed` saying so. */
+export function toolExit(child: ChildProcess, tool: string): Promise<[number | null, NodeJS.Signals | null]> {
   return Promise.race([
     once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>,
     once(child, 'error').then(([error]: unknown[]) => {

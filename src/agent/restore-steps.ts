@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { type FileHandle, rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import type { DatabaseObject } from '../contracts/index.js';
 import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
 import { type ArtifactDigest, copyWithDigest, digestOfFile } from './artifact-digest.js';
 import { JobFailure } from './job-failure.js';
+import { stderrTail, toolExit } from './in-place-restore.js';
 import { pgRestoreArgs } from './pg-restore.js';
 import { type DroppableObject, objectsInDatabase, objectsNotInBackup, tableOfContentsEntries } from './restore-drops.js';
 import { failureFromClientError, failureFromDumpOutput } from './postgres-failures.js';
@@ -30,8 +30,6 @@ export interface StepDependencies {
   /** Turns a host into the one address every connection of the job uses (and the network policy allows). */
   resolve?: ResolveAddress;
 }
-
-const stderrTailBytes = 16 * 1024;
 
 /** A checked artifact as a file pg_restore can read. */
 export interface ArtifactFile {
@@ -177,23 +175,15 @@ export async function restoreFile(
     env: { ...toolEnv(deps.env), ...libpqEnvironment({ password: deps.password, applicationName: 'lifeboat-restore', serverOptions }) },
     stdio: ['ignore', 'ignore', 'pipe', ...(file.inherited ? [file.inherited.fd] : [])],
   });
-  const exited = Promise.race([
-    once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>,
-    once(child, 'error').then(([error]: unknown[]) => {
-      throw (error as NodeJS.ErrnoException).code === 'ENOENT'
-        ? new JobFailure({ code: 'restore_failed', message: 'pg_restore is not installed where the restore job runs (not found on its PATH)' })
-        : (error as Error);
-    }),
-  ]);
-  let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-stderrTailBytes)));
+  const exited = toolExit(child, 'pg_restore');
+  const stderr = stderrTail(child);
   const stop = () => child.kill('SIGTERM');
   deps.signal.addEventListener('abort', stop, { once: true });
   try {
     const [exitCode, signal] = await exited;
     if (deps.signal.aborted) throw new Error('canceled');
     if (exitCode !== 0) {
-      throw new JobFailure(failureFromDumpOutput(stderr || `pg_restore ${signal ? `was killed by ${signal}` : `exited with code ${exitCode}`}`, { ...target, database: options.database }, 'pg_restore'));
+      throw new JobFailure(failureFromDumpOutput(stderr() || `pg_restore ${signal ? `was killed by ${signal}` : `exited with code ${exitCode}`}`, { ...target, database: options.database }, 'pg_restore'));
     }
   } finally {
     deps.signal.removeEventListener('abort', stop);
