@@ -190,21 +190,21 @@ describe('agent backup', () => {
     const spec = specFor(trusted());
     const report = await backup(spec, { path });
     if (report.outcome !== 'failed') throw new Error(JSON.stringify(report));
-    expect(report.failure.code).toBe('pg_dump_version_mismatch');
+    expect(report.failure.code).toBe('dump_tool_version_mismatch');
     expect(report.failure.message).toMatch(/^pg_dump 9\.6 is older than the server \(PostgreSQL 15\.\d+\); the agent needs pg_dump 15 or newer$/);
     expect(await stored(spec)).toEqual([]);
   });
 
-  it('reports pg_dump_not_found when there is no pg_dump', async () => {
+  it('reports dump_tool_not_found when there is no pg_dump', async () => {
     const report = await backup(specFor(trusted()), { path: '/nonexistent' });
-    expect(report.outcome === 'failed' && report.failure.code).toBe('pg_dump_not_found');
+    expect(report.outcome === 'failed' && report.failure.code).toBe('dump_tool_not_found');
   });
 
   it('removes what it wrote when pg_dump dies midway', async () => {
     const path = await fakePgDump('case "$1" in --version) echo "pg_dump (PostgreSQL) 15.1";; *) head -c 200000 /dev/zero; echo "pg_dump: error: out of memory" >&2; exit 1;; esac');
     const spec = specFor(trusted());
     const report = await backup(spec, { path });
-    expect(report).toMatchObject({ outcome: 'failed', failure: { code: 'pg_dump_failed' } });
+    expect(report).toMatchObject({ outcome: 'failed', failure: { code: 'dump_failed' } });
     expect(report.outcome === 'failed' && report.failure.message).toContain('out of memory');
     expect(await stored(spec)).toEqual([]);
   });

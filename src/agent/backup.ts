@@ -137,14 +137,14 @@ async function askPgDumpVersion(env: BackupDependencies['env']): Promise<ToolVer
   try {
     const { stdout } = await promisify(execFile)('pg_dump', ['--version'], { env: toolEnv(env), timeout: 10_000 });
     const version = parsePgDumpVersion(stdout);
-    if (!version) throw new JobFailure({ code: 'pg_dump_failed', message: `pg_dump --version printed something unexpected: ${stdout.trim().slice(0, 200)}` });
+    if (!version) throw new JobFailure({ code: 'dump_failed', message: `pg_dump --version printed something unexpected: ${stdout.trim().slice(0, 200)}` });
     return version;
   } catch (error) {
     if (error instanceof JobFailure) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new JobFailure({ code: 'pg_dump_not_found', message: 'pg_dump is not installed where the backup job runs (not found on its PATH)' });
+      throw new JobFailure({ code: 'dump_tool_not_found', message: 'pg_dump is not installed where the backup job runs (not found on its PATH)' });
     }
-    throw new JobFailure({ code: 'pg_dump_failed', message: `pg_dump --version failed: ${(error as Error).message}` }, { cause: error });
+    throw new JobFailure({ code: 'dump_failed', message: `pg_dump --version failed: ${(error as Error).message}` }, { cause: error });
   }
 }
 
@@ -198,7 +198,7 @@ async function dumpInto(
 function failureOf(error: unknown): Failure {
   if (error instanceof JobFailure) return error.failure;
   if (error instanceof StorageUnavailableError) return { code: 'storage_unavailable', message: `could not write the backup to storage: ${error.message}` };
-  return { code: 'pg_dump_failed', message: `the backup failed unexpectedly: ${error instanceof Error ? error.message : String(error)}` };
+  return { code: 'dump_failed', message: `the backup failed unexpectedly: ${error instanceof Error ? error.message : String(error)}` };
 }
 
 async function removeArtifacts(spec: BackupJobSpec, deps: BackupDependencies): Promise<void> {

@@ -61,5 +61,5 @@ async function planDrops(plan: RestorePlanRequest, target: PinnedTarget, deps: C
 function failureOf(error: unknown): Failure {
   if (error instanceof JobFailure) return error.failure;
   // As a backup reports an unexpected pre-flight error (backup.ts): the same code for the same cause.
-  return { code: 'pg_dump_failed', message: `the connection check failed unexpectedly: ${error instanceof Error ? error.message : String(error)}` };
+  return { code: 'dump_failed', message: `the connection check failed unexpectedly: ${error instanceof Error ? error.message : String(error)}` };
 }

@@ -40,7 +40,7 @@ describe('versions', () => {
     expect(checkPgDumpVersion({ major: 15, text: '15.20' }, { major: 15, text: '15.4' })).toBeNull();
     expect(checkPgDumpVersion({ major: 17, text: '17.1' }, { major: 15, text: '15.4' })).toBeNull();
     expect(checkPgDumpVersion({ major: 9.6, text: '9.6' }, { major: 15, text: '15.20' })).toEqual({
-      code: 'pg_dump_version_mismatch',
+      code: 'dump_tool_version_mismatch',
       message: 'pg_dump 9.6 is older than the server (PostgreSQL 15.20); the agent needs pg_dump 15 or newer',
     });
   });

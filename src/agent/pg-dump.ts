@@ -44,7 +44,7 @@ export function serverMajorOf(versionNum: number): number {
 export function checkPgDumpVersion(tool: ToolVersion, server: { major: number; text: string }): Failure | null {
   if (tool.major >= server.major) return null;
   return {
-    code: 'pg_dump_version_mismatch',
+    code: 'dump_tool_version_mismatch',
     message: `pg_dump ${tool.text} is older than the server (PostgreSQL ${server.text}); the agent needs pg_dump ${server.major} or newer`,
   };
 }

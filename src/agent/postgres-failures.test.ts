@@ -22,7 +22,7 @@ describe('failures from the pre-flight connection', () => {
 
   it('keeps the original text for what it does not recognise', () => {
     expect(failureFromClientError(new Error('the sky fell\nsecond line'), connection)).toEqual({
-      code: 'pg_dump_failed',
+      code: 'dump_failed',
       message: 'the backup of "shop" at db.internal:5432 failed: the sky fell',
     });
   });
@@ -36,15 +36,15 @@ describe('failures from pg_dump', () => {
       ['pg_dump: error: could not translate host name "nope.invalid" to address: Name or service not known', 'host_not_found'],
       ['pg_dump: error: query failed: ERROR:  permission denied for table secrets', 'permission_denied'],
       ['pg_dump: error: Dumping the contents of table "t" failed: PQgetResult() failed.\npg_dump: error: server closed the connection unexpectedly', 'connection_lost'],
-      ['pg_dump: error: aborting because of server version mismatch', 'pg_dump_version_mismatch'],
+      ['pg_dump: error: aborting because of server version mismatch', 'dump_tool_version_mismatch'],
     ];
     for (const [stderr, code] of cases) expect(failureFromDumpOutput(stderr, connection).code).toBe(code);
     expect(failureFromDumpOutput('pg_dump: error: query failed: ERROR:  permission denied for table secrets', connection).message).toContain('permission denied for table secrets');
   });
 
-  it('falls back to pg_dump_failed with its error line', () => {
+  it('falls back to dump_failed with its error line', () => {
     expect(failureFromDumpOutput('pg_dump: warning: x\npg_dump: error: out of memory\n', connection)).toEqual({
-      code: 'pg_dump_failed',
+      code: 'dump_failed',
       message: 'the backup of "shop" at db.internal:5432 failed: out of memory',
     });
     expect(failureFromDumpOutput('', connection).message).toContain('without saying why');
@@ -67,6 +67,6 @@ describe('lock waits', () => {
     expect(failureFromClientError(Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' }), connection).code).toBe('lock_timeout');
     const dumpWait = 'pg_dump: error: query failed: ERROR:  canceling statement due to statement timeout\npg_dump: detail: Query was: LOCK TABLE public.orders IN ACCESS SHARE MODE\n';
     expect(failureFromDumpOutput(dumpWait, connection)).toMatchObject({ code: 'lock_timeout', message: expect.stringContaining('public.orders') });
-    expect(failureFromDumpOutput('pg_dump: error: query failed: ERROR:  canceling statement due to statement timeout\n', connection).code).toBe('pg_dump_failed');
+    expect(failureFromDumpOutput('pg_dump: error: query failed: ERROR:  canceling statement due to statement timeout\n', connection).code).toBe('dump_failed');
   });
 });

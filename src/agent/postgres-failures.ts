@@ -60,7 +60,7 @@ export function failureFromClientError(error: unknown, connection: Connection): 
   const message = typeof fields.message === 'string' ? fields.message : String(error);
   if (/timeout/i.test(message)) return { code: 'connection_timeout', message: advice('connection_timeout', connection) };
   if (/password|SASL|SCRAM/i.test(message)) return { code: 'auth_failed', message: advice('auth_failed', connection) };
-  return { code: 'pg_dump_failed', message: `${advice('pg_dump_failed', connection)}: ${firstLine(message)}` };
+  return { code: 'dump_failed', message: `${advice('dump_failed', connection)}: ${firstLine(message)}` };
 }
 
 const dumpPatterns: [RegExp, FailureCode][] = [
@@ -73,14 +73,14 @@ const dumpPatterns: [RegExp, FailureCode][] = [
   // pg_dump's --lock-wait-timeout is a statement_timeout around its LOCK TABLE statements.
   [/canceling statement due to lock timeout|could not obtain lock|canceling statement due to statement timeout[\s\S]*LOCK TABLE/i, 'lock_timeout'],
   [/server closed the connection unexpectedly|connection to server was lost|terminating connection/i, 'connection_lost'],
-  [/server version mismatch/i, 'pg_dump_version_mismatch'],
+  [/server version mismatch/i, 'dump_tool_version_mismatch'],
 ];
 
 /** A failure from what a failed `pg_dump` (or, with `tool`, `pg_restore`) wrote to its standard error. */
 export function failureFromDumpOutput(stderr: string, connection: Connection, tool: 'pg_dump' | 'pg_restore' = 'pg_dump'): Failure {
   for (const [pattern, code] of dumpPatterns) {
     if (!pattern.test(stderr)) continue;
-    if (code === 'pg_dump_version_mismatch' || code === 'permission_denied') {
+    if (code === 'dump_tool_version_mismatch' || code === 'permission_denied') {
       return { code, message: `${advice(code, connection)} (${tool}: ${errorLine(stderr)})` };
     }
     if (code === 'lock_timeout') {
@@ -93,7 +93,7 @@ export function failureFromDumpOutput(stderr: string, connection: Connection, to
   if (tool === 'pg_restore') {
     return { code: 'restore_failed', message: `pg_restore failed on "${connection.database}" at ${target(connection)}${detail ? `: ${detail}` : ' without saying why'}` };
   }
-  return { code: 'pg_dump_failed', message: `${advice('pg_dump_failed', connection)}${detail ? `: ${detail}` : ' without saying why'}` };
+  return { code: 'dump_failed', message: `${advice('dump_failed', connection)}${detail ? `: ${detail}` : ' without saying why'}` };
 }
 
 /** The tool's own explanation: its first `error:` line, else its last line. */

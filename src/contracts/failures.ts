@@ -12,9 +12,10 @@ export const failureCodes = [
   'database_not_found',
   'permission_denied',
   'connection_lost',
-  'pg_dump_not_found',
-  'pg_dump_version_mismatch',
-  'pg_dump_failed',
+  'dump_tool_not_found',
+  'dump_tool_version_mismatch',
+  'dump_failed',
+  'non_transactional_tables',
   'storage_unavailable',
   'artifact_verification_failed',
   'timeout',
@@ -34,8 +35,23 @@ export const failureCodes = [
 
 export type FailureCode = (typeof failureCodes)[number];
 
+/**
+ * The codes stored before engines became a port (#18) named PostgreSQL's tool. Records and
+ * messages that still carry them read as the engine-neutral code (see decisions.md).
+ */
+export const failureCodeAliases: Readonly<Record<string, FailureCode>> = {
+  pg_dump_not_found: 'dump_tool_not_found',
+  pg_dump_version_mismatch: 'dump_tool_version_mismatch',
+  pg_dump_failed: 'dump_failed',
+};
+
+/** The code a stored record means: an old alias becomes its engine-neutral code; anything else is returned as it is. Pure. */
+export function canonicalFailureCode(code: string): string {
+  return failureCodeAliases[code] ?? code;
+}
+
 export const failureSchema = z.object({
-  code: z.enum(failureCodes),
+  code: z.preprocess((code) => (typeof code === 'string' ? canonicalFailureCode(code) : code), z.enum(failureCodes)),
   message: z.string().min(1).max(2000),
 });
 

@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { type BackupContents, backupContents, backupSettingsOf, envelope, type BackupTrigger, type LockWait, type NetworkPolicy } from '../contracts/index.js';
+import { type BackupContents, canonicalFailureCode, backupContents, backupSettingsOf, envelope, type BackupTrigger, type LockWait, type NetworkPolicy } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { executePrepared, preparedStatement } from '../db/prepared-statements.js';
 import { notifyRelayAtCommit, outboxRow } from '../outbox/outbox.js';
@@ -258,7 +258,7 @@ export function backupView(row: BackupRow, now = new Date()) {
     sha256: row.sha256,
     expiresAt: row.expires_at?.toISOString() ?? null,
     expiring: row.status === 'succeeded' && isDue(row.expires_at, now),
-    failure: row.failure_code ? { code: row.failure_code, message: row.failure_message ?? '' } : null,
+    failure: row.failure_code ? { code: canonicalFailureCode(row.failure_code), message: row.failure_message ?? '' } : null,
     verification: row.verification ?? null,
     bytesWritten: row.status === 'succeeded' ? row.size_bytes : row.bytes_written,
     // Only a backup still in progress can be waiting: the last wait seen is not shown after its end.

@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { type CheckEvent, type Connection, type DroppedObjects, type Engine, envelope, type Failure, type FailureCode, type RestorePlanRequest, type ServiceBackupSettings } from '../contracts/index.js';
+import { canonicalFailureCode, type CheckEvent, type Connection, type DroppedObjects, type Engine, envelope, type Failure, type FailureCode, type RestorePlanRequest, type ServiceBackupSettings } from '../contracts/index.js';
 import { enqueue, receiveOnce, recordOutcome } from '../outbox/outbox.js';
 import type { ControlPlane } from './context.js';
 import { ApiError } from './errors.js';
@@ -120,7 +120,7 @@ export function checkFailedError(failure: Failure): ApiError {
 /** The verdict of a finished check; undefined while it has none. Pure. */
 export function checkResultOf(row: CheckRow): CheckResult | undefined {
   if (row.status === 'requested' || !row.finished_at) return undefined;
-  const failure = row.status === 'failed' ? { code: (row.failure_code ?? 'job_lost') as FailureCode, message: row.failure_message ?? 'the check failed' } : null;
+  const failure = row.status === 'failed' ? { code: canonicalFailureCode(row.failure_code ?? 'job_lost') as FailureCode, message: row.failure_message ?? 'the check failed' } : null;
   return {
     id: row.id,
     result: failure ? 'failed' : 'ok',

@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { envelope, keptFromExclusions, type NetworkPolicy, type RestoreTarget } from '../contracts/index.js';
+import { canonicalFailureCode, envelope, keptFromExclusions, type NetworkPolicy, type RestoreTarget } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { enqueue } from '../outbox/outbox.js';
 import { recordAudit } from './audit.js';
@@ -178,7 +178,7 @@ export function restoreView(row: RestoreRow) {
     requestedAt: row.requested_at.toISOString(),
     startedAt: row.started_at?.toISOString() ?? null,
     finishedAt: row.finished_at?.toISOString() ?? null,
-    failure: row.failure_code ? { code: row.failure_code, message: row.failure_message ?? '' } : null,
+    failure: row.failure_code ? { code: canonicalFailureCode(row.failure_code), message: row.failure_message ?? '' } : null,
     dropped: row.dropped ?? null,
   };
 }

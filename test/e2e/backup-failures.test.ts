@@ -89,7 +89,7 @@ describe('backups that cannot work, through lifeboat serve', () => {
     expect(files.filter((f) => f.includes('partial'))).toEqual([]);
   });
 
-  it('an old pg_dump → pg_dump_version_mismatch with both versions', async () => {
+  it('an old pg_dump → dump_tool_version_mismatch with both versions', async () => {
     const bin = join(dataDir, 'old-bin');
     await mkdir(bin, { recursive: true });
     await writeFile(join(bin, 'pg_dump'), '#!/bin/sh\necho "pg_dump (PostgreSQL) 9.6.24"\n');
@@ -107,7 +107,7 @@ describe('backups that cannot work, through lifeboat serve', () => {
       });
       const created = await admin('POST', `/v1/services/${service.body.id}/backups`);
       const backup = await waitForBackup(admin, created.body.id);
-      expect(backup.failure.code).toBe('pg_dump_version_mismatch');
+      expect(backup.failure.code).toBe('dump_tool_version_mismatch');
       expect(backup.failure.message).toMatch(/pg_dump 9\.6 is older than the server \(PostgreSQL 15\.\d+\)/);
       expect(await artifactsOf(otherDir)).toEqual([]);
     } finally {

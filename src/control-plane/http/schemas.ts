@@ -34,7 +34,7 @@ export const connectionCheckResult = z.object({
   id: z.string().describe('the check (chk_…)'),
   result: z.enum(['ok', 'failed']).describe('ok: a backup would get past its pre-flight'),
   failure: z
-    .object({ code: z.string().describe('the code a backup would fail with: auth_failed, host_not_found, connection_refused, database_not_found, target_mismatch, permission_denied, pg_dump_version_mismatch, target_not_allowed, …'), message: z.string().describe('for people') })
+    .object({ code: z.string().describe('the code a backup would fail with: auth_failed, host_not_found, connection_refused, database_not_found, target_mismatch, permission_denied, dump_tool_version_mismatch, target_not_allowed, …'), message: z.string().describe('for people') })
     .nullable()
     .describe('null when the result is ok'),
   serverVersion: z.string().nullable().describe("the server's PostgreSQL version; null when the check did not get that far"),
