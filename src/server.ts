@@ -3,13 +3,15 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { openEventBus } from './bus/open-bus.js';
 import type { Config } from './config/config.js';
+import type { Engine } from './contracts/index.js';
 import { Api } from './control-plane/api.js';
 import { generateAdminToken } from './control-plane/access.js';
 import { openPlatformDatabase } from './db/platform-database.js';
 import { networkPolicyFor, platformEndpoints, webhookPolicyFor } from './network-policy/network-policy.js';
-import type { VerificationServer } from './orchestrator/job-kinds.js';
+import type { VerificationServer, VerificationServers } from './orchestrator/job-kinds.js';
 import { Orchestrator } from './orchestrator/orchestrator.js';
 import { LocalRunner } from './runner/local.js';
+import { toolVersionsOn } from './engines/tools-found.js';
 import { keptSecret } from './secrets/bootstrap.js';
 import { deriveKeys } from './secrets/keys.js';
 import { createMetrics } from './observability/metrics.js';
@@ -66,6 +68,8 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
         adminToken: admin.value,
         logger,
         metrics,
+        // Under the local runner agents run here, with this PATH: what is found here is what jobs get.
+        toolVersions: config.runner === 'local' ? toolVersionsOn(surroundings.inheritedEnv) : undefined,
         host: config.host,
         port: config.port,
         publicUrl: config.publicUrl,
@@ -77,7 +81,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
           scheduleJitterSeconds: config.scheduleJitterSeconds,
           minScheduleIntervalSeconds: config.minScheduleIntervalSeconds,
           maxEventStreams: { perToken: config.maxEventStreamsPerToken, perProject: config.maxEventStreamsPerProject },
-          verificationConfigured: config.verifyDatabaseUrl !== undefined,
+          verificationEngines: Object.keys(verificationServersOf(config)) as Engine[],
           busKind: bus.kind,
           runnerKind: config.runner,
           authFailuresPerMinute: config.authFailuresPerMinute,
@@ -115,7 +119,7 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
         killSwitchFromConfiguration: config.killSwitch,
         orphanGraceMs: config.orphanGraceSeconds * 1000,
         orphanSweepIntervalMs: config.orphanSweepSeconds * 1000,
-        verificationServer: config.verifyDatabaseUrl ? verificationServerOf(config.verifyDatabaseUrl) : undefined,
+        verificationServers: verificationServersOf(config),
         metrics,
       });
       // Stopped before the API and bus, so its last events still go out.
@@ -138,15 +142,23 @@ export async function startServer(config: Config, surroundings: ProcessSurroundi
   }
 }
 
-/** The verification server's connection, with its password kept apart for the agent's environment. */
-function verificationServerOf(url: string): VerificationServer {
+/** Each engine's verification server, from the settings that name them. */
+function verificationServersOf(config: Pick<Config, 'verifyDatabaseUrl' | 'verifyMariadbUrl'>): VerificationServers {
+  return {
+    ...(config.verifyDatabaseUrl ? { postgresql: verificationServerOf(config.verifyDatabaseUrl, { port: 5432, database: 'postgres', user: 'postgres' }) } : {}),
+    ...(config.verifyMariadbUrl ? { mariadb: verificationServerOf(config.verifyMariadbUrl, { port: 3306, database: 'mysql', user: 'root' }) } : {}),
+  };
+}
+
+/** A verification server's connection, with its password kept apart for the agent's environment. */
+function verificationServerOf(url: string, defaults: { port: number; database: string; user: string }): VerificationServer {
   const parsed = new URL(url);
   return {
     connection: {
       host: parsed.hostname,
-      port: parsed.port === '' ? 5432 : Number(parsed.port),
-      database: decodeURIComponent(parsed.pathname.slice(1)) || 'postgres',
-      user: decodeURIComponent(parsed.username) || 'postgres',
+      port: parsed.port === '' ? defaults.port : Number(parsed.port),
+      database: decodeURIComponent(parsed.pathname.slice(1)) || defaults.database,
+      user: decodeURIComponent(parsed.username) || defaults.user,
     },
     password: parsed.password === '' ? undefined : decodeURIComponent(parsed.password),
   };

@@ -46,7 +46,7 @@ describe('agent backup command', () => {
   });
 
   it('backs up and ends its output with the report; every other line is progress', async () => {
-    const { code, lines, report, log } = await invoke({ LIFEBOAT_JOB: JSON.stringify(job()), LIFEBOAT_STORAGE_URL: pathToFileURL(storage).href, PGPASSWORD: 'never-printed' });
+    const { code, lines, report, log } = await invoke({ LIFEBOAT_JOB: JSON.stringify(job()), LIFEBOAT_STORAGE_URL: pathToFileURL(storage).href, LIFEBOAT_DATABASE_PASSWORD: 'never-printed' });
     expect(code).toBe(0);
     expect(report.outcome).toBe('succeeded');
     for (const line of lines.slice(0, -1)) expect(agentProgress.safeParse(JSON.parse(line)).success).toBe(true);
@@ -90,7 +90,7 @@ describe('agent backup command', () => {
     }
 
     it('runs the job that arrives on stdin with its environment on top of its own', async () => {
-      const assignment = { args: ['agent', 'backup'], env: { LIFEBOAT_JOB: JSON.stringify(job()), LIFEBOAT_STORAGE_URL: pathToFileURL(storage).href, PGPASSWORD: 'never-printed' } };
+      const assignment = { args: ['agent', 'backup'], env: { LIFEBOAT_JOB: JSON.stringify(job()), LIFEBOAT_STORAGE_URL: pathToFileURL(storage).href, LIFEBOAT_DATABASE_PASSWORD: 'never-printed' } };
       const { code, lines } = await standby(`${JSON.stringify(assignment)}\n`, { LIFEBOAT_STORAGE_URL: pathToFileURL(storage).href });
       expect(code).toBe(0);
       expect(agentReport.parse(JSON.parse(lines.at(-1) ?? '')).outcome).toBe('succeeded');

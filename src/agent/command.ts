@@ -1,13 +1,10 @@
-import pino, { type Logger } from 'pino';
+import pino from 'pino';
 import type { z } from 'zod';
-import { type AgentProgress, backupJobSpec, checkJobSpec, decodeMessage, restoreJobSpec, standbyAssignment, verifyJobSpec } from '../contracts/index.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import { backupJobSpec, checkJobSpec, decodeMessage, restoreJobSpec, standbyAssignment, verifyJobSpec } from '../contracts/index.js';
 import { openObjectStore } from '../storage/open-object-store.js';
-import { askPgDumpVersionAhead, runBackup } from './backup.js';
-import { runCheck } from './check.js';
-import { resolveWithin } from './postgres-connection.js';
-import { runRestore } from './restore.js';
-import { runVerify } from './verify.js';
+import type { Engine, JobDependencies } from '../engines/engine.js';
+import { openEngine } from '../engines/open-engine.js';
+import { resolveWithin } from './pinned-target.js';
 
 export interface AgentIo {
   stdin: NodeJS.ReadableStream;
@@ -22,57 +19,24 @@ export const agentExitCodes = { succeeded: 0, failed: 1, canceled: 3 } as const;
 
 type Report = { outcome: 'succeeded' } | { outcome: 'failed'; failure: { code: string; message: string } } | { outcome: 'canceled' };
 
-interface JobContext {
-  store: ObjectStore;
-  password: string | undefined;
-  env: Readonly<Record<string, string | undefined>>;
-  signal: AbortSignal;
-  logger: Logger;
-  progress: (progress: AgentProgress) => void;
-}
-
 /** `lifeboat agent backup`: dump the database LIFEBOAT_JOB names into LIFEBOAT_STORAGE_URL. */
 export function runAgentBackupCommand(env: Readonly<Record<string, string | undefined>>, io: AgentIo): Promise<number> {
-  return runAgentJob(env, io, backupJobSpec, (spec, context) =>
-    runBackup(spec, {
-      password: context.password,
-      store: context.store,
-      env: context.env,
-      signal: context.signal,
-      logger: context.logger,
-      onProgress: context.progress,
-      resolve: resolveWithin(spec.networkPolicy),
-    }),
-  );
+  return runAgentJob(env, io, backupJobSpec, (engine, spec, deps) => engine.backup(spec, { ...deps, resolve: resolveWithin(spec.networkPolicy) }));
 }
 
 /** `lifeboat agent restore`: check an artifact's checksum, then restore it where LIFEBOAT_JOB says. */
 export function runAgentRestoreCommand(env: Readonly<Record<string, string | undefined>>, io: AgentIo): Promise<number> {
-  return runAgentJob(env, io, restoreJobSpec, (spec, context) =>
-    runRestore(spec, {
-      password: context.password,
-      store: context.store,
-      env: context.env,
-      signal: context.signal,
-      logger: context.logger,
-      workDir: env.LIFEBOAT_WORK_DIR,
-      resolve: resolveWithin(spec.networkPolicy),
-    }),
-  );
+  return runAgentJob(env, io, restoreJobSpec, (engine, spec, deps) => engine.restore(spec, { ...deps, resolve: resolveWithin(spec.networkPolicy) }));
 }
 
 /** `lifeboat agent verify`: a restore drill of the artifact LIFEBOAT_JOB names into a scratch database. */
 export function runAgentVerifyCommand(env: Readonly<Record<string, string | undefined>>, io: AgentIo): Promise<number> {
-  return runAgentJob(env, io, verifyJobSpec, (spec, context) =>
-    runVerify(spec, { password: context.password, store: context.store, env: context.env, signal: context.signal, logger: context.logger, workDir: env.LIFEBOAT_WORK_DIR }),
-  );
+  return runAgentJob(env, io, verifyJobSpec, (engine, spec, deps) => engine.verify(spec, deps));
 }
 
 /** `lifeboat agent check`: the backup's pre-flight alone, against the connection LIFEBOAT_JOB names. */
 export function runAgentCheckCommand(env: Readonly<Record<string, string | undefined>>, io: AgentIo): Promise<number> {
-  return runAgentJob(env, io, checkJobSpec, (spec, context) =>
-    runCheck(spec, { password: context.password, env: context.env, signal: context.signal, logger: context.logger, resolve: resolveWithin(spec.networkPolicy), store: context.store }),
-  );
+  return runAgentJob(env, io, checkJobSpec, (engine, spec, deps) => engine.check(spec, { ...deps, resolve: resolveWithin(spec.networkPolicy) }));
 }
 
 /** Prints the report as the last line of standard output; returns the exit code that goes with it. */
@@ -96,7 +60,8 @@ const standbyJobs = { backup: runAgentBackupCommand, restore: runAgentRestoreCom
  */
 export async function runStandbyAgent(env: Readonly<Record<string, string | undefined>>, io: AgentIo): Promise<number> {
   if (env.LIFEBOAT_STORAGE_URL) await openObjectStore(env.LIFEBOAT_STORAGE_URL).catch(() => undefined);
-  askPgDumpVersionAhead(env);
+  // Most jobs are PostgreSQL backups: its tool's version is asked ahead; other engines ask when their job comes.
+  (await openEngine('postgresql'))?.prepare?.(env);
   const line = await firstLine(io.stdin);
   if (line === undefined) return 0;
   const decoded = decodeMessage(standbyAssignment, line);
@@ -138,15 +103,15 @@ function firstLine(stream: NodeJS.ReadableStream): Promise<string | undefined> {
 
 /**
  * The harness every agent job runs in. Reads its job from LIFEBOAT_JOB, the password from
- * PGPASSWORD and the storage from LIFEBOAT_STORAGE_URL; prints progress lines and, last, its
+ * LIFEBOAT_DATABASE_PASSWORD and the storage from LIFEBOAT_STORAGE_URL; prints progress lines and, last, its
  * report as one JSON line on stdout; logs go to stderr. A stop signal, or its parent going away
  * (LIFEBOAT_AGENT_EXIT_WITH_PARENT=1: stdin closes), cancels the job cleanly.
  */
-async function runAgentJob<Spec extends z.ZodType>(
+async function runAgentJob<Spec extends z.ZodType<{ engine: Engine['name'] }>>(
   env: Readonly<Record<string, string | undefined>>,
   io: AgentIo,
   schema: Spec,
-  run: (spec: z.infer<Spec>, context: JobContext) => Promise<Report>,
+  run: (engine: Engine, spec: z.infer<Spec>, deps: JobDependencies) => Promise<Report>,
 ): Promise<number> {
   const logger = pino({ level: env.LIFEBOAT_LOG_LEVEL ?? 'info', base: { role: 'agent' } }, io.stderr);
   const finish = (report: Report) => printReport(io, report);
@@ -155,6 +120,8 @@ async function runAgentJob<Spec extends z.ZodType>(
   const decoded = decodeMessage(schema, env.LIFEBOAT_JOB ?? '');
   if (!decoded.ok) return invalid(`LIFEBOAT_JOB is missing or invalid: ${decoded.problem}`);
   if (!env.LIFEBOAT_STORAGE_URL) return invalid('LIFEBOAT_STORAGE_URL is not set');
+  const engine = await openEngine(decoded.message.engine);
+  if (!engine) return invalid(`this agent cannot run ${decoded.message.engine} jobs; run an agent of the control plane's version`);
   let store;
   try {
     store = await openObjectStore(env.LIFEBOAT_STORAGE_URL);
@@ -180,13 +147,14 @@ async function runAgentJob<Spec extends z.ZodType>(
   const job = decoded.message as { jobId?: string };
   logger.info({ jobId: job.jobId }, 'job started');
   try {
-    const report = await run(decoded.message, {
+    const report = await run(engine, decoded.message, {
       store,
-      password: env.PGPASSWORD,
+      password: env.LIFEBOAT_DATABASE_PASSWORD,
       env,
       signal: controller.signal,
       logger,
-      progress: (progress) => {
+      workDir: env.LIFEBOAT_WORK_DIR,
+      onProgress: (progress) => {
         // Bytes at most once a second; a change of lock wait at once (it is rare, and the point is to see it).
         if (progress.lockWait === undefined && Date.now() - lastProgress < 1000) return;
         lastProgress = Date.now();

@@ -48,11 +48,11 @@ const runAgent = (command: (commands: AgentCommands) => AgentCommands['runAgentB
 };
 agent
   .command('backup')
-  .description('back up the database LIFEBOAT_JOB names into LIFEBOAT_STORAGE_URL (password in PGPASSWORD)')
+  .description('back up the database LIFEBOAT_JOB names into LIFEBOAT_STORAGE_URL (password in LIFEBOAT_DATABASE_PASSWORD)')
   .action(runAgent((commands) => commands.runAgentBackupCommand));
 agent
   .command('restore')
-  .description('check and restore the artifact LIFEBOAT_JOB names from LIFEBOAT_STORAGE_URL (password in PGPASSWORD)')
+  .description('check and restore the artifact LIFEBOAT_JOB names from LIFEBOAT_STORAGE_URL (password in LIFEBOAT_DATABASE_PASSWORD)')
   .action(runAgent((commands) => commands.runAgentRestoreCommand));
 agent
   .command('verify')
@@ -60,7 +60,7 @@ agent
   .action(runAgent((commands) => commands.runAgentVerifyCommand));
 agent
   .command('check')
-  .description("connection check: a backup's pre-flight alone against the connection LIFEBOAT_JOB names (password in PGPASSWORD)")
+  .description("connection check: a backup's pre-flight alone against the connection LIFEBOAT_JOB names (password in LIFEBOAT_DATABASE_PASSWORD)")
   .action(runAgent((commands) => commands.runAgentCheckCommand));
 agent
   .command('standby')

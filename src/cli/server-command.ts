@@ -38,7 +38,7 @@ export async function runServerCommand(role: ServerRole): Promise<void> {
     }
     throw error;
   }
-  const logger = pino({ level: config.logLevel, redact: { paths: ['*.password', '*.PGPASSWORD', 'headers.authorization'], censor: '[redacted]' } });
+  const logger = pino({ level: config.logLevel, redact: { paths: ['*.password', '*.LIFEBOAT_DATABASE_PASSWORD', 'headers.authorization'], censor: '[redacted]' } });
   const server = await startServer(
     config,
     {

@@ -33,6 +33,8 @@ export interface Config {
   scheduleJitterSeconds: number;
   /** postgres:// URL of a server where restore drills create scratch databases (its user needs CREATEDB). */
   verifyDatabaseUrl: string | undefined;
+  /** The MariaDB/MySQL server restore drills of MariaDB backups use (LIFEBOAT_VERIFY_MARIADB_URL). */
+  verifyMariadbUrl: string | undefined;
   /** Files no successful backup owns are removed once this old, checked this often. */
   orphanGraceSeconds: number;
   orphanSweepSeconds: number;
@@ -101,6 +103,7 @@ const environment = z.object({
   LIFEBOAT_ORPHAN_GRACE_SECONDS: integer(0, 30 * 24 * 3600).default(3600),
   LIFEBOAT_ORPHAN_SWEEP_SECONDS: integer(5, 24 * 3600).default(600),
   LIFEBOAT_VERIFY_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
+  LIFEBOAT_VERIFY_MARIADB_URL: z.url({ protocol: /^(mariadb|mysql)$/, error: 'must be a mariadb:// (or mysql://) URL' }).optional(),
   LIFEBOAT_SERVICE_NETWORKS: z.string().optional(),
   LIFEBOAT_WEBHOOK_NETWORKS: z.string().optional(),
   LIFEBOAT_SERVICE_REGISTRATION: z.enum(['admin', 'owner'], { error: 'must be admin (the operator registers services) or owner (project owners may)' }).optional(),
@@ -142,6 +145,7 @@ export function loadConfig(role: ServerRole, env: Record<string, string | undefi
     jobDeadlineSeconds: values.LIFEBOAT_JOB_DEADLINE_SECONDS,
     scheduleJitterSeconds: values.LIFEBOAT_SCHEDULE_JITTER_SECONDS,
     verifyDatabaseUrl: values.LIFEBOAT_VERIFY_DATABASE_URL,
+    verifyMariadbUrl: values.LIFEBOAT_VERIFY_MARIADB_URL,
     orphanGraceSeconds: values.LIFEBOAT_ORPHAN_GRACE_SECONDS,
     orphanSweepSeconds: values.LIFEBOAT_ORPHAN_SWEEP_SECONDS,
     maxConcurrentJobs: values.LIFEBOAT_MAX_CONCURRENT_JOBS,
@@ -197,11 +201,13 @@ function roleProblems(role: ServerRole, present: Record<string, string | undefin
     const text = present[variable];
     if (text !== undefined) for (const problem of parseServiceNetworks(text).problems) problems.push(`${variable}: ${problem}`);
   }
-  if (present.LIFEBOAT_VERIFY_DATABASE_URL) {
-    // Restore drills connect like services do (one quoted connection string, a pinned address).
-    const host = URL.canParse(present.LIFEBOAT_VERIFY_DATABASE_URL) ? new URL(present.LIFEBOAT_VERIFY_DATABASE_URL).hostname : '';
+  for (const variable of ['LIFEBOAT_VERIFY_DATABASE_URL', 'LIFEBOAT_VERIFY_MARIADB_URL'] as const) {
+    const url = present[variable];
+    if (!url) continue;
+    // Restore drills connect like services do (values passed literally, a pinned address).
+    const host = URL.canParse(url) ? new URL(url).hostname : '';
     const problem = host === '' ? 'names no host' : hostProblem(host);
-    if (problem) problems.push(`LIFEBOAT_VERIFY_DATABASE_URL: the host ${problem} (a unix socket is not supported; give host and port)`);
+    if (problem) problems.push(`${variable}: the host ${problem} (a unix socket is not supported; give host and port)`);
   }
   if (role === 'serve') return problems;
   // Split roles are replicas sharing one platform database; each process's data dir is its own.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { artifactSchema, connectionSchema, engines } from './backup-messages.js';
+import { artifactSchema, connectionSchema } from './backup-messages.js';
+import { engines } from './engines.js';
 import { serviceBackupSettings } from './backup-settings.js';
 import { backupContents } from './contents.js';
 import { failureSchema } from './failures.js';
@@ -12,7 +13,7 @@ export const lockWaitTimeoutSeconds = z.number().int().positive().max(24 * 3600)
 /**
  * What the orchestrator tells an agent to do (`LIFEBOAT_JOB`, JSON) and what the agent reports
  * back (its last line of standard output, or a Kubernetes termination message). Secrets are not
- * here: the password arrives as PGPASSWORD in the agent's environment.
+ * here: the password arrives as LIFEBOAT_DATABASE_PASSWORD in the agent's environment.
  */
 export const backupJobSpec = z.object({
   kind: z.literal('backup'),

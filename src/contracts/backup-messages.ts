@@ -4,9 +4,7 @@ import { backupContents } from './contents.js';
 import { failureSchema } from './failures.js';
 import { serviceBackupSettings } from './backup-settings.js';
 import { lockWaitSchema } from './lock-wait.js';
-
-export const engines = ['postgresql'] as const;
-export type Engine = (typeof engines)[number];
+import { engines } from './engines.js';
 
 /** `safety`: taken by an in-place restore before it overwrites the service's database. */
 export const backupTriggers = ['manual', 'scheduled', 'safety'] as const;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { lockWaitTimeoutSeconds } from './agent-job.js';
-import { connectionSchema, engines } from './backup-messages.js';
+import { connectionSchema } from './backup-messages.js';
+import { engines } from './engines.js';
 import { serviceBackupSettings } from './backup-settings.js';
 import { databaseObject, droppedObjects } from './contents.js';
 import { envelopeOf } from './envelope.js';
@@ -57,7 +58,7 @@ export type CheckFailed = z.infer<typeof checkFailed>;
 export const checkEvent = z.discriminatedUnion('type', [checkSucceeded, checkFailed]);
 export type CheckEvent = z.infer<typeof checkEvent>;
 
-/** What the orchestrator tells `lifeboat agent check`; the password arrives as PGPASSWORD. */
+/** What the orchestrator tells `lifeboat agent check`; the password arrives as LIFEBOAT_DATABASE_PASSWORD. */
 export const checkJobSpec = z.object({
   kind: z.literal('check'),
   jobId: z.string().min(1),

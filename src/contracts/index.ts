@@ -13,3 +13,4 @@ export * from './subjects.js';
 export * from './verification-messages.js';
 export * from './decode.js';
 export * from './network-policy.js';
+export * from './engines.js';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { lockWaitTimeoutSeconds } from './agent-job.js';
 import { connectionSchema } from './backup-messages.js';
 import { databaseObject, droppedObjects } from './contents.js';
+import { engines } from './engines.js';
 import { envelopeOf } from './envelope.js';
 import { failureSchema } from './failures.js';
 import { networkPolicySchema } from './network-policy.js';
@@ -21,6 +22,8 @@ export const restoreRequested = envelopeOf(
     restoreId: z.string().min(1),
     backupId: z.string().min(1),
     serviceId: z.string().min(1),
+    /** Commands recorded before MariaDB came name no engine: they were PostgreSQL's. */
+    engine: z.enum(engines).default('postgresql'),
     connection: connectionSchema,
     sealedPassword: z.string().min(1),
     /** The artifact as recorded when its backup succeeded: the agent checks it before restoring anything. */
@@ -58,11 +61,12 @@ export const restoreEvent = z.discriminatedUnion('type', [restoreStarted, restor
 export type RestoreRequested = z.infer<typeof restoreRequested>;
 export type RestoreEvent = z.infer<typeof restoreEvent>;
 
-/** What the orchestrator tells `lifeboat agent restore` (LIFEBOAT_JOB); the password arrives as PGPASSWORD. */
+/** What the orchestrator tells `lifeboat agent restore` (LIFEBOAT_JOB); the password arrives as LIFEBOAT_DATABASE_PASSWORD. */
 export const restoreJobSpec = z.object({
   kind: z.literal('restore'),
   jobId: z.string().min(1),
   restoreId: z.string().min(1),
+  engine: z.enum(engines).default('postgresql'),
   connection: connectionSchema,
   artifact: storedArtifact,
   target: restoreTarget,

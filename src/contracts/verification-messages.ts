@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { connectionSchema } from './backup-messages.js';
+import { engines } from './engines.js';
 import { envelopeOf } from './envelope.js';
 import { failureSchema } from './failures.js';
 
@@ -22,7 +23,15 @@ const storedArtifact = z.object({ key: z.string().min(1), manifestKey: z.string(
 
 export const verifyRequested = envelopeOf(
   'backup.verify_requested',
-  z.object({ verificationId: z.string().min(1), backupId: z.string().min(1), serviceId: z.string().min(1), artifact: storedArtifact, deadlineSeconds: z.number().int().positive() }),
+  z.object({
+    verificationId: z.string().min(1),
+    backupId: z.string().min(1),
+    serviceId: z.string().min(1),
+    /** Commands recorded before MariaDB came name no engine: they were PostgreSQL's. */
+    engine: z.enum(engines).default('postgresql'),
+    artifact: storedArtifact,
+    deadlineSeconds: z.number().int().positive(),
+  }),
 );
 
 export const backupVerified = envelopeOf('backup.verified', z.object({ verificationId: z.string().min(1), backupId: z.string().min(1), verification }));
@@ -30,11 +39,12 @@ export const backupVerified = envelopeOf('backup.verified', z.object({ verificat
 export type VerifyRequested = z.infer<typeof verifyRequested>;
 export type BackupVerified = z.infer<typeof backupVerified>;
 
-/** What the orchestrator tells `lifeboat agent verify`; the verification server's password arrives as PGPASSWORD. */
+/** What the orchestrator tells `lifeboat agent verify`; the verification server's password arrives as LIFEBOAT_DATABASE_PASSWORD. */
 export const verifyJobSpec = z.object({
   kind: z.literal('verify'),
   jobId: z.string().min(1),
   verificationId: z.string().min(1),
+  engine: z.enum(engines).default('postgresql'),
   artifact: storedArtifact,
   /** A server where scratch databases may be created and dropped. */
   scratch: connectionSchema,

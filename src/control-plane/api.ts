@@ -33,6 +33,7 @@ export interface ApiOptions {
   logger: Logger;
   metrics: Metrics;
   settings: ControlPlane['settings'];
+  toolVersions?: ControlPlane['toolVersions'];
   host: string;
   port: number;
   /** Where the built dashboard is; not served when absent. */
@@ -71,6 +72,7 @@ export class Api {
       logger: logger.child({ role: 'api' }),
       metrics: options.metrics,
       settings: options.settings,
+      toolVersions: options.toolVersions,
       publicUrl: () => options.publicUrl ?? listeningUrl,
       changes: new RecordChanges(),
       wakeRelay: () => database.notify(outboxChannel(controlSchema)),
@@ -92,7 +94,7 @@ export class Api {
       bus,
       db,
       logger: plane.logger,
-      settings: { jobDeadlineSeconds: options.settings.jobDeadlineSeconds, verificationConfigured: options.settings.verificationConfigured },
+      settings: { jobDeadlineSeconds: options.settings.jobDeadlineSeconds, verificationEngines: options.settings.verificationEngines },
       onApplied: (event, outcome) => {
         options.metrics.backupEvents.inc({ type: event.type, applied: String(outcome.startsWith('applied')) });
         plane.changes.changed('checkId' in event.payload ? event.payload.checkId : 'restoreId' in event.payload ? event.payload.restoreId : event.payload.backupId);

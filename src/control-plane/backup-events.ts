@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { EventBus, Subscription } from '../bus/event-bus.js';
-import { artifactDeleted, type ArtifactDeleted, type BackupEvent, backupEvent, backupVerified, checkEvent, decodeMessage, envelope, type RestoreEvent, restoreEvent, subjects } from '../contracts/index.js';
+import { artifactDeleted, type ArtifactDeleted, type BackupEvent, backupEvent, type Engine, backupVerified, checkEvent, decodeMessage, envelope, type RestoreEvent, restoreEvent, subjects } from '../contracts/index.js';
 import { enqueue, receiveOnce, recordOutcome } from '../outbox/outbox.js';
 import { type AuditAction, recordAudit } from './audit.js';
 import { decideEvent, isTerminal } from './backup-status.js';
@@ -11,7 +11,7 @@ import { continueAfterSafetyBackup, restoreView } from './restores.js';
 import { backupView } from './backups.js';
 import { refreshExpiryDates } from './retention-sweep.js';
 import { controlSchema, type ControlTables } from './tables.js';
-import { applyBackupVerified, requestVerification } from './verifications.js';
+import { applyBackupVerified, engineOfService, requestVerification } from './verifications.js';
 import { applyCheckEvent } from './connection-checks.js';
 import { queueWebhookDeliveries } from './webhooks.js';
 
@@ -26,11 +26,11 @@ export type OrchestratorEvent = z.infer<typeof orchestratorEvent>;
  */
 export interface EventSettings {
   jobDeadlineSeconds: number;
-  /** Whether restore drills can run (a verification server is configured). */
-  verificationConfigured: boolean;
+  /** The engines whose restore drills can run (a verification server is configured for them). */
+  verificationEngines: readonly Engine[];
 }
 
-export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupEvent, options: EventSettings = { jobDeadlineSeconds: 6 * 3600, verificationConfigured: false }): Promise<string> {
+export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupEvent, options: EventSettings = { jobDeadlineSeconds: 6 * 3600, verificationEngines: [] }): Promise<string> {
   if (event.type === 'backup.progress') {
     // Progress is advisory and frequent: no inbox, and it only ever grows while the backup runs.
     const { bytesWritten, lockWait } = event.payload;
@@ -81,9 +81,11 @@ export async function applyBackupEvent(db: Kysely<ControlTables>, event: BackupE
         // A restore in place waits for its safety backup to end.
         if (updated.trigger === 'safety' && isTerminal(updated.status)) await continueAfterSafetyBackup(trx, updated.id, updated.status, options.jobDeadlineSeconds);
         // Services that ask for it get a restore drill of every scheduled backup.
-        if (updated.status === 'succeeded' && updated.trigger === 'scheduled' && options.verificationConfigured) {
+        if (updated.status === 'succeeded' && updated.trigger === 'scheduled') {
           const schedule = await trx.selectFrom('schedules').select('verify').where('service_id', '=', updated.service_id).executeTakeFirst();
-          if (schedule?.verify) await requestVerification(trx, updated, 'scheduler', options.jobDeadlineSeconds);
+          if (schedule?.verify && options.verificationEngines.includes(await engineOfService(trx, updated.service_id))) {
+            await requestVerification(trx, updated, 'scheduler', options.jobDeadlineSeconds);
+          }
         }
         await recordAudit(trx, {
           projectId: backup.project_id,

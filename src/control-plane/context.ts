@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { NetworkPolicy } from '../contracts/network-policy.js';
+import type { Engine, ToolFound } from '../contracts/engines.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Keys } from '../secrets/keys.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -27,8 +28,8 @@ export interface ControlPlane {
     minScheduleIntervalSeconds: number;
     /** Open `GET /v1/events` streams allowed at once in this process, per token and per project. */
     maxEventStreams: { perToken: number; perProject: number };
-    /** A verification server for restore drills is configured. */
-    verificationConfigured: boolean;
+    /** The engines whose restore drills have a verification server configured. */
+    verificationEngines: readonly Engine[];
     busKind: 'embedded' | 'nats';
     runnerKind: 'local' | 'kubernetes';
     /** Failed authentications a client address may make in a minute before its requests answer 429. */
@@ -44,6 +45,11 @@ export interface ControlPlane {
     /** How long a connection check is waited for before `check_timed_out` (LIFEBOAT_CONNECTION_CHECK_WAIT_SECONDS); 30 unset. */
     connectionCheckWaitSeconds?: number;
   };
+  /**
+   * The versions of each engine's tools where jobs run, when this process can know them (the
+   * local runner runs agents beside it); undefined under the Kubernetes runner: the agent image has them.
+   */
+  toolVersions?: () => Promise<Partial<Record<Engine, ToolFound[]>>>;
   /** Base URL for links the API hands out (known once the server listens). */
   publicUrl(): string;
   /** Wakes the reads that wait on a backup or restore (`?waitSeconds=`). */

@@ -233,4 +233,9 @@ export const controlMigrations: Record<string, Migration> = {
   // What an in-place restore dropped because the backup did not hold it, and what a restore
   // plan (GET /v1/backups/:id/restore-plan, a check job) found it would drop.
   '0016_restore_drops': sqlMigration(`ALTER TABLE control.restores ADD COLUMN dropped jsonb`, `ALTER TABLE control.connection_checks ADD COLUMN drops jsonb`),
+  // Engines are a port (src/engines/): each new engine is one line here.
+  '0017_engines': sqlMigration(
+    `ALTER TABLE control.services DROP CONSTRAINT services_engine_check`,
+    `ALTER TABLE control.services ADD CONSTRAINT services_engine_check CHECK (engine IN ('postgresql', 'mariadb'))`,
+  ),
 };

@@ -1,5 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { BackupTrigger, DroppedObjects, RestoreTarget } from '../contracts/index.js';
+import type { BackupTrigger, Engine, DroppedObjects, RestoreTarget } from '../contracts/index.js';
 import type { OutboxAndInbox } from '../outbox/tables.js';
 import type { BackupStatus } from './backup-status.js';
 import type { RestoreStatus } from './restore-status.js';
@@ -58,7 +58,7 @@ export interface ControlTables extends OutboxAndInbox {
     id: string;
     project_id: string;
     name: string;
-    engine: 'postgresql';
+    engine: Engine;
     host: string;
     port: number;
     database_name: string;

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { type BackupVerified, envelope } from '../contracts/index.js';
+import { type BackupVerified, type Engine, engineDescriptors, envelope } from '../contracts/index.js';
 import { enqueue, receiveOnce } from '../outbox/outbox.js';
 import { recordAudit } from './audit.js';
 import { backupView, type BackupRow } from './backups.js';
@@ -11,6 +11,12 @@ import { queueWebhookDeliveries } from './webhooks.js';
 /** Whether a restore drill of the backup was asked for and has no verdict yet. */
 export function isVerificationPending(backup: Pick<BackupRow, 'verification'>): boolean {
   return (backup.verification as { status?: string } | null)?.status === 'pending';
+}
+
+/** The engine of the service a backup belongs to (archived services included). */
+export async function engineOfService(trx: Kysely<ControlTables>, serviceId: string): Promise<Engine> {
+  const service = await trx.selectFrom('services').select('engine').where('id', '=', serviceId).executeTakeFirstOrThrow();
+  return service.engine;
 }
 
 /**
@@ -40,6 +46,7 @@ export async function requestVerification(trx: Kysely<ControlTables>, backup: Ba
         verificationId,
         backupId: backup.id,
         serviceId: backup.service_id,
+        engine: await engineOfService(trx, backup.service_id),
         artifact: { key: backup.artifact_key, manifestKey: backup.manifest_key, sizeBytes: backup.size_bytes, sha256: backup.sha256 },
         deadlineSeconds,
       },
@@ -50,13 +57,15 @@ export async function requestVerification(trx: Kysely<ControlTables>, backup: Ba
 }
 
 /** The route's half: availability, then the request in its own transaction. */
-export async function verifyBackup(db: Kysely<ControlTables>, backupId: string, options: { actor: string; deadlineSeconds: number; serverConfigured: boolean }): Promise<BackupRow> {
-  if (!options.serverConfigured) {
-    throw new ApiError('verification_unavailable', 'restore drills need a verification server: the operator sets LIFEBOAT_VERIFY_DATABASE_URL');
-  }
+export async function verifyBackup(db: Kysely<ControlTables>, backupId: string, options: { actor: string; deadlineSeconds: number; verificationEngines: readonly Engine[] }): Promise<BackupRow> {
   return db.transaction().execute(async (trx) => {
     const backup = await trx.selectFrom('backups').selectAll().where('id', '=', backupId).forUpdate().executeTakeFirst();
     if (!backup) throw apiErrors.notFound('backup', backupId);
+    const engine = await engineOfService(trx, backup.service_id);
+    if (!options.verificationEngines.includes(engine)) {
+      const { label, verificationServerSetting } = engineDescriptors[engine];
+      throw new ApiError('verification_unavailable', `restore drills of ${label} backups need a verification server: the operator sets ${verificationServerSetting}`);
+    }
     return requestVerification(trx, backup, options.actor, options.deadlineSeconds);
   });
 }

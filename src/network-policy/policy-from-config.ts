@@ -82,7 +82,7 @@ export function webhookPolicyFor(role: 'serve' | 'api' | 'orchestrator', webhook
  * servers, the S3 endpoint and the verification server. AWS's own S3 (no endpoint) is public
  * and shared, so it is not one of them; a file store has no address.
  */
-export function platformEndpoints(urls: { databaseUrl?: string | undefined; busUrl?: string | undefined; storageUrl?: string | undefined; verifyDatabaseUrl?: string | undefined }): PlatformEndpoint[] {
+export function platformEndpoints(urls: { databaseUrl?: string | undefined; busUrl?: string | undefined; storageUrl?: string | undefined; verifyDatabaseUrl?: string | undefined; verifyMariadbUrl?: string | undefined }): PlatformEndpoint[] {
   const endpoints: PlatformEndpoint[] = [];
   if (urls.databaseUrl) endpoints.push(...hostsOf(urls.databaseUrl, 5432));
   if (urls.busUrl) for (const server of urls.busUrl.split(',')) endpoints.push(...hostsOf(server, 4222));
@@ -91,6 +91,7 @@ export function platformEndpoints(urls: { databaseUrl?: string | undefined; busU
     if (location.kind === 's3' && location.endpoint) endpoints.push(...hostsOf(location.endpoint, location.endpoint.startsWith('https:') ? 443 : 80));
   }
   if (urls.verifyDatabaseUrl) endpoints.push(...hostsOf(urls.verifyDatabaseUrl, 5432));
+  if (urls.verifyMariadbUrl) endpoints.push(...hostsOf(urls.verifyMariadbUrl, 3306));
   return endpoints;
 }
 

@@ -1,4 +1,4 @@
-import { artifactPrefixOf, backupRequested, checkRequested, type CheckJobSpec, connectionProblems, type BackupJobSpec, type Connection, type Failure, restoreRequested, type RestoreJobSpec, verifyRequested, type VerifyJobSpec } from '../contracts/index.js';
+import { artifactPrefixOf, engineDescriptors, type Engine, backupRequested, checkRequested, type CheckJobSpec, connectionProblems, type BackupJobSpec, type Connection, type Failure, restoreRequested, type RestoreJobSpec, verifyRequested, type VerifyJobSpec } from '../contracts/index.js';
 import type { NetworkPolicy } from '../contracts/network-policy.js';
 import type { JobExit } from '../runner/job-runner.js';
 import { unseal } from '../secrets/sealed-box.js';
@@ -22,8 +22,8 @@ export interface JobKindDependencies {
   credentialsKey: Buffer;
   storageUrl: string;
   store: ObjectStore;
-  /** Where restore drills create their scratch databases (LIFEBOAT_VERIFY_DATABASE_URL). */
-  verificationServer: VerificationServer | undefined;
+  /** Where restore drills create their scratch databases, per engine (LIFEBOAT_VERIFY_DATABASE_URL, LIFEBOAT_VERIFY_MARIADB_URL). */
+  verificationServers: VerificationServers;
   /** How long a job waits for a lock on a service's database (LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS); 300 unset. */
   lockWaitTimeoutSeconds?: number;
   /** Where services may live (LIFEBOAT_SERVICE_NETWORKS and the role's defaults); the agent checks the address it connects to. Unset: anywhere. */
@@ -41,6 +41,8 @@ function refusedConnection(connection: Connection): { failure: Failure } | undef
   if (problems.length === 0) return undefined;
   return { failure: { code: 'target_not_allowed', message: `the service's connection is not allowed (${problems.join('; ')}); register the service again with plain values` } };
 }
+
+export type VerificationServers = Partial<Record<Engine, VerificationServer>>;
 
 export interface VerificationServer {
   connection: Connection;
@@ -66,11 +68,11 @@ export function prepareJob(job: JobRow, deps: JobKindDependencies): PreparedJob 
   }
 }
 
-/** The agent's secret environment: the service password, opened here and passed only as PGPASSWORD. */
+/** The agent's secret environment: the service password, opened here and passed only as LIFEBOAT_DATABASE_PASSWORD (each engine hands it to its tools its own way, never in argv). */
 function openPassword(deps: JobKindDependencies, sealed: string, serviceId: string): { env: Record<string, string> } | { failure: Failure } {
   try {
     const password = unseal(deps.credentialsKey, sealed, serviceId);
-    return { env: password === '' ? {} : { PGPASSWORD: password } };
+    return { env: password === '' ? {} : { LIFEBOAT_DATABASE_PASSWORD: password } };
   } catch {
     return { failure: { code: 'invalid_command', message: 'the service password could not be decrypted; was LIFEBOAT_SECRET_KEY changed since the service was registered?' } };
   }
@@ -130,6 +132,7 @@ function prepareRestore(job: JobRow, deps: JobKindDependencies): PreparedJob | {
     kind: 'restore',
     jobId: job.id,
     restoreId: command.payload.restoreId,
+    engine: command.payload.engine,
     connection: command.payload.connection,
     artifact: command.payload.artifact,
     target: command.payload.target,
@@ -150,14 +153,17 @@ function prepareRestore(job: JobRow, deps: JobKindDependencies): PreparedJob | {
 
 function prepareVerify(job: JobRow, deps: JobKindDependencies): PreparedJob | { failure: Failure } {
   const command = verifyRequested.parse(job.command);
-  const server = deps.verificationServer;
-  if (!server) return { failure: { code: 'invalid_command', message: 'no verification server is configured for restore drills (set LIFEBOAT_VERIFY_DATABASE_URL)' } };
-  const spec: VerifyJobSpec = { kind: 'verify', jobId: job.id, verificationId: command.payload.verificationId, artifact: command.payload.artifact, scratch: server.connection };
+  const { engine } = command.payload;
+  const server = deps.verificationServers[engine];
+  if (!server) {
+    return { failure: { code: 'invalid_command', message: `no verification server is configured for ${engineDescriptors[engine].label} restore drills (set ${engineDescriptors[engine].verificationServerSetting})` } };
+  }
+  const spec: VerifyJobSpec = { kind: 'verify', jobId: job.id, verificationId: command.payload.verificationId, engine, artifact: command.payload.artifact, scratch: server.connection };
   return {
     what: 'restore drill',
     args: ['agent', 'verify'],
     env: { LIFEBOAT_JOB: JSON.stringify(spec), LIFEBOAT_STORAGE_URL: deps.storageUrl },
-    secretEnv: server.password ? { PGPASSWORD: server.password } : {},
+    secretEnv: server.password ? { LIFEBOAT_DATABASE_PASSWORD: server.password } : {},
     conclude: async (exit) => verifyOutcomeOfExit(exit, command.payload.deadlineSeconds),
     // The agent drops its scratch database itself; storage is only read.
     cleanUp: async () => undefined,

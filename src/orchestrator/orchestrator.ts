@@ -12,7 +12,7 @@ import { newInstanceId } from './instance.js';
 import { sweepOrphans } from './orphan-sweep.js';
 import { consumeKillSwitch, consumeOrchestratorCommands } from './commands.js';
 import { consumeBackupCommands } from './intake.js';
-import type { VerificationServer } from './job-kinds.js';
+import type { VerificationServers } from './job-kinds.js';
 import { JobLauncher, type JobLauncherOptions } from './job-launcher.js';
 import { readKillSwitch } from './kill-switch.js';
 import { orchestratorMigrations } from './migrations.js';
@@ -39,7 +39,7 @@ export interface OrchestratorOptions {
   killSwitchFromConfiguration: boolean;
   metrics?: Metrics;
   /** Where restore drills create scratch databases; unset, drills fail saying so. */
-  verificationServer?: VerificationServer;
+  verificationServers?: VerificationServers;
   /** Files no successful backup owns are removed once this old. */
   orphanGraceMs?: number;
   orphanSweepIntervalMs?: number;
@@ -67,7 +67,7 @@ export class Orchestrator {
   private constructor(private readonly options: OrchestratorOptions) {
     const db = schemaView<OrchestratorTables>(options.database, orchestratorSchema);
     const logger = options.logger.child({ role: 'orchestrator' });
-    this.launcher = new JobLauncher({ ...options, ...options.timings, verificationServer: options.verificationServer, db, logger, owner: this.owner, killSwitch: this.killSwitch });
+    this.launcher = new JobLauncher({ ...options, ...options.timings, verificationServers: options.verificationServers ?? {}, db, logger, owner: this.owner, killSwitch: this.killSwitch });
     this.relay = new OutboxRelay<OrchestratorTables>({
       database: options.database,
       schema: orchestratorSchema,

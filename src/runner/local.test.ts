@@ -78,7 +78,7 @@ describe.skipIf(process.platform !== 'linux')('local runner', () => {
       jobId: spec.jobId,
       args: ['agent', 'backup'],
       env: { LIFEBOAT_JOB: JSON.stringify(spec), LIFEBOAT_STORAGE_URL: pathToFileURL(storage).href },
-      secretEnv: { PGPASSWORD: password },
+      secretEnv: { LIFEBOAT_DATABASE_PASSWORD: password },
       deadlineMs: 60_000,
     };
   };

@@ -79,9 +79,9 @@ describe.each(platformKinds)('HTTP API on %s', (kind) => {
       const attempt = (body: unknown) => call(cp.app, 'POST', `/v1/projects/${projectId}/services?skipCheck=true`, { token: ownerToken, body });
       const connection = { host: 'db.internal', port: 5432, database: 'app', user: 'app', password: 'pw' };
 
-      const wrongEngine = await attempt({ name: 'cache', engine: 'mysql', connection });
+      const wrongEngine = await attempt({ name: 'cache', engine: 'oracle', connection });
       expect(wrongEngine.status).toBe(400);
-      expect(wrongEngine.body.error).toEqual({ code: 'unsupported_engine', message: 'engine "mysql" is not supported; supported: postgresql' });
+      expect(wrongEngine.body.error).toEqual({ code: 'unsupported_engine', message: 'engine "oracle" is not supported; supported: postgresql, mariadb, mysql' });
 
       for (const [body, mentions] of [
         [{ engine: 'postgresql', connection }, 'name'],
@@ -102,6 +102,21 @@ describe.each(platformKinds)('HTTP API on %s', (kind) => {
       const huge = await attempt({ name: 'x', engine: 'postgresql', connection: { ...connection, password: 'p'.repeat(100_000) } });
       expect(huge.status).toBe(413);
       expect(await count('services')).toBe(before);
+    });
+
+    it('registers a mysql service as mariadb, on the engine\'s own port when none is given', async () => {
+      const { projectId, ownerToken } = await seedProject(cp.app, 'services-mysql');
+      const registered = await call(cp.app, 'POST', `/v1/projects/${projectId}/services?skipCheck=true`, {
+        token: ownerToken,
+        body: { name: 'shop', engine: 'mysql', connection: { host: 'db.internal', database: 'shop', user: 'shop', password: 'pw' } },
+      });
+      expect(registered.status).toBe(201);
+      expect(registered.body).toMatchObject({ engine: 'mariadb', connection: { host: 'db.internal', port: 3306, database: 'shop', user: 'shop' } });
+      const postgres = await call(cp.app, 'POST', `/v1/projects/${projectId}/services?skipCheck=true`, {
+        token: ownerToken,
+        body: { name: 'orders', engine: 'postgresql', connection: { host: 'db.internal', database: 'orders', user: 'orders', password: 'pw' } },
+      });
+      expect(postgres.body).toMatchObject({ engine: 'postgresql', connection: { port: 5432 } });
     });
 
     it('refuses a second service with the same name in a project', async () => {
@@ -222,7 +237,26 @@ describe.each(platformKinds)('HTTP API on %s', (kind) => {
       storage: { kind: 'filesystem', configured: true },
       bus: { kind: 'embedded' },
       runner: { kind: 'local' },
-      engines: ['postgresql'],
+      engines: [
+        {
+          name: 'postgresql',
+          label: 'PostgreSQL',
+          aliases: [],
+          defaultPort: 5432,
+          capabilities: { restoreInPlace: true, restoreNewDatabase: true, contents: true, drills: false, parallelRestore: true, restorePlan: true },
+          drills: { configured: false, setting: 'LIFEBOAT_VERIFY_DATABASE_URL' },
+          tools: null,
+        },
+        {
+          name: 'mariadb',
+          label: 'MariaDB / MySQL',
+          aliases: ['mysql'],
+          defaultPort: 3306,
+          capabilities: { restoreInPlace: true, restoreNewDatabase: true, contents: true, drills: false, parallelRestore: false, restorePlan: false },
+          drills: { configured: false, setting: 'LIFEBOAT_VERIFY_MARIADB_URL' },
+          tools: null,
+        },
+      ],
     });
   });
 

@@ -89,7 +89,7 @@ describe('download links served by the API (filesystem store)', () => {
   it('refuses a restore drill when no verification server is configured, saying who can fix it', async () => {
     const refused = await call(cp.app, 'POST', `/v1/backups/${backupId}/verify`, { token: ownerToken });
     expect(refused.status).toBe(503);
-    expect(refused.body.error).toEqual({ code: 'verification_unavailable', message: 'restore drills need a verification server: the operator sets LIFEBOAT_VERIFY_DATABASE_URL' });
+    expect(refused.body.error).toEqual({ code: 'verification_unavailable', message: 'restore drills of PostgreSQL backups need a verification server: the operator sets LIFEBOAT_VERIFY_DATABASE_URL' });
   });
 
   it('offers no link for a backup that has not succeeded', async () => {

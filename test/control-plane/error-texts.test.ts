@@ -28,22 +28,22 @@ describe('API error texts', () => {
   };
 
   it('answers an engine it cannot back up with unsupported_engine and the supported ones, however it is spelled', async () => {
-    for (const engine of ['mysql', '', 'PostgreSQL', ' postgresql', 5, 0, null, true, ['postgresql'], { name: 'postgresql' }, 'x'.repeat(5000)]) {
+    for (const engine of ['oracle', 'MySQL', 'maria_db', '', 'PostgreSQL', ' postgresql', 5, 0, null, true, ['postgresql'], { name: 'postgresql' }, 'x'.repeat(5000)]) {
       const error = await refused('POST', `/v1/projects/${projectId}/services?skipCheck=true`, { name: 'cache', engine, connection });
       expect(error.code, JSON.stringify(engine).slice(0, 40)).toBe('unsupported_engine');
-      expect(error.message).toMatch(/^engine .{1,60} is not supported; supported: postgresql$/);
+      expect(error.message).toMatch(/^engine .{1,60} is not supported; supported: postgresql, mariadb, mysql$/);
     }
     expect(await refused('POST', `/v1/projects/${projectId}/services?skipCheck=true`, { name: 'cache', engine: 5, connection })).toEqual({
       code: 'unsupported_engine',
-      message: 'engine 5 is not supported; supported: postgresql',
+      message: 'engine 5 is not supported; supported: postgresql, mariadb, mysql',
     });
     expect(await refused('POST', `/v1/projects/${projectId}/services?skipCheck=true`, { name: 'cache', engine: '', connection })).toEqual({
       code: 'unsupported_engine',
-      message: 'engine "" is not supported; supported: postgresql',
+      message: 'engine "" is not supported; supported: postgresql, mariadb, mysql',
     });
     expect(await refused('POST', `/v1/projects/${projectId}/services?skipCheck=true`, { name: 'cache', connection })).toEqual({
       code: 'invalid_request',
-      message: 'engine is required (postgresql)',
+      message: 'engine is required (one of: postgresql, mariadb, mysql)',
     });
   });
 

@@ -62,7 +62,7 @@ export async function startTestControlPlane(
       scheduleJitterSeconds: 0,
       minScheduleIntervalSeconds: options.minScheduleIntervalSeconds ?? 3600,
       maxEventStreams: { perToken: 5, perProject: 20 },
-      verificationConfigured: false,
+      verificationEngines: [],
       busKind: 'embedded',
       runnerKind: 'local',
       // The sweeps make hundreds of refused calls from one address; the limit has its own tests.

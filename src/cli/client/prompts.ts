@@ -14,6 +14,8 @@ export function atTerminal(): boolean {
 /** Reads a line from the terminal without showing it; Enter ends it, Ctrl-C gives up. */
 export function readHidden(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string> {
   return new Promise((resolve, reject) => {
+    // Echo goes off before the question shows: a password typed (or pasted) the moment it appears is never echoed.
+    input.setRawMode(true);
     output.write(question);
     let value = '';
     const finish = (error?: CliError) => {
@@ -33,7 +35,6 @@ export function readHidden(question: string, input: NodeJS.ReadStream = process.
         else if (char >= ' ') value += char;
       }
     };
-    input.setRawMode(true);
     input.setEncoding('utf8');
     input.on('data', onData);
     input.resume();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { backupContents, backupTriggers, databaseObject, droppedObjects, engines, failureCodes, hostProblem, lockWaitSchema, nameProblem, serviceBackupSettings } from '../../contracts/index.js';
+import { backupContents, backupTriggers, databaseObject, droppedObjects, engineDescriptors, engineNamed, engines, engineSpellings, failureCodes, hostProblem, lockWaitSchema, nameProblem, serviceBackupSettings } from '../../contracts/index.js';
 import { projectRoles } from '../access.js';
 import { backupStatuses } from '../backup-status.js';
 import { restoreStatuses } from '../restore-status.js';
@@ -112,11 +112,14 @@ const identifier = z
 export const newServiceBody = z
   .object({
     name,
-    engine: z.enum(engines).describe('the database engine; anything else is answered with unsupported_engine'),
+    engine: z
+      .enum(engineSpellings)
+      .transform((spelling) => engineNamed(spelling) ?? 'postgresql')
+      .describe('the database engine (mysql is stored as mariadb: one code path); anything else is answered with unsupported_engine'),
     connection: z
       .object({
         host,
-        port: z.number().int().min(1).max(65535).default(5432),
+        port: z.number().int().min(1).max(65535).optional().describe("the server's port; the engine's own (5432, 3306) when left out"),
         database: identifier,
         user: identifier,
         password: z.string().max(1024),
@@ -125,9 +128,8 @@ export const newServiceBody = z
     skipUnreadable: serviceBackupSettings.shape.skipUnreadable,
     excludeTables: serviceBackupSettings.shape.excludeTables,
   })
-  .strict();
-
-export const supportedEngines = engines;
+  .strict()
+  .transform((body) => ({ ...body, connection: { ...body.connection, port: body.connection.port ?? engineDescriptors[body.engine].defaultPort } }));
 
 /** PATCH /v1/services/:id: the fields to change, validated exactly as at registration; left out, a field keeps its value. */
 export const serviceChangesBody = z
@@ -300,7 +302,31 @@ export const capabilities = z
       .describe('object storage'),
     bus: z.object({ kind: z.enum(['embedded', 'nats']).describe('in-process or NATS JetStream') }).describe('the event bus'),
     runner: z.object({ kind: z.enum(['local', 'kubernetes']).describe('child processes or Kubernetes Jobs') }).describe('where backup jobs run'),
-    engines: z.array(z.enum(engines)).describe('the database engines a service may have'),
+    engines: z
+      .array(
+        z.object({
+          name: z.enum(engines).describe('the engine, as services name it'),
+          label: z.string().describe('how people call it'),
+          aliases: z.array(z.string()).describe('other names a registration may give it'),
+          defaultPort: z.number().int().describe("the port a registration without one gets"),
+          capabilities: z
+            .object({
+              restoreInPlace: z.boolean().describe("restore over the service's own database, after a safety backup"),
+              restoreNewDatabase: z.boolean().describe("restore into a new database on the service's server"),
+              contents: z.boolean().describe('contents with exact row counts recorded with each backup'),
+              drills: z.boolean().describe('restore drills can run now (the engine has them and its verification server is configured)'),
+              parallelRestore: z.boolean().describe('a restore uses several connections at once'),
+              restorePlan: z.boolean().describe('GET /v1/backups/:id/restore-plan says what an in-place restore would drop'),
+            })
+            .describe('what its backups can do here'),
+          drills: z.object({ configured: z.boolean().describe('whether its verification server is configured'), setting: z.string().describe('the setting that names its verification server') }).describe("its restore drills' verification server"),
+          tools: z
+            .array(z.object({ name: z.string().describe('the command'), version: z.string().nullable().describe('its version line; null when missing'), problem: z.string().nullable().describe('why there is no version') }))
+            .nullable()
+            .describe('the tools its jobs run, as found beside this server (local runner); null when jobs run elsewhere (Kubernetes: the agent image has them)'),
+        }),
+      )
+      .describe('the database engines a service may have, and what each can do'),
   })
   .meta({ id: 'Capabilities' });
 

@@ -119,7 +119,7 @@ export function backupRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
         const caller = principal(request);
         const row = await findBackup(plane.db, request.params.backupId);
         authorize(caller, row.project_id, 'member', { kind: 'backup', id: row.id });
-        const updated = await verifyBackup(plane.db, row.id, { actor: actorOf(caller), deadlineSeconds: plane.settings.jobDeadlineSeconds, serverConfigured: plane.settings.verificationConfigured });
+        const updated = await verifyBackup(plane.db, row.id, { actor: actorOf(caller), deadlineSeconds: plane.settings.jobDeadlineSeconds, verificationEngines: plane.settings.verificationEngines });
         return reply.status(202).send(backupView(updated));
       },
     );

@@ -12,7 +12,7 @@ import { changedBackupSettings, changedFields, changesConnection, updateService 
 import { findService, listServices, refuseArchivedService, registerService, sealRegistration, serviceView } from '../../services.js';
 import { checkTargetAllowed } from '../../target-check.js';
 import { seal } from '../../../secrets/sealed-box.js';
-import { backupSettingsOf } from '../../../contracts/index.js';
+import { backupSettingsOf, engineNamed, engineSpellings } from '../../../contracts/index.js';
 import { checkBeforeSaving, checkConnection } from '../../connection-checks.js';
 import { hangUpSignal } from '../hang-up.js';
 import { principal } from '../authenticate.js';
@@ -29,7 +29,6 @@ import {
   serviceListQuery,
   serviceRemovalQuery,
   serviceWithWarnings,
-  supportedEngines,
 } from '../schemas.js';
 
 export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
@@ -39,7 +38,7 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
       {
         schema: {
           summary: 'Register a catalog service (admin; owner too when LIFEBOAT_SERVICE_REGISTRATION=owner)',
-          description: `An engine other than ${supportedEngines.join(', ')} is answered with 400 unsupported_engine, whatever its spelling. A name an archived service had is free. Another active service of the project at the same host, port and database is accepted with a duplicate_target warning. Before anything is saved, the connection is checked with the pre-flight a backup runs (as POST /v1/services/:serviceId/test-connection does): a check that fails answers 422 with the failure's code (auth_failed, host_not_found, permission_denied, …) and message, and saves nothing; no verdict within LIFEBOAT_CONNECTION_CHECK_WAIT_SECONDS (30 s) answers 504 check_timed_out. ?skipCheck=true saves without the check.`,
+          description: `An engine other than ${engineSpellings.join(', ')} is answered with 400 unsupported_engine, whatever its spelling. A name an archived service had is free. Another active service of the project at the same host, port and database is accepted with a duplicate_target warning. Before anything is saved, the connection is checked with the pre-flight a backup runs (as POST /v1/services/:serviceId/test-connection does): a check that fails answers 422 with the failure's code (auth_failed, host_not_found, permission_denied, …) and message, and saves nothing; no verdict within LIFEBOAT_CONNECTION_CHECK_WAIT_SECONDS (30 s) answers 504 check_timed_out. ?skipCheck=true saves without the check.`,
           params: projectIdParam,
           querystring: registrationQuery,
           body: newServiceBody,
@@ -286,12 +285,12 @@ export function serviceRoutes(plane: ControlPlane): FastifyPluginAsyncZod {
   };
 }
 
-/** `unsupported_engine` for any engine given that is not one we back up: `"mysql"`, `""`, `5`, `null`; a missing one is left to the schema. */
+/** `unsupported_engine` for any engine given that is not one we back up, nor an alias of one: `"oracle"`, `""`, `5`, `null`; a missing one is left to the schema. */
 export function refuseUnsupportedEngine(body: unknown): void {
   if (typeof body !== 'object' || body === null || !('engine' in body)) return;
   const { engine } = body;
-  if (typeof engine === 'string' && (supportedEngines as readonly string[]).includes(engine)) return;
-  throw new ApiError('unsupported_engine', `engine ${shownEngine(engine)} is not supported; supported: ${supportedEngines.join(', ')}`);
+  if (engineNamed(engine)) return;
+  throw new ApiError('unsupported_engine', `engine ${shownEngine(engine)} is not supported; supported: ${engineSpellings.join(', ')}`);
 }
 
 // The value came from the caller: bounded, and only its kind when it is no string or number.

@@ -2,13 +2,14 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { Transform, type TransformCallback } from 'node:stream';
-import { JobFailure } from './job-failure.js';
+import { JobFailure } from '../../agent/job-failure.js';
 import { pgRestoreListArgs, pgRestoreScriptArgs, psqlArgs } from './pg-restore.js';
-import { failureFromDumpOutput } from './postgres-failures.js';
-import { libpqEnvironment, type PinnedTarget } from './postgres-connection.js';
+import { failureFromDumpOutput } from './failures.js';
+import { libpqEnvironment } from './connection.js';
+import { type PinnedTarget } from '../../agent/pinned-target.js';
 import { dropScript, type DroppableObject } from './restore-drops.js';
-import type { ArtifactFile, StepDependencies } from './restore-steps.js';
-import { toolEnv } from './tool-env.js';
+import type { ArtifactFile, StepDependencies } from '../../agent/artifact-file.js';
+import { toolEnv } from '../../agent/tool-env.js';
 
 const stderrTailBytes = 16 * 1024;
 

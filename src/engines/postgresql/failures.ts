@@ -1,4 +1,4 @@
-import type { Connection, Failure, FailureCode } from '../contracts/index.js';
+import type { Connection, Failure, FailureCode } from '../../contracts/index.js';
 
 /**
  * Turns what went wrong talking to a service's PostgreSQL into a failure a person can act on:
@@ -106,13 +106,4 @@ function errorLine(stderr: string): string {
 function firstLine(text: string): string {
   const line = text.split('\n')[0] ?? '';
   return line.length > 500 ? `${line.slice(0, 500)}…` : line;
-}
-
-/** Removes every secret from a text before it leaves the agent (messages, logs). */
-export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let result = text;
-  for (const secret of secrets) {
-    if (secret && secret.length >= 3) result = result.split(secret).join('[redacted]');
-  }
-  return result;
 }

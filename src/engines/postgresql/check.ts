@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { CheckJobSpec, CheckReport, DroppedObjects, Failure, RestorePlanRequest } from '../contracts/index.js';
-import { ObjectNotFoundError, type ObjectStore } from '../storage/object-store.js';
+import type { CheckJobSpec, CheckReport, DroppedObjects, Failure, RestorePlanRequest } from '../../contracts/index.js';
+import { ObjectNotFoundError, type ObjectStore } from '../../storage/object-store.js';
 import { pgDumpVersion } from './backup.js';
-import { JobFailure } from './job-failure.js';
+import { JobFailure } from '../../agent/job-failure.js';
 import { tableOfContents } from './in-place-restore.js';
-import type { PinnedTarget, ResolveAddress } from './postgres-connection.js';
-import { redact } from './postgres-failures.js';
+import type { PinnedTarget, ResolveAddress } from '../../agent/pinned-target.js';
+import { redact } from '../../agent/redact.js';
 import { runPreflight } from './preflight.js';
 import { listed } from './restore-drops.js';
 import { objectsToDrop } from './restore-steps.js';

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminQuery, createTestDatabase, databaseState, postgresHost, postgresPort, postgresUrl, postgresUser, queryDatabase, seedVariedContent, type TestDatabase } from '../../test/support/postgres.js';
-import { artifactPrefixOf, type RestoreJobSpec, type RestoreTarget } from '../contracts/index.js';
-import { FilesystemStore } from '../storage/fs.js';
-import type { ObjectStore } from '../storage/object-store.js';
+import { adminQuery, createTestDatabase, databaseState, postgresHost, postgresPort, postgresUrl, postgresUser, queryDatabase, seedVariedContent, type TestDatabase } from '../../../test/support/postgres.js';
+import { artifactPrefixOf, type RestoreJobSpec, type RestoreTarget } from '../../contracts/index.js';
+import { FilesystemStore } from '../../storage/fs.js';
+import type { ObjectStore } from '../../storage/object-store.js';
 import { runBackup } from './backup.js';
 import { runRestore } from './restore.js';
 
@@ -47,7 +47,7 @@ describe('agent restore', () => {
   }
   const restore = (target: RestoreTarget, database = source.name, over: Partial<RestoreJobSpec> = {}, from: ObjectStore = store) =>
     runRestore(
-      { kind: 'restore', jobId: 'job_r', restoreId: 'rst_r', connection: connectionTo(database), artifact, target, lockWaitTimeoutSeconds: 300, ...over },
+      { kind: 'restore', jobId: 'job_r', restoreId: 'rst_r', engine: 'postgresql', connection: connectionTo(database), artifact, target, lockWaitTimeoutSeconds: 300, ...over },
       { password: undefined, store: from, env: { PATH: process.env.PATH }, signal: new AbortController().signal, logger, workDir: work },
     );
   const restoredLikeSource = async (name: string) => {

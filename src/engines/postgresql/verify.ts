@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { backupContents, type BackupContents, type Verification, type VerifyJobSpec, type VerifyReport } from '../contracts/index.js';
-import { JobFailure } from './job-failure.js';
-import { checkIdentity, identityOf, pgClientConfig, type PinnedTarget, pinTarget } from './postgres-connection.js';
-import { redact } from './postgres-failures.js';
-import { type ArtifactFile, checkedArtifactFile, DatabaseCreation, dropDatabase, restoreFile, type StepDependencies } from './restore-steps.js';
+import { backupContents, type BackupContents, type Verification, type VerifyJobSpec, type VerifyReport } from '../../contracts/index.js';
+import { JobFailure } from '../../agent/job-failure.js';
+import { checkIdentity, identityOf, pgClientConfig } from './connection.js';
+import { type PinnedTarget, pinTarget } from '../../agent/pinned-target.js';
+import { redact } from '../../agent/redact.js';
+import { DatabaseCreation, dropDatabase, restoreFile } from './restore-steps.js';
+import { type ArtifactFile, checkedArtifactFile, type StepDependencies } from '../../agent/artifact-file.js';
 
 export interface VerifyDependencies extends StepDependencies {
   logger: Logger;

@@ -2,14 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { type DroppedObjects, type Failure, nameProblem, type RestoreJobSpec, type RestoreReport } from '../contracts/index.js';
-import { StorageUnavailableError } from '../storage/object-store.js';
-import { JobFailure } from './job-failure.js';
-import { redact } from './postgres-failures.js';
-import { type PinnedTarget, pinTarget } from './postgres-connection.js';
+import { type DroppedObjects, type Failure, nameProblem, type RestoreJobSpec, type RestoreReport } from '../../contracts/index.js';
+import { StorageUnavailableError } from '../../storage/object-store.js';
+import { JobFailure } from '../../agent/job-failure.js';
+import { redact } from '../../agent/redact.js';
+import { type PinnedTarget, pinTarget } from '../../agent/pinned-target.js';
 import { restoreInPlace, tableOfContents } from './in-place-restore.js';
 import { listed } from './restore-drops.js';
-import { checkedArtifactFile, checkRestoreTarget, DatabaseCreation, dropDatabase, objectsToDrop, restoreFile, type StepDependencies } from './restore-steps.js';
+import { checkRestoreTarget, DatabaseCreation, dropDatabase, objectsToDrop, restoreFile } from './restore-steps.js';
+import { checkedArtifactFile, type StepDependencies } from '../../agent/artifact-file.js';
 
 export interface RestoreDependencies extends StepDependencies {
   logger: Logger;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { failureFromClientError, failureFromDumpOutput, redact } from './postgres-failures.js';
+import { failureFromClientError, failureFromDumpOutput } from './failures.js';
+import { redact } from '../../agent/redact.js';
 
 const connection = { host: 'db.internal', port: 5432, database: 'shop', user: 'app' };
 

@@ -1,4 +1,4 @@
-import type { ExcludedObject, Failure } from '../contracts/index.js';
+import type { ExcludedObject, Failure } from '../../contracts/index.js';
 
 /** An object of the service's database that its user may not read, as the catalog reports it. */
 export interface UnreadableObject {

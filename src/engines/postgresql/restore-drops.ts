@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { type DatabaseObject, type DroppedObjects, droppedObjectsListed } from '../contracts/index.js';
+import { type DatabaseObject, type DroppedObjects, droppedObjectsListed } from '../../contracts/index.js';
 
 /**
  * What an in-place restore removes so that the database afterwards equals the backup: the

@@ -1,4 +1,5 @@
-import { libpqConnectionString, type PinnedTarget } from './postgres-connection.js';
+import { libpqConnectionString } from './connection.js';
+import { type PinnedTarget } from '../../agent/pinned-target.js';
 
 /**
  * The argument lists of the PostgreSQL restore tools (the password arrives as PGPASSWORD, never

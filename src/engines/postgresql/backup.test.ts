@@ -7,10 +7,10 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPasswordPostgres, freePort, type PasswordPostgres } from '../../test/support/password-postgres.js';
-import { createTestDatabase, postgresHost, postgresPort, postgresUrl, postgresUser, seedSampleData, tableFingerprints, type TestDatabase } from '../../test/support/postgres.js';
-import { artifactPrefixOf, type BackupJobSpec, type Connection } from '../contracts/index.js';
-import { FilesystemStore } from '../storage/fs.js';
+import { startPasswordPostgres, freePort, type PasswordPostgres } from '../../../test/support/password-postgres.js';
+import { createTestDatabase, postgresHost, postgresPort, postgresUrl, postgresUser, seedSampleData, tableFingerprints, type TestDatabase } from '../../../test/support/postgres.js';
+import { artifactPrefixOf, type BackupJobSpec, type Connection } from '../../contracts/index.js';
+import { FilesystemStore } from '../../storage/fs.js';
 import { askPgDumpVersionAhead, runBackup } from './backup.js';
 
 const run = promisify(execFile);

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startPasswordPostgres, type PasswordPostgres } from '../../test/support/password-postgres.js';
-import { adminQuery, createTestDatabase, postgresHost, postgresPort, postgresUser, queryDatabase, type TestDatabase } from '../../test/support/postgres.js';
-import { checkIdentity, identityOf, libpqConnectionString, libpqEnvironment, pgClientConfig, pinTarget } from './postgres-connection.js';
+import { startPasswordPostgres, type PasswordPostgres } from '../../../test/support/password-postgres.js';
+import { adminQuery, createTestDatabase, postgresHost, postgresPort, postgresUser, queryDatabase, type TestDatabase } from '../../../test/support/postgres.js';
+import { checkIdentity, identityOf, libpqConnectionString, libpqEnvironment, pgClientConfig } from './connection.js';
+import { pinTarget } from '../../agent/pinned-target.js';
 
 const run = promisify(execFile);
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
-import type { LockWait } from '../contracts/index.js';
-import { pgClientConfig, type PinnedTarget } from './postgres-connection.js';
+import type { LockWait } from '../../contracts/index.js';
+import { pgClientConfig } from './connection.js';
+import { type PinnedTarget } from '../../agent/pinned-target.js';
 import { sessionOptions } from './source-session.js';
 
 /** One ungranted lock of the backup's sessions, as the catalog shows it. */

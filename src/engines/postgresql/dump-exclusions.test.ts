@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, postgresHost, postgresPort, postgresUser, type TestDatabase } from '../../test/support/postgres.js';
+import { createTestDatabase, postgresHost, postgresPort, postgresUser, type TestDatabase } from '../../../test/support/postgres.js';
 import { exactRelationPattern, exclusionArgs, quotedPatternPart } from './dump-exclusions.js';
 
 describe('exclusion patterns', () => {

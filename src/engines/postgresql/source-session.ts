@@ -1,9 +1,10 @@
 import pg from 'pg';
-import type { BackupContents, ExcludedObject } from '../contracts/index.js';
-import { JobFailure } from './job-failure.js';
+import type { BackupContents, ExcludedObject } from '../../contracts/index.js';
+import { JobFailure } from '../../agent/job-failure.js';
 import { serverMajorOf } from './pg-dump.js';
-import { checkIdentity, identityOf, pgClientConfig, type PinnedTarget } from './postgres-connection.js';
-import { failureFromClientError } from './postgres-failures.js';
+import { checkIdentity, identityOf, pgClientConfig } from './connection.js';
+import { type PinnedTarget } from '../../agent/pinned-target.js';
+import { failureFromClientError } from './failures.js';
 import type { UnreadableObject } from './unreadable-objects.js';
 
 export interface SessionLimits {

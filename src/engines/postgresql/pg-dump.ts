@@ -1,5 +1,6 @@
-import type { Failure } from '../contracts/index.js';
-import { libpqConnectionString, type PinnedTarget } from './postgres-connection.js';
+import type { Failure } from '../../contracts/index.js';
+import { libpqConnectionString } from './connection.js';
+import { type PinnedTarget } from '../../agent/pinned-target.js';
 
 /**
  * `pg_dump`'s argument list. Custom format (compressed, restorable selectively and in

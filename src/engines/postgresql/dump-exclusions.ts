@@ -1,4 +1,4 @@
-import type { ExcludedObject } from '../contracts/index.js';
+import type { ExcludedObject } from '../../contracts/index.js';
 
 /**
  * One part of a pg_dump name pattern that matches exactly `name`. pg_dump reads `*`, `?` and `.`

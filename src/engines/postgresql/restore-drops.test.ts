@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeDrops, keptFromExclusions } from '../contracts/index.js';
+import { describeDrops, keptFromExclusions } from '../../contracts/index.js';
 import { droppable, dropScript, objectsNotInBackup, tableOfContentsEntries } from './restore-drops.js';
 
 // `pg_restore --list` of a small backup, as pg_restore 15 prints it.

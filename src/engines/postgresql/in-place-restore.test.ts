@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, databaseState, postgresHost, postgresPort, postgresUrl, postgresUser, seedVariedContent, type TestDatabase } from '../../test/support/postgres.js';
-import { artifactPrefixOf, type CheckJobSpec, type RestoreJobSpec } from '../contracts/index.js';
-import { FilesystemStore } from '../storage/fs.js';
+import { createTestDatabase, databaseState, postgresHost, postgresPort, postgresUrl, postgresUser, seedVariedContent, type TestDatabase } from '../../../test/support/postgres.js';
+import { artifactPrefixOf, type CheckJobSpec, type RestoreJobSpec } from '../../contracts/index.js';
+import { FilesystemStore } from '../../storage/fs.js';
 import { runBackup } from './backup.js';
 import { runCheck } from './check.js';
 import { runRestore } from './restore.js';
@@ -22,7 +22,7 @@ describe('in-place restore drops what the backup does not hold', () => {
   const deps = () => ({ password: undefined, store, env: { PATH: process.env.PATH }, signal: new AbortController().signal, logger });
   const connection = () => ({ host: postgresHost, port: postgresPort, database: source.name, user: postgresUser });
   const restore = (over: Partial<RestoreJobSpec> = {}) =>
-    runRestore({ kind: 'restore', jobId: 'job_r', restoreId: 'rst_r', connection: connection(), artifact, target: { kind: 'in_place' }, lockWaitTimeoutSeconds: 300, ...over }, { ...deps(), workDir: work });
+    runRestore({ kind: 'restore', jobId: 'job_r', restoreId: 'rst_r', engine: 'postgresql', connection: connection(), artifact, target: { kind: 'in_place' }, lockWaitTimeoutSeconds: 300, ...over }, { ...deps(), workDir: work });
   const plan = () =>
     runCheck({ kind: 'check', jobId: 'job_c', checkId: 'chk_c', engine: 'postgresql', connection: connection(), lockWaitTimeoutSeconds: 300, restorePlan: { artifact, keep: [] } } satisfies CheckJobSpec, deps());
   const names = async (sql: string) => (await source.query(sql)).rows.map((row) => Object.values(row).join(' '));

@@ -1,7 +1,7 @@
-import type { Connection, ExcludedObject, ServiceBackupSettings } from '../contracts/index.js';
-import { JobFailure } from './job-failure.js';
+import type { Connection, ExcludedObject, ServiceBackupSettings } from '../../contracts/index.js';
+import { JobFailure } from '../../agent/job-failure.js';
 import { checkPgDumpVersion, type ToolVersion } from './pg-dump.js';
-import { type PinnedTarget, pinTarget, type ResolveAddress } from './postgres-connection.js';
+import { type PinnedTarget, pinTarget, type ResolveAddress } from '../../agent/pinned-target.js';
 import { SourceSession } from './source-session.js';
 import { exclusionsOf } from './unreadable-objects.js';
 
