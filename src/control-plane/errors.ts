@@ -19,6 +19,7 @@ const statusByCode = {
   backup_not_deletable: 409,
   backup_not_restorable: 409,
   restore_in_progress: 409,
+  not_supported_by_engine: 409,
   service_name_taken: 409,
   service_blocked: 409,
   service_archived: 409,

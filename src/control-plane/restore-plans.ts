@@ -3,6 +3,7 @@ import { type BackupRow, contentsOf } from './backups.js';
 import { checkConnection, checkFailedError } from './connection-checks.js';
 import type { ControlPlane } from './context.js';
 import { ApiError, apiErrors } from './errors.js';
+import { refuseUnsupported } from './restores.js';
 import { refuseArchivedService } from './services.js';
 
 export type PlanTarget = { kind: 'in_place' } | { kind: 'service'; serviceId: string };
@@ -37,6 +38,7 @@ export async function planRestore(plane: ControlPlane, input: { backup: BackupRo
   const service = await plane.db.selectFrom('services').selectAll().where('id', '=', serviceId).where('project_id', '=', backup.project_id).where('purged_at', 'is', null).executeTakeFirst();
   if (!service) throw apiErrors.notFound('service', serviceId);
   refuseArchivedService(service, 'be restored over');
+  refuseUnsupported(service.engine, 'restorePlan');
   const result = await checkConnection(
     plane,
     {

@@ -1,5 +1,5 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import { canonicalFailureCode, envelope, keptFromExclusions, type NetworkPolicy, type RestoreTarget } from '../contracts/index.js';
+import { canonicalFailureCode, engineDescriptors, type EngineCapabilities, type Engine, envelope, keptFromExclusions, type NetworkPolicy, type RestoreTarget } from '../contracts/index.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { enqueue } from '../outbox/outbox.js';
 import { recordAudit } from './audit.js';
@@ -52,6 +52,7 @@ export async function requestRestore(
       if (backup.status !== 'succeeded' || !backup.artifact_key) {
         throw new ApiError('backup_not_restorable', `backup ${backup.id} is ${backup.status}; only a succeeded backup can be restored`);
       }
+      refuseUnsupported(service.engine, request.kind === 'new_database' ? 'restoreNewDatabase' : 'restoreInPlace');
       if (request.kind !== 'new_database' && request.confirm !== service.name) {
         const overwrites = request.kind === 'in_place' ? 'restoring in place overwrites' : 'restoring into another service overwrites';
         throw apiErrors.invalidRequest(`${overwrites} ${service.name}: set confirm to "${service.name}" to go ahead`);
@@ -104,6 +105,21 @@ export async function requestRestore(
   }
 }
 
+const actionNames: Record<keyof EngineCapabilities, string> = {
+  restoreInPlace: 'restore over a database',
+  restoreNewDatabase: 'restore into a new database',
+  contents: 'record contents',
+  drills: 'run restore drills',
+  parallelRestore: 'restore in parallel',
+  restorePlan: 'say beforehand what an in-place restore drops',
+};
+
+/** `not_supported_by_engine` when the engine's backups cannot do that (GET /v1/capabilities says what each can). */
+export function refuseUnsupported(engine: Engine, capability: keyof EngineCapabilities): void {
+  const { label, capabilities } = engineDescriptors[engine];
+  if (!capabilities[capability]) throw new ApiError('not_supported_by_engine', `${label} backups cannot ${actionNames[capability]}; GET /v1/capabilities lists what each engine can do`);
+}
+
 /** Sends `restore.requested` for a recorded restore (at once, or after its safety backup). */
 export async function sendRestore(trx: Kysely<ControlTables>, restore: RestoreRow, deadlineSeconds: number): Promise<void> {
   const backup = await trx.selectFrom('backups').selectAll().where('id', '=', restore.backup_id).executeTakeFirstOrThrow();
@@ -118,6 +134,7 @@ export async function sendRestore(trx: Kysely<ControlTables>, restore: RestoreRo
         restoreId: restore.id,
         backupId: backup.id,
         serviceId: service.id,
+        engine: service.engine,
         connection: { host: service.host, port: service.port, database: service.database_name, user: service.username },
         sealedPassword: service.sealed_password,
         artifact: { key: backup.artifact_key ?? '', sizeBytes: backup.size_bytes ?? 0, sha256: backup.sha256 ?? '' },

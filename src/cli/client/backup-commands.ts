@@ -159,9 +159,9 @@ export function registerBackupCommands(program: Command, run: Run): void {
         const contents = await context.api.request<Contents>('GET', `/v1/backups/${backupId}/contents`);
         if (context.out.json) return printJson(context.out, contents);
         printFields(context.out, [
-          ['server', `PostgreSQL ${contents.serverVersion}`],
-          ['pg_dump', contents.toolVersion],
-          ['extensions', contents.extensions.map((extension) => `${extension.name} ${extension.version}`).join(', ')],
+          ['server', contents.serverVersion],
+          ['dump tool', contents.toolVersion],
+          ...(contents.extensions.length > 0 ? [['extensions', contents.extensions.map((extension) => `${extension.name} ${extension.version}`).join(', ')] as [string, string]] : []),
           ...contentsCounts(contents),
         ]);
         printTable(

@@ -1,4 +1,5 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { engineDescriptors, engineNamed, engineSpellings } from '../../contracts/index.js';
 import { CliError, exitCodes } from './errors.js';
 import { wholeNumber } from './arguments.js';
 import type { CommandContext, Run, Service } from './context.js';
@@ -27,20 +28,21 @@ export function registerServiceCommands(program: Command, run: Run): void {
 
   services
     .command('add <name>')
-    .description('register a PostgreSQL database; the password comes from LIFEBOAT_SERVICE_PASSWORD, --password-stdin or, on a terminal, a prompt that does not echo it; never the command line, never empty')
+    .description('register a database (PostgreSQL, or MariaDB/MySQL with --engine mariadb); the password comes from LIFEBOAT_SERVICE_PASSWORD, --password-stdin or, on a terminal, a prompt that does not echo it; never the command line, never empty')
+    .addOption(new Option('--engine <engine>', 'its database engine').choices(engineSpellings).default('postgresql'))
     .requiredOption('--host <host>', 'host name or address')
-    .option('--port <port>', 'port', wholeNumber('--port', 1), 5432)
+    .option('--port <port>', "port (the engine's own, 5432 or 3306, when left out)", wholeNumber('--port', 1))
     .requiredOption('--database <database>', 'database name')
-    .requiredOption('--user <user>', 'user that pg_dump connects as')
+    .requiredOption('--user <user>', "user the service's backup jobs connect as")
     .option('--password-stdin', 'read the password from standard input')
     .option('--skip-check', "save without first checking the connection with a backup's pre-flight")
     .action(
-      run(async (context, name: string, options: { host: string; port: number; database: string; user: string; passwordStdin?: boolean; skipCheck?: boolean }) => {
+      run(async (context, name: string, options: { engine: string; host: string; port?: number; database: string; user: string; passwordStdin?: boolean; skipCheck?: boolean }) => {
         const password = await servicePassword({ fromStdin: options.passwordStdin === true, env: process.env, readStdin });
         const service = await context.api.request<ServiceWithWarnings>('POST', `/v1/projects/${await context.projectId()}/services${options.skipCheck ? '?skipCheck=true' : ''}`, {
           name,
-          engine: 'postgresql',
-          connection: { host: options.host, port: options.port, database: options.database, user: options.user, password },
+          engine: options.engine,
+          connection: { host: options.host, ...(options.port !== undefined ? { port: options.port } : {}), database: options.database, user: options.user, password },
         });
         if (context.out.json) return printJson(context.out, service);
         context.out.write(`registered ${service.name} (${service.id})\n`);
@@ -55,7 +57,7 @@ export function registerServiceCommands(program: Command, run: Run): void {
     .option('--host <host>', 'new host name or address')
     .option('--port <port>', 'new port', wholeNumber('--port', 1))
     .option('--database <database>', 'new database name')
-    .option('--user <user>', 'new user that pg_dump connects as')
+    .option('--user <user>', "new user the service's backup jobs connect as")
     .option('--password-stdin', 'read the new password from standard input')
     .option('--new-password', 'set a new password, from LIFEBOAT_SERVICE_PASSWORD or, on a terminal, a prompt that does not echo it')
     .option('--skip-check', 'save without first checking the new connection')
@@ -87,7 +89,8 @@ export function registerServiceCommands(program: Command, run: Run): void {
         // A failure is told like any other (stderr, or `{"error": {code, message}}` with --json), with exit code 1.
         if (check.failure) throw new CliError(`${service.name}: connection check failed: ${check.failure.code}: ${check.failure.message}`, exitCodes.operationFailed, check.failure.code);
         if (context.out.json) return printJson(context.out, check);
-        context.out.write(`${service.name}: ok (PostgreSQL ${check.serverVersion ?? '?'}, pg_dump ${check.toolVersion ?? '?'})\n${check.warnings.map((warning) => `warning: ${warning}\n`).join('')}`);
+        const engine = engineNamed(service.engine);
+        context.out.write(`${service.name}: ok (${engine ? engineDescriptors[engine].label : service.engine} server ${check.serverVersion ?? '?'}, dump tool ${check.toolVersion ?? '?'})\n${check.warnings.map((warning) => `warning: ${warning}\n`).join('')}`);
       }),
     );
 
