@@ -134,7 +134,7 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
       <section aria-labelledby="backups-title">
         <h2 id="backups-title">Backups</h2>
         {drillsWhyNot && (
-          <p className="muted drills-note" role="note">
+          <p id="drills-why" className="muted drills-note" role="note">
             {drillsWhyNot}
           </p>
         )}
@@ -198,7 +198,7 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
           </table>
         )}
       </section>
-      <ScheduleEditor projectId={projectId} serviceId={serviceId} canEdit={role === 'owner'} />
+      <ScheduleEditor projectId={projectId} serviceId={serviceId} canEdit={role === 'owner'} drillsWhyNot={drillsWhyNot} />
       {restoring && (
         <RestoreDialog backup={restoring} service={service} engine={engine} onClose={() => setRestoring(null)} onStarted={(restore) => setRestores((list) => upsert(list, restore, (a, b) => b.requestedAt.localeCompare(a.requestedAt)))} />
       )}
