@@ -132,6 +132,7 @@ describe('dashboard with PostgreSQL and MariaDB services', { timeout: 180_000 },
     await backupRow.getByRole('button', { name: 'Restore…' }).waitFor();
     expect(await backupRow.getByRole('button', { name: 'Verify' }).count()).toBe(0);
     expect(await backupRow.getByRole('button', { name: 'Contents' }).count()).toBe(1);
+    await expect(page.getByLabel('Run a restore drill after each scheduled backup').isDisabled()).resolves.toBe(true);
 
     await backupRow.getByRole('button', { name: 'Restore…' }).click();
     const dialog = page.getByRole('dialog');
