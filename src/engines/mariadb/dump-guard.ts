@@ -90,7 +90,7 @@ export class DumpGuard extends Transform {
   /** Where, in the chunk being scanned, the undecided statement starts; -1: none undecided; -2: it started in an earlier chunk. */
   private holdFrom = -2;
   private tail = '';
-  private unscanned = Buffer.alloc(0);
+  private unscanned: Buffer = Buffer.alloc(0);
   private scannedTo = 0;
 
   constructor(private readonly onRefuse: (problem: string) => void = () => undefined) {
