@@ -104,7 +104,7 @@ export function App() {
         ) : route === '/archived' ? (
           <ArchivedServices projectId={projectId} role={role} />
         ) : (
-          <Services projectId={projectId} />
+          <Services projectId={projectId} capabilities={capabilities} role={role} />
         )}
       </main>
     </>

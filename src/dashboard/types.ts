@@ -70,8 +70,35 @@ export interface Restore {
 /** A project token's role (GET /v1/whoami). */
 export type ProjectRole = 'viewer' | 'member' | 'owner';
 
+/** What one engine's services can do here; the dashboard offers an action only when its flag is set. */
+export interface EngineCapabilities {
+  restoreInPlace: boolean;
+  restoreNewDatabase: boolean;
+  contents: boolean;
+  /** True only when this engine's verification server is configured. */
+  drills: boolean;
+  parallelRestore: boolean;
+  restorePlan: boolean;
+}
+
+/** An engine as GET /v1/capabilities describes it. */
+export interface EngineDescription {
+  name: string;
+  label: string;
+  aliases: string[];
+  defaultPort: number;
+  capabilities: EngineCapabilities;
+  /** Whether restore drills can run, and the setting that names the verification server. */
+  drills: { configured: boolean; setting: string };
+  tools: { name: string; version: string | null; problem: string | null }[] | null;
+}
+
 export interface Capabilities {
   backups: { available: boolean; reason: string | null };
+  storage?: { kind: string | null; configured: boolean };
+  bus?: { kind: string };
+  runner?: { kind: string };
+  engines: EngineDescription[];
 }
 
 export interface Schedule {

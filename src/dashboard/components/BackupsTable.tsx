@@ -6,6 +6,10 @@ import { StatusBadge } from './StatusBadge.js';
 export interface BackupActions {
   onRestore: (backup: Backup) => void;
   onContents: (backup: Backup) => void;
+  /** Runs a restore drill of the backup; absent when the service's engine cannot drill here. */
+  onVerify?: (backup: Backup) => void;
+  /** Whether the engine records what a backup holds. */
+  hasContents: boolean;
   onError: (message: string) => void;
   canAct: boolean;
   /** Why restoring cannot start now (a running backup or restore, the kill switch, a blocked service): the button stays, disabled, with it. */
@@ -80,9 +84,16 @@ export function BackupsTable({ backups, actions }: { backups: Backup[]; actions:
                   <button type="button" onClick={attempt(() => download(backup))} aria-label={`Download backup ${backup.id}`}>
                     Download
                   </button>
-                  <button type="button" className="secondary" onClick={() => actions.onContents(backup)}>
-                    Contents
-                  </button>
+                  {actions.hasContents && (
+                    <button type="button" className="secondary" onClick={() => actions.onContents(backup)}>
+                      Contents
+                    </button>
+                  )}
+                  {actions.canAct && actions.onVerify && (
+                    <button type="button" className="secondary" disabled={backup.verification?.status === 'pending'} onClick={() => actions.onVerify?.(backup)}>
+                      Verify
+                    </button>
+                  )}
                   {actions.canAct && (
                     <button
                       type="button"

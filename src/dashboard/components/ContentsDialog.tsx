@@ -7,7 +7,8 @@ interface Contents {
   serverVersion: string;
   toolVersion: string;
   tables: { schema: string; name: string; rows: number; bytes: number }[];
-  extensions: { name: string; version: string }[];
+  // Absent or empty for engines without them (MariaDB has no extensions).
+  extensions?: { name: string; version: string }[];
   // Absent from contents recorded before they were counted.
   views?: unknown[];
   materializedViews?: unknown[];
@@ -25,14 +26,21 @@ function otherObjects(contents: Contents): string | null {
     [contents.materializedViews?.length, 'materialized view'],
     [contents.functions?.length, 'function'],
     [contents.sequences?.length, 'sequence'],
+    // Each kind only when the engine's manifest records it (MariaDB's has no large objects).
     [contents.largeObjects, 'large object'],
   ];
   const shown = counted.filter((entry): entry is [number, string] => entry[0] !== undefined).map(([count, what]) => `${count} ${what}${count === 1 ? '' : 's'}`);
   return shown.length > 0 ? shown.join(', ') : null;
 }
 
-/** What a backup holds, from its manifest: no download needed. */
-export function ContentsDialog({ backupId, onClose }: { backupId: string; onClose: () => void }) {
+/** "Extensions: a, b." when the backup recorded any; engines without extensions say nothing of them. */
+function extensionsLine(contents: Contents): string | null {
+  const names = (contents.extensions ?? []).map((extension) => extension.name);
+  return names.length > 0 ? `Extensions: ${names.join(', ')}.` : null;
+}
+
+/** What a backup holds, from its manifest: no download needed. The engine's label comes from the capabilities answer. */
+export function ContentsDialog({ backupId, engineLabel, onClose }: { backupId: string; engineLabel: string; onClose: () => void }) {
   const [contents, setContents] = useState<Contents | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -44,7 +52,7 @@ export function ContentsDialog({ backupId, onClose }: { backupId: string; onClos
       {contents && (
         <>
           <p>
-            PostgreSQL {contents.serverVersion}, dumped with pg_dump {contents.toolVersion}. Extensions: {contents.extensions.map((extension) => extension.name).join(', ') || 'none'}.
+            {engineLabel} {contents.serverVersion}, dumped with {contents.toolVersion}.{extensionsLine(contents) && <> {extensionsLine(contents)}</>}
           </p>
           {otherObjects(contents) && <p className="contents-other">Also: {otherObjects(contents)}.</p>}
           {contents.roles && contents.roles.length > 0 && (

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api.js';
+import { type EngineView, wholeDatabaseReplaced } from '../engines.js';
 import { type OverwriteTarget, useRestorePlan } from '../restore-plan.js';
 import { inPlaceRefusal, otherServiceRefusal, otherServiceTargets } from '../restore-targets.js';
 import type { Backup, Restore, Service } from '../types.js';
@@ -30,23 +31,30 @@ function useOtherServices({ projectId, serviceId }: Backup, engine: string): { t
 /**
  * Restore into a new database, over the backup's own service, or over another service of the
  * project; the last two after typing the overwritten service's name, with what they would drop
- * shown as soon as the target is chosen. Options that cannot apply stay visible, disabled, with why.
+ * shown as soon as the target is chosen when the engine can tell (restorePlan), else what an
+ * overwrite does, said plainly. Options that cannot apply (the engine's capabilities, an archived
+ * service, no other service) stay visible, disabled, with why.
  */
-export function RestoreDialog({ backup, service, onClose, onStarted }: { backup: Backup; service: Service; onClose: () => void; onStarted: (restore: Restore) => void }) {
-  const [kind, setKind] = useState<Kind>('new_database');
+export function RestoreDialog({ backup, service, engine, onClose, onStarted }: { backup: Backup; service: Service; engine: EngineView; onClose: () => void; onStarted: (restore: Restore) => void }) {
+  const { restoreInPlace, restoreNewDatabase, restorePlan } = engine.capabilities;
+  const [kind, setKind] = useState<Kind>(restoreNewDatabase || !restoreInPlace ? 'new_database' : 'in_place');
   const [database, setDatabase] = useState(`${service.connection.database}_restored`);
   const [targetId, setTargetId] = useState<string | null>(null);
   const [confirm, setConfirm] = useState('');
   const [safetyBackup, setSafetyBackup] = useState(true);
   const { busy, error, submit: send } = useSubmission();
   const others = useOtherServices(backup, service.engine);
-  const inPlaceWhyNot = inPlaceRefusal(service);
-  const otherWhyNot = otherServiceRefusal(others.targets, others.failure);
+  const overwriteWhyNot = restoreInPlace ? null : `${engine.label} backups cannot be restored over an existing database here`;
+  const newWhyNot = restoreNewDatabase ? null : `${engine.label} backups cannot be restored into a new database here`;
+  const inPlaceWhyNot = overwriteWhyNot ?? inPlaceRefusal(service);
+  const otherWhyNot = overwriteWhyNot ?? otherServiceRefusal(others.targets, others.failure);
   const target = others.targets?.find((candidate) => candidate.id === targetId) ?? others.targets?.[0] ?? null;
   const overwritten = kind === 'in_place' ? service : kind === 'service' ? target : null;
   const overwrite: OverwriteTarget | null = kind === 'in_place' ? { kind } : kind === 'service' && target ? { kind, serviceId: target.id } : null;
-  const plan = useRestorePlan(backup.id, overwrite);
-  const ready = overwritten ? confirmed(confirm, overwritten.name) : kind === 'new_database' && database.trim() !== '';
+  // Without restorePlan the API has no plan to give: it is not asked.
+  const plan = useRestorePlan(backup.id, restorePlan ? overwrite : null);
+  const allowed = (kind === 'new_database' ? newWhyNot : kind === 'in_place' ? inPlaceWhyNot : otherWhyNot) === null;
+  const ready = allowed && (overwritten ? confirmed(confirm, overwritten.name) : kind === 'new_database' && database.trim() !== '');
 
   const choose = (next: Kind) => {
     setKind(next);
@@ -73,8 +81,13 @@ export function RestoreDialog({ backup, service, onClose, onStarted }: { backup:
         <fieldset>
           <legend>Where to</legend>
           <label>
-            <input type="radio" name="kind" value="new_database" checked={kind === 'new_database'} onChange={() => choose('new_database')} /> A new database on the same server
+            <input type="radio" name="kind" value="new_database" checked={kind === 'new_database'} disabled={newWhyNot !== null} aria-describedby={newWhyNot ? 'restore-new-why' : undefined} onChange={() => choose('new_database')} /> A new database on the same server
           </label>
+          {newWhyNot && (
+            <p id="restore-new-why" className="hint">
+              {newWhyNot}
+            </p>
+          )}
           <label>
             <input type="radio" name="kind" value="in_place" checked={kind === 'in_place'} disabled={inPlaceWhyNot !== null} aria-describedby={inPlaceWhyNot ? 'restore-in-place-why' : undefined} onChange={() => choose('in_place')} /> Over {service.name} itself
           </label>
@@ -92,7 +105,7 @@ export function RestoreDialog({ backup, service, onClose, onStarted }: { backup:
             </p>
           )}
         </fieldset>
-        {kind === 'new_database' && (
+        {kind === 'new_database' && newWhyNot === null && (
           <p>
             <label htmlFor="restore-database">New database name</label>
             <input id="restore-database" value={database} onChange={(event) => setDatabase(event.target.value)} pattern="[A-Za-z_][A-Za-z0-9_]*" maxLength={63} required />
@@ -119,7 +132,13 @@ export function RestoreDialog({ backup, service, onClose, onStarted }: { backup:
         )}
         {overwritten && (
           <>
-            <RestorePlanNote state={plan} />
+            {restorePlan ? (
+              <RestorePlanNote state={plan} />
+            ) : (
+              <p className="warning restore-replaces" role="status">
+                {wholeDatabaseReplaced}
+              </p>
+            )}
             <label className="inline">
               <input type="checkbox" checked={safetyBackup} onChange={(event) => setSafetyBackup(event.target.checked)} /> Back up {overwritten.name}&apos;s current data first
             </label>

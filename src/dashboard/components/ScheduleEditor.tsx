@@ -37,8 +37,9 @@ function inWords(cron: string): string | null {
  * The schedule and retention of a service. As the user types, the server checks the cron
  * expression and timezone by the rules PUT applies (five fields, the operator's minimum
  * interval) and answers the next runs, so the preview and the error are the ones saving would give.
+ * The drill after each backup is offered only when the engine can drill here (drillsWhyNot null).
  */
-export function ScheduleEditor({ projectId, serviceId, canEdit }: { projectId: string; serviceId: string; canEdit: boolean }) {
+export function ScheduleEditor({ projectId, serviceId, canEdit, drillsWhyNot = null }: { projectId: string; serviceId: string; canEdit: boolean; drillsWhyNot?: string | null }) {
   const [schedule, setSchedule] = useState<Schedule | null | undefined>(undefined);
   const [cron, setCron] = useState('');
   const [timezone, setTimezone] = useState('UTC');
@@ -177,7 +178,15 @@ export function ScheduleEditor({ projectId, serviceId, canEdit }: { projectId: s
           ))}
         </div>
         <label className="inline">
-          <input type="checkbox" checked={verify} onChange={(event) => setVerify(event.target.checked)} disabled={!canEdit} /> Run a restore drill after each scheduled backup
+          {/* Without drills for the engine it can only be turned off (a schedule saved before). */}
+          <input
+            type="checkbox"
+            checked={verify}
+            onChange={(event) => setVerify(event.target.checked)}
+            disabled={!canEdit || (drillsWhyNot !== null && !verify)}
+            aria-describedby={drillsWhyNot ? 'drills-why' : undefined}
+          />{' '}
+          Run a restore drill after each scheduled backup
         </label>
         {upcoming.length > 0 && (
           <>

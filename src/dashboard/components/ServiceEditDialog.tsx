@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api } from '../api.js';
 import type { Service, ServiceWarning } from '../types.js';
+import { ConnectionFields, type ConnectionInput } from './ConnectionFields.js';
 import { Dialog } from './Dialog.js';
 import { SubmissionError, useSubmission } from './Submission.js';
 
@@ -11,11 +12,8 @@ import { SubmissionError, useSubmission } from './Submission.js';
  */
 export function ServiceEditDialog({ service, onClose, onSaved }: { service: Service; onClose: () => void; onSaved: (service: Service, warnings: ServiceWarning[]) => void }) {
   const [name, setName] = useState(service.name);
-  const [host, setHost] = useState(service.connection.host);
-  const [port, setPort] = useState(String(service.connection.port));
-  const [database, setDatabase] = useState(service.connection.database);
-  const [user, setUser] = useState(service.connection.user);
-  const [password, setPassword] = useState('');
+  const [typed, setTyped] = useState<ConnectionInput>({ ...service.connection, port: String(service.connection.port), password: '' });
+  const { host, port, database, user, password } = typed;
   const [skipCheck, setSkipCheck] = useState(false);
   const { busy, error, submit: send } = useSubmission();
 
@@ -50,37 +48,16 @@ export function ServiceEditDialog({ service, onClose, onSaved }: { service: Serv
           <label htmlFor="edit-name">Name</label>
           <input id="edit-name" value={name} onChange={(event) => setName(event.target.value)} maxLength={63} required />
         </p>
-        <fieldset>
-          <legend>Connection</legend>
-          <div className="grid">
-            <p>
-              <label htmlFor="edit-host">Host</label>
-              <input id="edit-host" value={host} onChange={(event) => setHost(event.target.value)} required />
-            </p>
-            <p>
-              <label htmlFor="edit-port">Port</label>
-              <input id="edit-port" value={port} onChange={(event) => setPort(event.target.value)} inputMode="numeric" pattern="[0-9]{1,5}" required />
-            </p>
-            <p>
-              <label htmlFor="edit-database">Database</label>
-              <input id="edit-database" value={database} onChange={(event) => setDatabase(event.target.value)} required />
-            </p>
-            <p>
-              <label htmlFor="edit-user">User</label>
-              <input id="edit-user" value={user} onChange={(event) => setUser(event.target.value)} required />
-            </p>
-          </div>
-          <p>
-            <label htmlFor="edit-password">New password</label>
-            <input id="edit-password" type="password" value={password} onChange={(event) => setPassword(event.target.value)} autoComplete="new-password" aria-describedby="edit-password-hint" />
-            <span id="edit-password-hint" className="hint">
-              Leave empty to keep the current one (it is never shown).
-            </span>
-          </p>
-          <label className="inline">
-            <input type="checkbox" checked={skipCheck} onChange={(event) => setSkipCheck(event.target.checked)} /> Save without checking the new connection first
-          </label>
-        </fieldset>
+        <ConnectionFields
+          idPrefix="edit"
+          value={typed}
+          onChange={setTyped}
+          passwordLabel="New password"
+          passwordHint="Leave empty to keep the current one (it is never shown)."
+          skipCheck={skipCheck}
+          onSkipCheck={setSkipCheck}
+          skipCheckLabel="Save without checking the new connection first"
+        />
         <SubmissionError error={error} />
         <div className="actions">
           <button type="button" className="secondary" onClick={onClose}>

@@ -7,6 +7,7 @@ import { RestoreDialog } from '../components/RestoreDialog.js';
 import { ScheduleEditor } from '../components/ScheduleEditor.js';
 import { ServiceEditDialog } from '../components/ServiceEditDialog.js';
 import { StatusBadge } from '../components/StatusBadge.js';
+import { drillsRefusal, engineOf } from '../engines.js';
 import { shortId, when } from '../format.js';
 import { type Backup, type Capabilities, inProgress, type ProjectRole, type Restore, type Service, type ServiceWarning } from '../types.js';
 import { SubmissionError, useSubmission } from '../components/Submission.js';
@@ -58,6 +59,13 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
   }, [serviceId]);
 
   if (!service) return error ? <p className="error">{error}</p> : <p aria-busy="true">Loading…</p>;
+  const engine = engineOf(capabilities, service.engine);
+  const drillsWhyNot = drillsRefusal(engine);
+  const verify = (backup: Backup) =>
+    void api<Backup>('POST', `/v1/backups/${backup.id}/verify`).then(
+      (updated) => setBackups((list) => upsert(list, updated, (a, b) => b.requestedAt.localeCompare(a.requestedAt))),
+      (failure: Error) => setError(failure.message),
+    );
   const running = backups.find((backup) => inProgress(backup.status)) ?? null;
   const restoreRunning = restores.find((restore) => inProgress(restore.status)) ?? null;
   // What stops a restore stops a backup too; an archived service is only never backed up again:
@@ -80,7 +88,7 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
       </p>
       <h1>{service.name}</h1>
       <p className="muted">
-        {service.engine} · {service.connection.user}@{service.connection.host}:{service.connection.port}/{service.connection.database}
+        {engine.label} · {service.connection.user}@{service.connection.host}:{service.connection.port}/{service.connection.database}
         {service.archivedAt && <> · archived {when(service.archivedAt)}</>}
       </p>
       {service.duplicateOf && (
@@ -125,7 +133,24 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
       <SubmissionError error={error} />
       <section aria-labelledby="backups-title">
         <h2 id="backups-title">Backups</h2>
-        <BackupsTable backups={backups} actions={{ onRestore: setRestoring, onContents: setInspecting, onError: setError, canAct: role !== 'viewer', restoreBlockedBecause, canDelete: role === 'owner' }} />
+        {drillsWhyNot && (
+          <p id="drills-why" className="muted drills-note" role="note">
+            {drillsWhyNot}
+          </p>
+        )}
+        <BackupsTable
+          backups={backups}
+          actions={{
+            onRestore: setRestoring,
+            onContents: setInspecting,
+            onVerify: drillsWhyNot === null ? verify : undefined,
+            hasContents: engine.capabilities.contents,
+            onError: setError,
+            canAct: role !== 'viewer',
+            restoreBlockedBecause,
+            canDelete: role === 'owner',
+          }}
+        />
       </section>
       <section aria-labelledby="restores-title">
         <h2 id="restores-title">Restores</h2>
@@ -173,11 +198,11 @@ export function ServicePage({ projectId, serviceId, capabilities, role }: { proj
           </table>
         )}
       </section>
-      <ScheduleEditor projectId={projectId} serviceId={serviceId} canEdit={role === 'owner'} />
+      <ScheduleEditor projectId={projectId} serviceId={serviceId} canEdit={role === 'owner'} drillsWhyNot={drillsWhyNot} />
       {restoring && (
-        <RestoreDialog backup={restoring} service={service} onClose={() => setRestoring(null)} onStarted={(restore) => setRestores((list) => upsert(list, restore, (a, b) => b.requestedAt.localeCompare(a.requestedAt)))} />
+        <RestoreDialog backup={restoring} service={service} engine={engine} onClose={() => setRestoring(null)} onStarted={(restore) => setRestores((list) => upsert(list, restore, (a, b) => b.requestedAt.localeCompare(a.requestedAt)))} />
       )}
-      {inspecting && <ContentsDialog backupId={inspecting.id} onClose={() => setInspecting(null)} />}
+      {inspecting && <ContentsDialog backupId={inspecting.id} engineLabel={engine.label} onClose={() => setInspecting(null)} />}
       {editing && (
         <ServiceEditDialog
           service={service}

@@ -1,0 +1,126 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { JobFailure } from '../../agent/job-failure.js';
+import type { PinnedTarget } from '../../agent/postgres-connection.js';
+import type { ArtifactFile } from '../../agent/restore-steps.js';
+import { DumpGuard } from './dump-guard.js';
+
+/**
+ * The `mariadb` client that applies a dump: its argv, its options file, and the pipe from the
+ * checked artifact through decompression and the dump guard into it. (The backup helper's
+ * options-file writer may replace `optionsFileText` on merge.)
+ */
+
+/** A value of a MySQL options file, quoted: inside double quotes `\` escapes, and `#` is no comment. Pure. */
+export function optionValue(value: string): string {
+  if (/[\0\n\r]/.test(value)) throw new JobFailure({ code: 'target_not_allowed', message: 'a user or password with a line break or NUL cannot be passed to the mariadb client' });
+  return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+}
+
+/** The `[client]` section holding the credentials: never on argv, never in MYSQL_PWD. Pure. */
+export function optionsFileText(user: string, password: string | undefined): string {
+  return `[client]\nuser=${optionValue(user)}\n${password === undefined ? '' : `password=${optionValue(password)}\n`}`;
+}
+
+/**
+ * The client's argv. `--defaults-extra-file` must come first (the client reads it only there).
+ * `--binary-mode` keeps blobs and `\0` as they are and turns off the client's own commands
+ * (`\!`, `source`, `use`…) but DELIMITER; `--sandbox` refuses file access on top; the packet
+ * limit is the client's maximum, so any row the server accepted fits; `--skip-reconnect`: a
+ * reconnect would lose the dump's session settings (foreign_key_checks=0) halfway. Pure.
+ */
+export function restoreClientArgs(target: PinnedTarget, options: { optionsFile: string; database: string; lockWaitTimeoutSeconds?: number }): string[] {
+  const timeout = options.lockWaitTimeoutSeconds;
+  return [
+    `--defaults-extra-file=${options.optionsFile}`,
+    '--protocol=TCP',
+    `--host=${target.address}`,
+    `--port=${target.port}`,
+    '--default-character-set=utf8mb4',
+    '--binary-mode',
+    '--sandbox',
+    '--skip-reconnect',
+    '--connect-timeout=10',
+    '--max-allowed-packet=1073741824',
+    ...(timeout ? [`--init-command=SET SESSION lock_wait_timeout = ${Math.round(timeout)}, SESSION innodb_lock_wait_timeout = ${Math.round(timeout)}`] : []),
+    `--database=${options.database}`,
+  ];
+}
+
+/** The artifact's SQL, decompressed by the key's extension: `.gz` with zlib, `.zst` with the zstd CLI. */
+export function decompressed(file: ArtifactFile, key: string, signal: AbortSignal): Readable {
+  const raw = file.inherited ? file.inherited.createReadStream({ start: 0, autoClose: false }) : createReadStream(file.path);
+  if (key.endsWith('.gz')) return raw.pipe(createGunzip());
+  if (key.endsWith('.zst')) {
+    const zstd = spawn('/usr/bin/zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'ignore'], signal });
+    zstd.on('error', () => undefined);
+    zstd.stdin.on('error', () => undefined);
+    raw.pipe(zstd.stdin);
+    zstd.on('close', (code) => {
+      if (code !== 0) zstd.stdout.destroy(new Error(`zstd could not decompress the backup (exit ${code})`));
+    });
+    return zstd.stdout;
+  }
+  throw new JobFailure({ code: 'restore_failed', message: `the backup's file ${key} is neither .sql.gz nor .sql.zst; nothing was restored` });
+}
+
+export interface ClientRun {
+  target: PinnedTarget;
+  password: string | undefined;
+  database: string;
+  sql: Readable;
+  workDir: string;
+  signal: AbortSignal;
+  env: Readonly<Record<string, string | undefined>>;
+  lockWaitTimeoutSeconds?: number;
+}
+
+/**
+ * Pipes the SQL through the dump guard into the client. On a refusal the client is killed
+ * before its input closes: at end of input it would run a last statement without delimiter.
+ * Throws `restore_failed` with the guard's reason or the client's stderr tail.
+ */
+export async function runRestoreClient(run: ClientRun): Promise<void> {
+  const optionsFile = join(run.workDir, `mariadb-${process.pid}-${Date.now()}.cnf`);
+  await writeFile(optionsFile, optionsFileText(run.target.user, run.password), { mode: 0o600, flag: 'wx' });
+  try {
+    const child = spawn('mariadb', restoreClientArgs(run.target, { optionsFile, database: run.database, lockWaitTimeoutSeconds: run.lockWaitTimeoutSeconds }), {
+      env: { PATH: run.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' },
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-16 * 1024)));
+    const exited = Promise.race([
+      once(child, 'close') as Promise<[number | null]>,
+      once(child, 'error').then(([error]) => {
+        throw (error as NodeJS.ErrnoException).code === 'ENOENT' ? new JobFailure({ code: 'restore_failed', message: 'the mariadb client is not installed where the restore job runs' }) : (error as Error);
+      }),
+    ]);
+    const guard = new DumpGuard(() => child.kill('SIGKILL'));
+    const stop = () => child.kill('SIGKILL');
+    run.signal.addEventListener('abort', stop, { once: true });
+    child.stdin.on('error', () => undefined);
+    try {
+      const piped = pipeline(run.sql, guard, child.stdin).catch((error: unknown) => {
+        child.kill('SIGKILL');
+        return error;
+      });
+      const [code] = await exited;
+      const pipeError = await piped;
+      if (run.signal.aborted) throw new Error('canceled');
+      if (guard.problem) throw new JobFailure({ code: 'restore_failed', message: guard.problem });
+      if (code !== 0) throw new JobFailure({ code: 'restore_failed', message: `the mariadb client stopped the restore: ${stderr.trim().split('\n').slice(-5).join(' ') || `exit code ${code}`}` });
+      if (pipeError) throw new JobFailure({ code: 'restore_failed', message: `the backup could not be read: ${(pipeError as Error).message}` });
+    } finally {
+      run.signal.removeEventListener('abort', stop);
+    }
+  } finally {
+    await rm(optionsFile, { force: true });
+  }
+}
