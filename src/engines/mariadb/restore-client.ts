@@ -7,8 +7,8 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { JobFailure } from '../../agent/job-failure.js';
-import type { PinnedTarget } from '../../agent/postgres-connection.js';
-import type { ArtifactFile } from '../../agent/restore-steps.js';
+import type { PinnedTarget } from '../../agent/pinned-target.js';
+import type { ArtifactFile } from '../../agent/artifact-file.js';
 import { DumpGuard } from './dump-guard.js';
 
 /**
