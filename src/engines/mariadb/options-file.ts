@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { JobFailure } from '../../agent/job-failure.js';
 
 /**
  * The client options file a MariaDB tool reads the credentials from (`--defaults-extra-file`):
@@ -21,7 +22,9 @@ const controlCharacters = /[\u0000-\u001f\u007f]/;
 
 /** One value, double-quoted, escaped so the tool reads back exactly these characters. Pure. */
 export function optionValue(name: string, value: string): string {
-  if (controlCharacters.test(value)) throw new Error(`the ${name} holds a control character (newline, tab, NUL…), which a MariaDB options file cannot carry; use one without`);
+  if (controlCharacters.test(value)) {
+    throw new JobFailure({ code: 'target_not_allowed', message: `the ${name} holds a line break or other control character (newline, tab, NUL…), which a MariaDB options file cannot carry; use one without` });
+  }
   return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 }
 

@@ -8,7 +8,8 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { optionsFileText, optionValue, restoreClientArgs, runRestoreClient } from './restore-client.js';
+import { optionsFileText, optionValue } from './options-file.js';
+import { restoreClientArgs, runRestoreClient } from './restore-client.js';
 
 const run = promisify(execFile);
 const q = (name: string) => `\`${name.replaceAll('`', '``')}\``;
@@ -16,9 +17,9 @@ const target = { host: '127.0.0.1', address: '127.0.0.1', port: 3306, database: 
 
 describe('restore client argv and options file', () => {
   it('quotes option values so that quotes, backslashes and # are literal', () => {
-    expect(optionValue('a"b\\c #d')).toBe('"a\\"b\\\\c #d"');
-    expect(optionsFileText('-u', undefined)).toBe('[client]\nuser="-u"\n');
-    expect(() => optionValue('a\nb')).toThrow(/line break/);
+    expect(optionValue('user name', 'a"b\\c #d')).toBe('"a\\"b\\\\c #d"');
+    expect(optionsFileText({ user: '-u', password: undefined })).toBe('[client]\nuser="-u"\n');
+    expect(() => optionValue('user name', 'a\nb')).toThrow(/line break/);
   });
 
   it('puts the options file first and the database literally after --database=', () => {

@@ -1,8 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -10,23 +8,13 @@ import { JobFailure } from '../../agent/job-failure.js';
 import type { PinnedTarget } from '../../agent/pinned-target.js';
 import type { ArtifactFile } from '../../agent/artifact-file.js';
 import { DumpGuard } from './dump-guard.js';
+import { writeOptionsFile } from './options-file.js';
 
 /**
- * The `mariadb` client that applies a dump: its argv, its options file, and the pipe from the
- * checked artifact through decompression and the dump guard into it. (The backup helper's
- * options-file writer may replace `optionsFileText` on merge.)
+ * The `mariadb` client that applies a dump: its argv, and the pipe from the checked artifact
+ * through decompression and the dump guard into it. Credentials go through the engine's one
+ * options file (options-file.ts).
  */
-
-/** A value of a MySQL options file, quoted: inside double quotes `\` escapes, and `#` is no comment. Pure. */
-export function optionValue(value: string): string {
-  if (/[\0\n\r]/.test(value)) throw new JobFailure({ code: 'target_not_allowed', message: 'a user or password with a line break or NUL cannot be passed to the mariadb client' });
-  return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
-}
-
-/** The `[client]` section holding the credentials: never on argv, never in MYSQL_PWD. Pure. */
-export function optionsFileText(user: string, password: string | undefined): string {
-  return `[client]\nuser=${optionValue(user)}\n${password === undefined ? '' : `password=${optionValue(password)}\n`}`;
-}
 
 /**
  * The client's argv. `--defaults-extra-file` must come first (the client reads it only there).
@@ -87,10 +75,10 @@ export interface ClientRun {
  * Throws `restore_failed` with the guard's reason or the client's stderr tail.
  */
 export async function runRestoreClient(run: ClientRun): Promise<void> {
-  const optionsFile = join(run.workDir, `mariadb-${process.pid}-${Date.now()}.cnf`);
-  await writeFile(optionsFile, optionsFileText(run.target.user, run.password), { mode: 0o600, flag: 'wx' });
+  const options = await writeOptionsFile(run.workDir, { user: run.target.user, password: run.password });
   try {
-    const child = spawn('mariadb', restoreClientArgs(run.target, { optionsFile, database: run.database, lockWaitTimeoutSeconds: run.lockWaitTimeoutSeconds }), {
+    const child = spawn('mariadb', restoreClientArgs(run.target, { optionsFile: options.path, database: run.database, lockWaitTimeoutSeconds: run.lockWaitTimeoutSeconds }), {
+      // No HOME: the client would read that user's ~/.my.cnf too; only the job's options file speaks.
       env: { PATH: run.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' },
       stdio: ['pipe', 'ignore', 'pipe'],
     });
@@ -121,6 +109,6 @@ export async function runRestoreClient(run: ClientRun): Promise<void> {
       run.signal.removeEventListener('abort', stop);
     }
   } finally {
-    await rm(optionsFile, { force: true });
+    await options.remove();
   }
 }
