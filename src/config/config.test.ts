@@ -25,6 +25,12 @@ describe('configuration', () => {
     expect(problemsOf(() => loadConfig('serve', { LIFEBOAT_VERIFY_DATABASE_URL: 'postgres://drill@%2Fvar%2Frun%2Fpostgresql/postgres' }))[0]).toMatch(/^LIFEBOAT_VERIFY_DATABASE_URL: the host /);
   });
 
+  it("takes MariaDB's verification server as a mariadb:// or mysql:// URL, by host", () => {
+    expect(loadConfig('serve', { LIFEBOAT_VERIFY_MARIADB_URL: 'mariadb://root@127.0.0.1:3306/mysql' }).verifyMariadbUrl).toBe('mariadb://root@127.0.0.1:3306/mysql');
+    expect(loadConfig('serve', { LIFEBOAT_VERIFY_MARIADB_URL: 'mysql://root@db.internal' }).verifyMariadbUrl).toBe('mysql://root@db.internal');
+    expect(problemsOf(() => loadConfig('serve', { LIFEBOAT_VERIFY_MARIADB_URL: 'postgres://root@127.0.0.1/x' }))[0]).toMatch(/^LIFEBOAT_VERIFY_MARIADB_URL: /);
+  });
+
   it('bounds lock waits: 300 s unless set, and refuses nonsense', () => {
     expect(loadConfig('serve', {}).lockWaitTimeoutSeconds).toBe(300);
     expect(loadConfig('serve', { LIFEBOAT_LOCK_WAIT_TIMEOUT_SECONDS: '5' }).lockWaitTimeoutSeconds).toBe(5);
